@@ -1,0 +1,33 @@
+/* hornet: one binary, Locust's flags. Local mode (default), --master or --worker. */
+#include <stdio.h>
+
+#include "common/log.h"
+#include "common/options.h"
+#include "common/util.h"
+#include "master/master.h"
+#include "worker/worker.h"
+
+int main(int argc, char **argv)
+{
+    struct hn_options o;
+    hn_options_defaults(&o);
+    char err[512];
+    int rc = hn_options_parse(&o, argc, argv, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "%s\n", err);
+        return rc;
+    }
+    if (o.show_help) {
+        fputs(hn_options_usage(), stdout);
+        return HN_EXIT_OK;
+    }
+    if (o.show_version) {
+        printf("hornet %s\n", HORNET_VERSION);
+        return HN_EXIT_OK;
+    }
+    hn_log_set_level(o.loglevel);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (o.mode == HN_MODE_WORKER)
+        return hn_worker_run(&o);
+    return hn_master_run(&o);
+}

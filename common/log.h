@@ -1,0 +1,23 @@
+/* Logging: one line per event on stderr, Locust-like "[time] LEVEL component: message".
+ * The level and the component name are process-wide; not thread-safe (hornet is single-threaded
+ * per process). */
+#ifndef HN_LOG_H
+#define HN_LOG_H
+
+enum hn_log_level { HN_LOG_DEBUG, HN_LOG_INFO, HN_LOG_WARNING, HN_LOG_ERROR, HN_LOG_CRITICAL };
+
+void hn_log_set_level(int level);
+int hn_log_get_level(void);
+/* Parses DEBUG/INFO/WARNING/ERROR/CRITICAL (any case). Returns 0 or -1. */
+int hn_log_parse_level(const char *s, int *level);
+/* Component shown in each line, e.g. "master" or "worker host_123". Copied. */
+void hn_log_set_component(const char *name);
+
+void hn_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define hn_debug(...) hn_log(HN_LOG_DEBUG, __VA_ARGS__)
+#define hn_info(...) hn_log(HN_LOG_INFO, __VA_ARGS__)
+#define hn_warn(...) hn_log(HN_LOG_WARNING, __VA_ARGS__)
+#define hn_error(...) hn_log(HN_LOG_ERROR, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,280 @@
+#include "common/options.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+enum {
+    OPT_HEADLESS = 256,
+    OPT_MASTER,
+    OPT_WORKER,
+    OPT_MASTER_HOST,
+    OPT_MASTER_PORT,
+    OPT_MASTER_BIND_HOST,
+    OPT_MASTER_BIND_PORT,
+    OPT_EXPECT_WORKERS,
+    OPT_EXPECT_WORKERS_MAX_WAIT,
+    OPT_PROCESSES,
+    OPT_CSV,
+    OPT_CSV_FULL_HISTORY,
+    OPT_LOGLEVEL,
+    OPT_EXIT_CODE_ON_ERROR,
+    OPT_ONLY_SUMMARY,
+    OPT_STATS_INTERVAL,
+    OPT_REQUEST_TIMEOUT,
+    OPT_CONNECT_TIMEOUT,
+    OPT_MASTER_CONNECT_TIMEOUT,
+    OPT_HEARTBEAT_TIMEOUT,
+    OPT_STOP_TIMEOUT,
+};
+
+static const struct option k_long[] = {
+    {"scenario", required_argument, NULL, 'f'},
+    {"locustfile", required_argument, NULL, 'f'},
+    {"host", required_argument, NULL, 'H'},
+    {"users", required_argument, NULL, 'u'},
+    {"spawn-rate", required_argument, NULL, 'r'},
+    {"run-time", required_argument, NULL, 't'},
+    {"headless", no_argument, NULL, OPT_HEADLESS},
+    {"master", no_argument, NULL, OPT_MASTER},
+    {"worker", no_argument, NULL, OPT_WORKER},
+    {"master-host", required_argument, NULL, OPT_MASTER_HOST},
+    {"master-port", required_argument, NULL, OPT_MASTER_PORT},
+    {"master-bind-host", required_argument, NULL, OPT_MASTER_BIND_HOST},
+    {"master-bind-port", required_argument, NULL, OPT_MASTER_BIND_PORT},
+    {"expect-workers", required_argument, NULL, OPT_EXPECT_WORKERS},
+    {"expect-workers-max-wait", required_argument, NULL, OPT_EXPECT_WORKERS_MAX_WAIT},
+    {"processes", required_argument, NULL, OPT_PROCESSES},
+    {"csv", required_argument, NULL, OPT_CSV},
+    {"csv-full-history", no_argument, NULL, OPT_CSV_FULL_HISTORY},
+    {"loglevel", required_argument, NULL, 'L'},
+    {"exit-code-on-error", required_argument, NULL, OPT_EXIT_CODE_ON_ERROR},
+    {"only-summary", no_argument, NULL, OPT_ONLY_SUMMARY},
+    {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
+    {"request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT},
+    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+    {"master-connect-timeout", required_argument, NULL, OPT_MASTER_CONNECT_TIMEOUT},
+    {"heartbeat-timeout", required_argument, NULL, OPT_HEARTBEAT_TIMEOUT},
+    {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
+    {"version", no_argument, NULL, 'V'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+void hn_options_defaults(struct hn_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->mode = HN_MODE_LOCAL;
+    o->scenario_path = "hornet.yaml";
+    o->users = 1;
+    o->spawn_rate = 1;
+    o->master_host = "127.0.0.1";
+    o->master_port = 5557;
+    o->master_bind_host = "*";
+    o->master_bind_port = 5557;
+    o->expect_workers = 1;
+    o->expect_workers_max_wait_ms = 60000;
+    o->processes = 1;
+    o->loglevel = HN_LOG_INFO;
+    o->exit_code_on_error = 1;
+    o->stats_interval_ms = 1000;
+    o->request_timeout_ms = 60000;
+    o->connect_timeout_ms = 10000;
+    o->master_connect_timeout_ms = 60000;
+    o->heartbeat_timeout_ms = 10000;
+    o->stop_timeout_ms = 10000;
+}
+
+static int bad(char *err, size_t errlen, const char *flag, const char *what, const char *got)
+{
+    snprintf(err, errlen, "hornet: %s: %s, got '%s'", flag, what, got);
+    return HN_EXIT_USAGE;
+}
+
+static int count_arg(const char *flag, const char *s, uint64_t min, uint64_t max, uint64_t *out,
+                     char *err, size_t errlen)
+{
+    uint64_t v;
+    if (hn_parse_u64(s, &v) || v < min || v > max) {
+        char what[96];
+        snprintf(what, sizeof what, "expected a whole number from %llu to %llu",
+                 (unsigned long long)min, (unsigned long long)max);
+        return bad(err, errlen, flag, what, s);
+    }
+    *out = v;
+    return 0;
+}
+
+static int duration_arg(const char *flag, const char *s, int64_t min_ms, int64_t *out, char *err,
+                        size_t errlen)
+{
+    int64_t ms;
+    if (hn_parse_duration_ms(s, &ms) || ms < min_ms)
+        return bad(err, errlen, flag, "expected a duration such as 30s, 500ms, 5m or 1h30m", s);
+    *out = ms;
+    return 0;
+}
+
+int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, size_t errlen)
+{
+    uint64_t v;
+    int rc = 0;
+    optind = 1;
+    opterr = 0;
+    for (;;) {
+        int longidx = -1;
+        int c = getopt_long(argc, argv, ":f:H:u:r:t:L:Vh", k_long, &longidx);
+        if (c == -1)
+            break;
+        const char *flag = longidx >= 0 ? k_long[longidx].name : NULL;
+        char shortname[4] = {'-', (char)c, 0, 0};
+        char longname[64];
+        if (flag) {
+            snprintf(longname, sizeof longname, "--%s", flag);
+            flag = longname;
+        } else {
+            flag = shortname;
+        }
+        switch (c) {
+        case 'f': o->scenario_path = optarg; break;
+        case 'H':
+            if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
+                return bad(err, errlen, flag, "expected a URL starting with http:// or https://",
+                           optarg);
+            o->host = optarg;
+            break;
+        case 'u': rc = count_arg(flag, optarg, 0, 10000000, &o->users, err, errlen); break;
+        case 'r':
+            if (hn_parse_double(optarg, &o->spawn_rate) || o->spawn_rate <= 0 ||
+                o->spawn_rate > 1e6)
+                return bad(err, errlen, flag, "expected a rate above 0 (users per second)",
+                           optarg);
+            break;
+        case 't': rc = duration_arg(flag, optarg, 1, &o->run_time_ms, err, errlen); break;
+        case 'L':
+            if (hn_log_parse_level(optarg, &o->loglevel))
+                return bad(err, errlen, flag, "expected DEBUG, INFO, WARNING, ERROR or CRITICAL",
+                           optarg);
+            break;
+        case 'V': o->show_version = 1; break;
+        case 'h': o->show_help = 1; break;
+        case OPT_HEADLESS: o->headless = 1; break;
+        case OPT_MASTER: o->mode = HN_MODE_MASTER; break;
+        case OPT_WORKER: o->mode = HN_MODE_WORKER; break;
+        case OPT_MASTER_HOST: o->master_host = optarg; break;
+        case OPT_MASTER_PORT:
+            rc = count_arg(flag, optarg, 1, 65535, &v, err, errlen);
+            o->master_port = (unsigned)v;
+            break;
+        case OPT_MASTER_BIND_HOST: o->master_bind_host = optarg; break;
+        case OPT_MASTER_BIND_PORT:
+            rc = count_arg(flag, optarg, 0, 65535, &v, err, errlen);
+            o->master_bind_port = (unsigned)v;
+            break;
+        case OPT_EXPECT_WORKERS:
+            rc = count_arg(flag, optarg, 1, 100000, &o->expect_workers, err, errlen);
+            break;
+        case OPT_EXPECT_WORKERS_MAX_WAIT:
+            rc = duration_arg(flag, optarg, 1, &o->expect_workers_max_wait_ms, err, errlen);
+            break;
+        case OPT_PROCESSES: rc = count_arg(flag, optarg, 1, 1024, &o->processes, err, errlen); break;
+        case OPT_CSV: o->csv_prefix = optarg; break;
+        case OPT_CSV_FULL_HISTORY: o->csv_full_history = 1; break;
+        case OPT_EXIT_CODE_ON_ERROR:
+            rc = count_arg(flag, optarg, 0, 255, &v, err, errlen);
+            o->exit_code_on_error = (int)v;
+            break;
+        case OPT_ONLY_SUMMARY: o->only_summary = 1; break;
+        case OPT_STATS_INTERVAL:
+            rc = duration_arg(flag, optarg, 100, &o->stats_interval_ms, err, errlen);
+            break;
+        case OPT_REQUEST_TIMEOUT:
+            rc = duration_arg(flag, optarg, 1, &o->request_timeout_ms, err, errlen);
+            break;
+        case OPT_CONNECT_TIMEOUT:
+            rc = duration_arg(flag, optarg, 1, &o->connect_timeout_ms, err, errlen);
+            break;
+        case OPT_MASTER_CONNECT_TIMEOUT:
+            rc = duration_arg(flag, optarg, 1, &o->master_connect_timeout_ms, err, errlen);
+            break;
+        case OPT_HEARTBEAT_TIMEOUT:
+            rc = duration_arg(flag, optarg, 1000, &o->heartbeat_timeout_ms, err, errlen);
+            break;
+        case OPT_STOP_TIMEOUT:
+            rc = duration_arg(flag, optarg, 0, &o->stop_timeout_ms, err, errlen);
+            break;
+        case ':':
+            snprintf(err, errlen, "hornet: %s needs a value (see hornet --help)",
+                     argv[optind - 1]);
+            return HN_EXIT_USAGE;
+        default:
+            snprintf(err, errlen, "hornet: unknown flag '%s' (see hornet --help)",
+                     argv[optind - 1]);
+            return HN_EXIT_USAGE;
+        }
+        if (rc)
+            return rc;
+    }
+    if (optind < argc) {
+        snprintf(err, errlen, "hornet: unexpected argument '%s' (see hornet --help)",
+                 argv[optind]);
+        return HN_EXIT_USAGE;
+    }
+    for (int i = 1; i < argc; i++) {
+        int m = !strcmp(argv[i], "--master"), w = !strcmp(argv[i], "--worker");
+        for (int j = i + 1; (m || w) && j < argc; j++)
+            if ((m && !strcmp(argv[j], "--worker")) || (w && !strcmp(argv[j], "--master"))) {
+                snprintf(err, errlen, "hornet: --master and --worker exclude each other");
+                return HN_EXIT_USAGE;
+            }
+    }
+    return 0;
+}
+
+const char *hn_options_usage(void)
+{
+    return "Usage: hornet [options]\n"
+           "\n"
+           "A distributed load generator with Locust's flags. Without --master or --worker, runs\n"
+           "a local master with --processes worker processes.\n"
+           "\n"
+           "Common options:\n"
+           "  -f, --scenario FILE        scenario YAML (alias --locustfile; default hornet.yaml)\n"
+           "  -H, --host URL             base URL, overrides the scenario's host\n"
+           "  -u, --users N              peak number of concurrent users (default 1)\n"
+           "  -r, --spawn-rate R         users started per second, cluster-wide (default 1)\n"
+           "  -t, --run-time T           stop after T (30s, 5m, 1h30m); default: until Ctrl-C\n"
+           "      --headless             no web UI (hornet has none yet; always headless)\n"
+           "      --processes N          local mode: worker processes to start (default 1)\n"
+           "      --csv PREFIX           write PREFIX_stats.csv, _stats_history.csv,\n"
+           "                             _failures.csv, _exceptions.csv\n"
+           "      --csv-full-history     one history row per entry, not only Aggregated\n"
+           "      --only-summary         print only the final tables\n"
+           "  -L, --loglevel LEVEL       DEBUG, INFO, WARNING, ERROR, CRITICAL (default INFO)\n"
+           "      --exit-code-on-error N exit code when any request failed (default 1)\n"
+           "      --request-timeout T    default total timeout per request (default 60s)\n"
+           "      --connect-timeout T    TCP/TLS connect timeout (default 10s)\n"
+           "      --stats-interval T     worker stats report period (default 1s)\n"
+           "\n"
+           "Distributed:\n"
+           "      --master               run as master; workers connect to it\n"
+           "      --worker               run as worker; the scenario comes from the master\n"
+           "      --master-host H        worker: master address (default 127.0.0.1)\n"
+           "      --master-port P        worker: master port (default 5557)\n"
+           "      --master-bind-host H   master: interface to bind (default *)\n"
+           "      --master-bind-port P   master: port to bind (default 5557)\n"
+           "      --expect-workers N     master: workers to wait for before starting (default 1)\n"
+           "      --expect-workers-max-wait T  master: give up after T (default 60s)\n"
+           "      --master-connect-timeout T   worker: give up reaching the master (default 60s)\n"
+           "      --heartbeat-timeout T  a silent peer is gone after T (default 10s)\n"
+           "      --stop-timeout T       master: wait T for workers to stop (default 10s)\n"
+           "\n"
+           "  -V, --version              print the version\n"
+           "  -h, --help                 this text\n"
+           "\n"
+           "Exit codes: 0 ok, 1 requests failed, 2 bad flag, 3 bad scenario, 4 cluster error\n"
+           "(workers or master unreachable, protocol mismatch), 5 OS error, 130 interrupted.\n";
+}

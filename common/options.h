@@ -1,0 +1,48 @@
+/* Command-line options with Locust's names. Parsing is pure: no file is opened here; a bad flag
+ * yields one line naming the flag in err and HN_EXIT_USAGE. */
+#ifndef HN_OPTIONS_H
+#define HN_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum hn_mode { HN_MODE_LOCAL = 1, HN_MODE_MASTER, HN_MODE_WORKER };
+
+struct hn_options {
+    enum hn_mode mode;
+    const char *scenario_path;  /* -f; default "hornet.yaml" */
+    const char *host;           /* -H; NULL = the scenario's host */
+    uint64_t users;             /* -u; default 1 */
+    double spawn_rate;          /* -r; default 1 */
+    int64_t run_time_ms;        /* -t; 0 = until interrupted */
+    int headless;
+    const char *master_host;    /* worker: where the master is */
+    unsigned master_port;
+    const char *master_bind_host;
+    unsigned master_bind_port;
+    uint64_t expect_workers;
+    int64_t expect_workers_max_wait_ms;
+    uint64_t processes;         /* local mode: worker processes to start */
+    const char *csv_prefix;     /* NULL = no CSV */
+    int csv_full_history;
+    int loglevel;
+    int exit_code_on_error;
+    int only_summary;
+    int64_t stats_interval_ms;  /* worker → master stats report period */
+    int64_t request_timeout_ms; /* default total timeout of a request */
+    int64_t connect_timeout_ms;
+    int64_t master_connect_timeout_ms; /* worker: give up reaching the master after this */
+    int64_t heartbeat_timeout_ms;      /* a peer silent this long is gone */
+    int64_t stop_timeout_ms;           /* master: wait this long for workers to report stop */
+    int show_help;
+    int show_version;
+};
+
+void hn_options_defaults(struct hn_options *o);
+/* Parses argv into o. Returns 0, or an exit code (HN_EXIT_USAGE) with a one-line message in err.
+ * Pointers in o borrow from argv. */
+int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, size_t errlen);
+/* The --help text. */
+const char *hn_options_usage(void);
+
+#endif

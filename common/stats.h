@@ -1,0 +1,107 @@
+/* Request statistics, keyed like Locust's: entries by (type, name), errors by (type, name,
+ * message). One table per worker loop (deltas since the last report) and one on the master (the
+ * merged run). Rows are general: type is an HTTP method today, "WS" and others later.
+ *
+ * Entries are heap objects whose addresses never change, so the worker resolves a step's entry
+ * once and records into it directly on the hot path. Not thread-safe. */
+#ifndef HN_STATS_H
+#define HN_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/histogram.h"
+
+#define HN_PERSEC_SLOTS 32 /* seconds of per-second counts kept (ring) */
+#define HN_STATS_WINDOW 10 /* seconds for "current" percentiles (Locust's window) */
+
+/* The percentiles Locust reports, and their column names. */
+#define HN_N_PERCENTILES 11
+extern const double hn_percentiles[HN_N_PERCENTILES];
+extern const char *const hn_percentile_names[HN_N_PERCENTILES];
+
+/* Counts per unix second, for the last HN_PERSEC_SLOTS seconds. */
+struct hn_persec {
+    int64_t sec[HN_PERSEC_SLOTS];
+    uint64_t n[HN_PERSEC_SLOTS];
+};
+void hn_persec_add(struct hn_persec *p, int64_t sec, uint64_t n);
+uint64_t hn_persec_get(const struct hn_persec *p, int64_t sec);
+
+struct hn_stats_entry {
+    uint32_t index; /* position in hn_stats.entries (insertion order) */
+    char *type;
+    char *name;
+    uint64_t n_requests;
+    uint64_t n_failures;
+    uint64_t content_bytes;
+    struct hn_hist hist; /* holds sum, min, max of response times */
+    struct hn_persec reqs_per_s;
+    struct hn_persec fails_per_s;
+};
+
+struct hn_stats_error {
+    char *type;
+    char *name;
+    char *message;
+    uint64_t occurrences;
+};
+
+struct hn_stats {
+    struct hn_stats_entry **entries; /* in insertion order */
+    size_t n_entries, cap_entries;
+    struct hn_stats_error **errors;
+    size_t n_errors, cap_errors;
+    /* open-addressing indexes over entries / errors (index + 1; 0 = empty) */
+    uint32_t *entry_index, *error_index;
+    size_t index_cap, error_index_cap;
+    struct hn_stats_entry total; /* "Aggregated"; maintained only by hn_stats_merge */
+};
+
+void hn_stats_init(struct hn_stats *s);
+void hn_stats_fini(struct hn_stats *s);
+/* Zeroes every count but keeps entries (the worker reuses them after each report). */
+void hn_stats_reset(struct hn_stats *s);
+
+/* Finds or creates the (type, name) entry. The pointer stays valid until hn_stats_fini. */
+struct hn_stats_entry *hn_stats_entry(struct hn_stats *s, const char *type, const char *name);
+struct hn_stats_entry *hn_stats_find(const struct hn_stats *s, const char *type, const char *name);
+/* Adds n occurrences of an error (message copied on first use). */
+void hn_stats_error_add(struct hn_stats *s, const char *type, const char *name,
+                        const char *message, uint64_t n);
+
+/* Hot path: one completed request, successful or not (Locust records a failure's response time). */
+static inline void hn_stats_record(struct hn_stats_entry *e, uint64_t latency_us,
+                                   uint64_t content_bytes, int64_t now_s, int failed)
+{
+    e->n_requests++;
+    e->content_bytes += content_bytes;
+    hn_hist_record(&e->hist, latency_us);
+    hn_persec_add(&e->reqs_per_s, now_s, 1);
+    if (failed) {
+        e->n_failures++;
+        hn_persec_add(&e->fails_per_s, now_s, 1);
+    }
+}
+
+/* Adds every count of src into dst: entries into the matching entries and into dst->total,
+ * errors into errors. Used by the master for each worker delta. */
+void hn_stats_merge(struct hn_stats *dst, const struct hn_stats *src);
+void hn_stats_entry_merge(struct hn_stats_entry *dst, const struct hn_stats_entry *src);
+
+/* Entries sorted by (name, type), as Locust prints and writes them. Caller frees the array. */
+struct hn_stats_entry **hn_stats_sorted(const struct hn_stats *s);
+/* Errors sorted by (name, type, message). Caller frees the array. */
+struct hn_stats_error **hn_stats_errors_sorted(const struct hn_stats *s);
+
+/* Locust's current_rps: the mean of the per-second counts over [now-12, now-2), not before
+ * start_s. */
+double hn_persec_current(const struct hn_persec *p, int64_t now_s, int64_t start_s);
+
+/* Formats a microsecond value as milliseconds with at most 3 decimals, trailing zeros trimmed
+ * ("50", "0.312", "1234.5"). Returns buf. */
+char *hn_fmt_ms(char *buf, size_t n, double us);
+/* Formats a double with at most `decimals` decimals, trailing zeros trimmed. Returns buf. */
+char *hn_fmt_num(char *buf, size_t n, double v, int decimals);
+
+#endif

@@ -1,0 +1,209 @@
+#include "common/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char *hn_strerror(int err)
+{
+    switch (err) {
+    case HN_OK: return "ok";
+    case HN_EINVAL: return "invalid input";
+    case HN_ENOMEM: return "size limit exceeded";
+    case HN_EIO: return "I/O error";
+    case HN_EAGAIN: return "try again";
+    case HN_EPROTO: return "protocol mismatch";
+    case HN_ERANGE: return "out of range";
+    default: return "unknown error";
+    }
+}
+
+static void oom(size_t n)
+{
+    fprintf(stderr, "hornet: out of memory allocating %zu bytes\n", n);
+    abort();
+}
+
+void *hn_malloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        oom(n);
+    return p;
+}
+
+void *hn_calloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        oom(n * size);
+    return p;
+}
+
+void *hn_realloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        oom(n);
+    return q;
+}
+
+char *hn_strdup(const char *s) { return hn_strndup(s, strlen(s)); }
+
+char *hn_strndup(const char *s, size_t n)
+{
+    char *p = hn_malloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+void hn_assert_fail(const char *expr, const char *file, int line)
+{
+    fprintf(stderr, "hornet: assertion failed at %s:%d: %s\n", file, line, expr);
+    abort();
+}
+
+uint64_t hn_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int64_t hn_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int hn_parse_duration_ms(const char *s, int64_t *ms)
+{
+    if (!s || !*s)
+        return HN_EINVAL;
+    int64_t total = 0;
+    const char *p = s;
+    int parts = 0;
+    while (*p) {
+        if (!isdigit((unsigned char)*p))
+            return HN_EINVAL;
+        int64_t v = 0;
+        while (isdigit((unsigned char)*p)) {
+            v = v * 10 + (*p - '0');
+            if (v > 100000000)
+                return HN_EINVAL;
+            p++;
+        }
+        int64_t unit;
+        if (*p == '\0') {
+            if (parts > 0)
+                return HN_EINVAL; /* "1h30" is ambiguous */
+            unit = 1000;
+        } else if (p[0] == 'm' && p[1] == 's') {
+            unit = 1;
+            p += 2;
+        } else if (*p == 'h') {
+            unit = 3600000;
+            p++;
+        } else if (*p == 'm') {
+            unit = 60000;
+            p++;
+        } else if (*p == 's') {
+            unit = 1000;
+            p++;
+        } else {
+            return HN_EINVAL;
+        }
+        total += v * unit;
+        parts++;
+    }
+    *ms = total;
+    return 0;
+}
+
+int hn_parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !isdigit((unsigned char)*s))
+        return HN_EINVAL;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return HN_EINVAL;
+    *out = v;
+    return 0;
+}
+
+int hn_parse_double(const char *s, double *out)
+{
+    if (!s || !*s)
+        return HN_EINVAL;
+    errno = 0;
+    char *end;
+    double v = strtod(s, &end);
+    if (errno || *end || v != v)
+        return HN_EINVAL;
+    *out = v;
+    return 0;
+}
+
+void hn_rng_seed(struct hn_rng *r, uint64_t seed)
+{
+    /* splitmix64 scramble so nearby seeds give unrelated streams; state must be non-zero. */
+    uint64_t z = seed + 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    r->s = z ? z : 0x2545f4914f6cdd1dull;
+}
+
+uint64_t hn_rng_next(struct hn_rng *r)
+{
+    uint64_t x = r->s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    r->s = x;
+    return x * 0x2545f4914f6cdd1dull;
+}
+
+uint64_t hn_rng_below(struct hn_rng *r, uint64_t n)
+{
+    hn_assert(n > 0);
+    uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+    uint64_t x;
+    do {
+        x = hn_rng_next(r);
+    } while (x >= limit);
+    return x % n;
+}
+
+double hn_rng_unit(struct hn_rng *r) { return (double)(hn_rng_next(r) >> 11) * 0x1.0p-53; }
+
+int hn_edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 32 || lb > 32)
+        return 16;
+    int prev[33], cur[33];
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            int v = prev[j] + 1;
+            if (cur[j - 1] + 1 < v)
+                v = cur[j - 1] + 1;
+            if (prev[j - 1] + cost < v)
+                v = prev[j - 1] + cost;
+            cur[j] = v;
+        }
+        memcpy(prev, cur, sizeof prev);
+    }
+    return prev[lb] > 16 ? 16 : prev[lb];
+}

@@ -1,0 +1,437 @@
+/* hornet-demo-target: a small HTTP/1.1 server on libuv standing in for the seed's AIaaS platform.
+ * It injects latency (--latency-ms, --jitter-ms) and failures (--fail-ratio, --fail-path), can
+ * hang (--hang-path) to exercise timeouts, and counts every response it sends per path and per
+ * status, served as JSON at GET /__counts so tests can reconcile hornet's numbers with its own.
+ * Listens on loopback by default. Single-threaded; keep-alive and pipelining supported. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <uv.h>
+
+#include "common/util.h"
+
+#define MAX_PATHS 16
+#define REQ_MAX (64 * 1024)
+#define N_ROUTES 7
+
+struct route {
+    const char *path;
+    const char *method; /* NULL = GET */
+    const char *body;
+    uint64_t served;
+};
+
+static struct route g_routes[N_ROUTES] = {
+    {"/healthz", NULL, "{\"status\":\"ok\"}", 0},
+    {"/chat/messages", "POST", NULL, 0}, /* built per request */
+    {"/analytics/kpi", NULL,
+     "{\"active_users\":1284,\"messages_today\":56310,\"avg_response_ms\":231,"
+     "\"satisfaction\":4.6}", 0},
+    {"/billing/usage", NULL,
+     "{\"tenant_id\":\"tenant_001\",\"plan\":\"pro\",\"messages\":1200,\"quota\":10000}", 0},
+    {"/auth/status", NULL, "{\"authenticated\":true,\"user_id\":\"user_001\"}", 0},
+    {"/", NULL, "{\"service\":\"hornet-demo-target\"}", 0},
+    {NULL, NULL, NULL, 0}, /* 404 bucket */
+};
+
+static struct {
+    const char *host;
+    int port;
+    const char *port_file;
+    uint64_t latency_ms, jitter_ms;
+    double fail_ratio;
+    const char *fail_paths[MAX_PATHS];
+    int n_fail_paths;
+    const char *hang_paths[MAX_PATHS];
+    int n_hang_paths;
+    uint64_t total, by_status[6], conversations, connections;
+    struct hn_rng rng;
+    uv_loop_t *loop;
+} g;
+
+struct conn {
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    char buf[REQ_MAX];
+    size_t len;
+    size_t req_len;   /* bytes of the request being answered */
+    int busy;         /* a request is being answered (delayed or hanging) */
+    int close_after;  /* Connection: close */
+    int closing;
+    int pending_closes;
+    int route;
+    int fail;
+    char method[16];
+};
+
+static void conn_close(struct conn *c);
+
+static void on_closed(uv_handle_t *h)
+{
+    struct conn *c = h->data;
+    if (--c->pending_closes == 0)
+        free(c);
+}
+
+static void conn_close(struct conn *c)
+{
+    if (c->closing)
+        return;
+    c->closing = 1;
+    c->pending_closes = 2;
+    uv_close((uv_handle_t *)&c->tcp, on_closed);
+    uv_close((uv_handle_t *)&c->timer, on_closed);
+}
+
+struct wreq {
+    uv_write_t req;
+    struct conn *c;
+    int close;
+    char data[];
+};
+
+static void process(struct conn *c);
+
+static void on_written(uv_write_t *w, int status)
+{
+    struct wreq *r = (struct wreq *)w;
+    struct conn *c = r->c;
+    int close = r->close;
+    free(r);
+    if (c->closing)
+        return;
+    if (status < 0 || close) {
+        conn_close(c);
+        return;
+    }
+    process(c); /* a pipelined request may already be buffered */
+}
+
+static void send_response(struct conn *c, int status, const char *body, int close)
+{
+    const char *reason = status == 200 ? "OK" : status == 404 ? "Not Found" :
+                         status == 405 ? "Method Not Allowed" : status == 431 ?
+                         "Request Header Fields Too Large" : status == 400 ? "Bad Request" :
+                         "Internal Server Error";
+    size_t blen = strlen(body);
+    struct wreq *r = hn_malloc(sizeof *r + blen + 256);
+    int n = snprintf(r->data, blen + 256,
+                     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                     "%s\r\n%s",
+                     status, reason, blen, close ? "Connection: close\r\n" : "", body);
+    r->c = c;
+    r->close = close;
+    uv_buf_t b = uv_buf_init(r->data, (unsigned)n);
+    if (uv_write(&r->req, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) {
+        free(r);
+        conn_close(c);
+    }
+}
+
+static int path_in(const char *path, size_t plen, const char *const *list, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (strlen(list[i]) == plen && !memcmp(list[i], path, plen))
+            return 1;
+    return 0;
+}
+
+static void count(int status, int route)
+{
+    g.total++;
+    g.by_status[status / 100 < 6 ? status / 100 : 5]++;
+    g_routes[route].served++;
+}
+
+static void counts_json(char *out, size_t n)
+{
+    size_t off = (size_t)snprintf(out, n, "{\"total\":%llu,\"connections\":%llu,\"paths\":{",
+                                  (unsigned long long)g.total,
+                                  (unsigned long long)g.connections);
+    for (int i = 0; i < N_ROUTES && off < n; i++)
+        off += (size_t)snprintf(out + off, n - off, "%s\"%s\":%llu", i ? "," : "",
+                                g_routes[i].path ? g_routes[i].path : "other",
+                                (unsigned long long)g_routes[i].served);
+    if (off < n)
+        snprintf(out + off, n - off, "},\"status\":{\"2xx\":%llu,\"4xx\":%llu,\"5xx\":%llu}}",
+                 (unsigned long long)g.by_status[2], (unsigned long long)g.by_status[4],
+                 (unsigned long long)g.by_status[5]);
+}
+
+static void respond(struct conn *c)
+{
+    struct route *rt = &g_routes[c->route];
+    int status = 200;
+    char body[512];
+    const char *b = rt->body;
+    if (!rt->path) {
+        status = 404;
+        b = "{\"error\":\"not found\"}";
+    } else if (strcmp(c->method, rt->method ? rt->method : "GET") &&
+               !(!rt->method && !strcmp(c->method, "HEAD"))) {
+        status = 405;
+        b = "{\"error\":\"method not allowed\"}";
+    } else if (c->fail) {
+        status = 500;
+        b = "{\"error\":\"injected failure\"}";
+    } else if (!b) {
+        snprintf(body, sizeof body,
+                 "{\"reply\":\"Thanks for your message. An agent will follow up shortly.\","
+                 "\"conversation_id\":\"conv-%llu\"}",
+                 (unsigned long long)++g.conversations);
+        b = body;
+    }
+    count(status, c->route);
+    c->busy = 0;
+    size_t used = c->req_len;
+    memmove(c->buf, c->buf + used, c->len - used);
+    c->len -= used;
+    send_response(c, status, b, c->close_after);
+}
+
+static void on_delay(uv_timer_t *t) { respond(t->data); }
+
+static const char *find_header(const char *hdrs, size_t len, const char *name, size_t *vlen)
+{
+    size_t nl = strlen(name);
+    const char *p = hdrs, *end = hdrs + len;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol)
+            break;
+        if ((size_t)(eol - p) > nl + 1 && !strncasecmp(p, name, nl) && p[nl] == ':') {
+            const char *v = p + nl + 1;
+            while (v < eol && (*v == ' ' || *v == '\t'))
+                v++;
+            const char *ve = eol;
+            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' '))
+                ve--;
+            *vlen = (size_t)(ve - v);
+            return v;
+        }
+        p = eol + 1;
+    }
+    return NULL;
+}
+
+/* Parses one complete request from the buffer, if there is one, and answers it. */
+static void process(struct conn *c)
+{
+    if (c->busy || c->closing)
+        return;
+    char *hend = memmem(c->buf, c->len, "\r\n\r\n", 4);
+    if (!hend) {
+        if (c->len == REQ_MAX) {
+            c->req_len = c->len;
+            c->close_after = 1;
+            send_response(c, 431, "{\"error\":\"request too large\"}", 1);
+        }
+        return;
+    }
+    size_t hlen = (size_t)(hend - c->buf) + 4;
+    char *sp1 = memchr(c->buf, ' ', hlen);
+    char *sp2 = sp1 ? memchr(sp1 + 1, ' ', hlen - (size_t)(sp1 + 1 - c->buf)) : NULL;
+    if (!sp1 || !sp2 || (size_t)(sp1 - c->buf) >= sizeof c->method) {
+        c->len = 0;
+        send_response(c, 400, "{\"error\":\"bad request line\"}", 1);
+        return;
+    }
+    memcpy(c->method, c->buf, (size_t)(sp1 - c->buf));
+    c->method[sp1 - c->buf] = '\0';
+    const char *path = sp1 + 1;
+    size_t plen = strcspn(path, "? ");
+    if (plen > (size_t)(sp2 - path))
+        plen = (size_t)(sp2 - path);
+    size_t vlen = 0;
+    uint64_t body_len = 0;
+    const char *cl = find_header(c->buf, hlen, "Content-Length", &vlen);
+    if (cl) {
+        char tmp[24];
+        if (vlen >= sizeof tmp) {
+            c->len = 0;
+            send_response(c, 400, "{\"error\":\"bad Content-Length\"}", 1);
+            return;
+        }
+        memcpy(tmp, cl, vlen);
+        tmp[vlen] = '\0';
+        if (hn_parse_u64(tmp, &body_len) || body_len > REQ_MAX - hlen) {
+            c->len = 0;
+            send_response(c, 400, "{\"error\":\"bad Content-Length\"}", 1);
+            return;
+        }
+    }
+    if (c->len < hlen + body_len)
+        return; /* body still arriving */
+    c->req_len = hlen + (size_t)body_len;
+    const char *conn_hdr = find_header(c->buf, hlen, "Connection", &vlen);
+    int http10 = !memcmp(sp2 + 1, "HTTP/1.0", 8);
+    c->close_after = conn_hdr ? (vlen == 5 && !strncasecmp(conn_hdr, "close", 5)) : http10;
+
+    if (plen == 9 && !memcmp(path, "/__counts", 9)) {
+        char body[2048];
+        counts_json(body, sizeof body);
+        memmove(c->buf, c->buf + c->req_len, c->len - c->req_len);
+        c->len -= c->req_len;
+        send_response(c, 200, body, c->close_after);
+        return;
+    }
+    c->route = N_ROUTES - 1;
+    for (int i = 0; i < N_ROUTES - 1; i++)
+        if (strlen(g_routes[i].path) == plen && !memcmp(g_routes[i].path, path, plen))
+            c->route = i;
+    if (path_in(path, plen, g.hang_paths, g.n_hang_paths)) {
+        c->busy = 1; /* never answered; the client's timeout ends it */
+        return;
+    }
+    c->fail = g.fail_ratio > 0 &&
+              (g.n_fail_paths == 0 || path_in(path, plen, g.fail_paths, g.n_fail_paths)) &&
+              hn_rng_unit(&g.rng) < g.fail_ratio;
+    uint64_t delay = g.latency_ms;
+    if (g.jitter_ms) {
+        uint64_t j = hn_rng_below(&g.rng, 2 * g.jitter_ms + 1);
+        delay = delay + j >= g.jitter_ms ? delay + j - g.jitter_ms : 0;
+    }
+    c->busy = 1;
+    if (delay)
+        uv_timer_start(&c->timer, on_delay, delay, 0);
+    else
+        respond(c);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    struct conn *c = h->data;
+    *buf = uv_buf_init(c->buf + c->len, (unsigned)(REQ_MAX - c->len));
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    (void)buf;
+    struct conn *c = s->data;
+    if (n < 0) {
+        conn_close(c);
+        return;
+    }
+    c->len += (size_t)n;
+    process(c);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    if (status < 0)
+        return;
+    struct conn *c = hn_calloc(1, sizeof *c);
+    uv_tcp_init(g.loop, &c->tcp);
+    uv_timer_init(g.loop, &c->timer);
+    c->tcp.data = c->timer.data = c;
+    if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+        conn_close(c);
+        return;
+    }
+    g.connections++;
+    uv_tcp_nodelay(&c->tcp, 1);
+    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+}
+
+static void on_stop_signal(uv_signal_t *s, int sig)
+{
+    (void)sig;
+    uv_stop(s->loop);
+}
+
+static int usage(const char *msg, const char *arg)
+{
+    fprintf(stderr, "hornet-demo-target: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
+    fprintf(stderr,
+            "usage: hornet-demo-target [--host 127.0.0.1] [--port 8000] [--port-file F]\n"
+            "       [--latency-ms N] [--jitter-ms N] [--fail-ratio R] [--fail-path P]...\n"
+            "       [--hang-path P]...\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    g.host = "127.0.0.1";
+    g.port = 8000;
+    hn_rng_seed(&g.rng, hn_mono_us());
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        uint64_t u;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+            return usage("a stand-in AIaaS target for hornet", NULL), 0;
+        if (!v)
+            return usage("missing value for", a);
+        i++;
+        if (!strcmp(a, "--host")) {
+            g.host = v;
+        } else if (!strcmp(a, "--port")) {
+            if (hn_parse_u64(v, &u) || u > 65535)
+                return usage("bad --port", v);
+            g.port = (int)u;
+        } else if (!strcmp(a, "--port-file")) {
+            g.port_file = v;
+        } else if (!strcmp(a, "--latency-ms")) {
+            if (hn_parse_u64(v, &g.latency_ms) || g.latency_ms > 600000)
+                return usage("bad --latency-ms", v);
+        } else if (!strcmp(a, "--jitter-ms")) {
+            if (hn_parse_u64(v, &g.jitter_ms) || g.jitter_ms > 600000)
+                return usage("bad --jitter-ms", v);
+        } else if (!strcmp(a, "--fail-ratio")) {
+            if (hn_parse_double(v, &g.fail_ratio) || g.fail_ratio < 0 || g.fail_ratio > 1)
+                return usage("bad --fail-ratio (0 to 1)", v);
+        } else if (!strcmp(a, "--fail-path") && g.n_fail_paths < MAX_PATHS) {
+            g.fail_paths[g.n_fail_paths++] = v;
+        } else if (!strcmp(a, "--hang-path") && g.n_hang_paths < MAX_PATHS) {
+            g.hang_paths[g.n_hang_paths++] = v;
+        } else {
+            return usage("unknown flag", a);
+        }
+    }
+    if (g.n_fail_paths && g.fail_ratio == 0)
+        g.fail_ratio = 1.0; /* --fail-path alone: that path always fails */
+    signal(SIGPIPE, SIG_IGN);
+    g.loop = uv_default_loop();
+    uv_tcp_t server;
+    uv_tcp_init(g.loop, &server);
+    struct sockaddr_storage addr;
+    if (uv_ip4_addr(g.host, g.port, (struct sockaddr_in *)&addr) != 0 &&
+        uv_ip6_addr(g.host, g.port, (struct sockaddr_in6 *)&addr) != 0)
+        return usage("bad --host", g.host);
+    int rc = uv_tcp_bind(&server, (const struct sockaddr *)&addr, 0);
+    if (!rc)
+        rc = uv_listen((uv_stream_t *)&server, 4096, on_connection);
+    if (rc) {
+        fprintf(stderr, "hornet-demo-target: cannot listen on %s:%d: %s\n", g.host, g.port,
+                uv_strerror(rc));
+        return 5;
+    }
+    struct sockaddr_storage bound;
+    int blen = sizeof bound;
+    uv_tcp_getsockname(&server, (struct sockaddr *)&bound, &blen);
+    int port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
+    if (g.port_file) {
+        char tmp[4096];
+        snprintf(tmp, sizeof tmp, "%s.tmp", g.port_file);
+        FILE *f = fopen(tmp, "w");
+        if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0 || rename(tmp, g.port_file)) {
+            fprintf(stderr, "hornet-demo-target: cannot write %s: %s\n", g.port_file,
+                    strerror(errno));
+            return 5;
+        }
+    }
+    fprintf(stderr, "hornet-demo-target: listening on http://%s:%d\n", g.host, port);
+    uv_signal_t sigint, sigterm;
+    uv_signal_init(g.loop, &sigint);
+    uv_signal_init(g.loop, &sigterm);
+    uv_signal_start(&sigint, on_stop_signal, SIGINT);
+    uv_signal_start(&sigterm, on_stop_signal, SIGTERM);
+    uv_run(g.loop, UV_RUN_DEFAULT);
+    char body[2048];
+    counts_json(body, sizeof body);
+    fprintf(stderr, "hornet-demo-target: served %s\n", body);
+    return 0;
+}

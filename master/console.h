@@ -1,0 +1,17 @@
+/* Locust's console tables: the live request table (every 2 s), and at the end the request
+ * table, the response-time percentiles table and the error report. Writes to the given FILE. */
+#ifndef HN_CONSOLE_H
+#define HN_CONSOLE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/stats.h"
+
+/* current: req/s over the last 10 s (live) instead of over the whole run (final). */
+void hn_console_stats(FILE *f, const struct hn_stats *s, int current, int64_t now_s,
+                      int64_t start_s, double duration_s);
+void hn_console_percentiles(FILE *f, const struct hn_stats *s);
+void hn_console_errors(FILE *f, const struct hn_stats *s);
+
+#endif

@@ -1,0 +1,60 @@
+#include "master/dispatch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+
+void hn_dispatch_classes(const uint32_t *weights, size_t n, uint64_t total, uint64_t *counts)
+{
+    uint64_t wsum = 0;
+    for (size_t i = 0; i < n; i++)
+        wsum += weights[i];
+    hn_assert(wsum > 0);
+    uint64_t given = 0;
+    double *rem = hn_calloc(n, sizeof *rem);
+    for (size_t i = 0; i < n; i++) {
+        long double exact = (long double)total * weights[i] / (long double)wsum;
+        counts[i] = (uint64_t)exact;
+        rem[i] = (double)(exact - (long double)counts[i]);
+        given += counts[i];
+    }
+    while (given < total) {
+        size_t best = 0;
+        for (size_t i = 1; i < n; i++)
+            if (rem[i] > rem[best])
+                best = i;
+        counts[best]++;
+        rem[best] = -1;
+        given++;
+    }
+    free(rem);
+}
+
+void hn_dispatch_workers(const uint64_t *class_counts, size_t n_classes, size_t n_workers,
+                         uint64_t *out)
+{
+    memset(out, 0, n_workers * n_classes * sizeof *out);
+    if (!n_workers)
+        return;
+    /* Deal classes round-robin, continuing the rotation across classes: worker totals and each
+     * class's shares then differ by at most one. */
+    size_t next = 0;
+    for (size_t c = 0; c < n_classes; c++) {
+        uint64_t q = class_counts[c] / n_workers, r = class_counts[c] % n_workers;
+        for (size_t w = 0; w < n_workers; w++)
+            out[w * n_classes + c] = q;
+        for (uint64_t k = 0; k < r; k++) {
+            out[next * n_classes + c]++;
+            next = (next + 1) % n_workers;
+        }
+    }
+}
+
+double hn_dispatch_rate(double rate, uint64_t worker_users, uint64_t total_users,
+                        size_t n_workers)
+{
+    if (total_users == 0)
+        return n_workers ? rate / (double)n_workers : rate;
+    return rate * (double)worker_users / (double)total_users;
+}

@@ -1,0 +1,773 @@
+#include "master/master.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/scenario.h"
+#include "common/stats.h"
+#include "master/console.h"
+#include "master/dispatch.h"
+#include "master/report_csv.h"
+#include "proto/codec.h"
+#include "proto/rpc.h"
+
+enum mstate { M_WAITING, M_SPAWNING, M_RUNNING, M_STOPPING, M_DONE };
+
+struct wk {
+    char id[HN_NODE_ID_MAX];
+    int64_t index;
+    int gone;
+    int stopped;           /* client_stopped received for the current stop */
+    uint64_t complete_seq; /* seq of its last spawning_complete */
+    uint64_t stats_seq;
+    uint64_t last_seen_ms;
+    uint64_t user_count;
+    uint64_t assigned;
+    double cpu_percent, cpu_peak;
+    uint64_t rss_bytes;
+    int cpu_warned;
+};
+
+struct master {
+    const struct hn_options *o;
+    int local;
+    struct hn_rpc *rpc;
+    struct hn_scenario *sc;
+    const char *host;
+    struct wk *workers;
+    size_t n_workers, cap_workers;
+    int64_t next_index;
+    struct hn_stats stats;
+    /* last-10-seconds histograms per entry, only for --csv-full-history */
+    struct hn_hist (*win)[HN_STATS_WINDOW];
+    size_t n_win;
+    struct hn_hist total_win[HN_STATS_WINDOW];
+    int win_cur;
+    enum mstate state;
+    uint64_t spawn_seq;
+    uint64_t wait_start_ms, start_ms, stop_ms;
+    int64_t start_wall_s;
+    FILE *history;
+    struct hn_exception *exc;
+    size_t n_exc;
+    pid_t *children;
+    size_t n_children;
+    int exit_code;
+    int all_lost;
+};
+
+static volatile sig_atomic_t g_signals;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_signals++;
+}
+
+static uint64_t now_ms(void) { return hn_mono_us() / 1000; }
+
+static size_t n_live(const struct master *m)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->n_workers; i++)
+        n += !m->workers[i].gone;
+    return n;
+}
+
+static struct wk *find_worker(struct master *m, const char *id)
+{
+    for (size_t i = 0; i < m->n_workers; i++)
+        if (!m->workers[i].gone && !strcmp(m->workers[i].id, id))
+            return &m->workers[i];
+    return NULL;
+}
+
+static void send_to(struct master *m, struct wk *w, struct hn_msg *msg)
+{
+    snprintf(msg->node_id, sizeof msg->node_id, "master");
+    int rc = hn_rpc_send(m->rpc, w->id, msg);
+    if (rc)
+        hn_warn("could not send %s to worker %s: %s", hn_msg_type_name(msg->type), w->id,
+                hn_strerror(rc));
+}
+
+static void broadcast(struct master *m, enum hn_msg_type type, const char *reason)
+{
+    for (size_t i = 0; i < m->n_workers; i++) {
+        if (m->workers[i].gone)
+            continue;
+        struct hn_msg msg;
+        hn_msg_init(&msg, type, "master");
+        msg.error = reason;
+        send_to(m, &m->workers[i], &msg);
+    }
+}
+
+/* Sends every live worker its absolute share of the users. Also used to rebalance when a worker
+ * joins or leaves mid-run. */
+static void dispatch(struct master *m)
+{
+    size_t nw = n_live(m), nc = m->sc->n_classes;
+    if (!nw)
+        return;
+    uint32_t *weights = hn_calloc(nc, sizeof *weights);
+    uint64_t *counts = hn_calloc(nc, sizeof *counts);
+    uint64_t *split = hn_calloc(nw * nc, sizeof *split);
+    for (size_t c = 0; c < nc; c++)
+        weights[c] = m->sc->classes[c].weight;
+    hn_dispatch_classes(weights, nc, m->o->users, counts);
+    hn_dispatch_workers(counts, nc, nw, split);
+    m->spawn_seq++;
+    struct hn_class_count *cc = hn_calloc(nc, sizeof *cc);
+    size_t k = 0;
+    for (size_t i = 0; i < m->n_workers; i++) {
+        struct wk *w = &m->workers[i];
+        if (w->gone)
+            continue;
+        w->assigned = 0;
+        for (size_t c = 0; c < nc; c++) {
+            cc[c].name = m->sc->classes[c].name;
+            cc[c].count = split[k * nc + c];
+            w->assigned += cc[c].count;
+        }
+        struct hn_msg msg;
+        hn_msg_init(&msg, HN_MSG_SPAWN, "master");
+        msg.seq = m->spawn_seq;
+        msg.host = m->host;
+        msg.scenario_name = m->sc->path;
+        msg.scenario = m->sc->text;
+        msg.scenario_len = m->sc->text_len;
+        msg.classes = cc;
+        msg.n_classes = nc;
+        msg.spawn_rate = hn_dispatch_rate(m->o->spawn_rate, w->assigned, m->o->users, nw);
+        msg.stats_interval_ms = m->o->stats_interval_ms;
+        msg.request_timeout_ms = m->o->request_timeout_ms;
+        msg.connect_timeout_ms = m->o->connect_timeout_ms;
+        msg.heartbeat_timeout_ms = m->o->heartbeat_timeout_ms;
+        msg.user_count = m->o->users;
+        send_to(m, w, &msg);
+        k++;
+    }
+    free(cc);
+    free(weights);
+    free(counts);
+    free(split);
+    if (m->state == M_RUNNING)
+        m->state = M_SPAWNING;
+}
+
+static void start_run(struct master *m)
+{
+    m->start_ms = now_ms();
+    m->start_wall_s = hn_wall_ms() / 1000;
+    m->state = M_SPAWNING;
+    hn_info("Ramping to %llu users at a rate of %.2f per second across %zu workers",
+            (unsigned long long)m->o->users, m->o->spawn_rate, n_live(m));
+    dispatch(m);
+}
+
+static void begin_stop(struct master *m, const char *why)
+{
+    if (m->state >= M_STOPPING)
+        return;
+    hn_info("%s; stopping users", why);
+    m->state = M_STOPPING;
+    m->stop_ms = now_ms();
+    for (size_t i = 0; i < m->n_workers; i++)
+        m->workers[i].stopped = 0;
+    broadcast(m, HN_MSG_STOP, NULL);
+}
+
+static void worker_gone(struct master *m, struct wk *w, const char *why)
+{
+    w->gone = 1;
+    hn_warn("worker %s left: %s (%zu workers remain)", w->id, why, n_live(m));
+    if (m->state == M_WAITING || m->state >= M_STOPPING)
+        return;
+    if (n_live(m) == 0) {
+        hn_error("all workers are gone; ending the run");
+        m->all_lost = 1;
+        m->state = M_STOPPING;
+        m->stop_ms = now_ms();
+        return;
+    }
+    dispatch(m); /* its users move to the others */
+}
+
+static void ensure_windows(struct master *m)
+{
+    if (!m->o->csv_full_history || m->n_win >= m->stats.n_entries)
+        return;
+    m->win = hn_realloc(m->win, m->stats.n_entries * sizeof *m->win);
+    for (size_t i = m->n_win; i < m->stats.n_entries; i++)
+        for (int k = 0; k < HN_STATS_WINDOW; k++)
+            hn_hist_init(&m->win[i][k]);
+    m->n_win = m->stats.n_entries;
+}
+
+static void merge_stats(struct master *m, struct wk *w, const struct hn_msg *msg)
+{
+    if (msg->seq <= w->stats_seq) {
+        hn_debug("ignoring duplicate stats #%llu from %s", (unsigned long long)msg->seq, w->id);
+        return;
+    }
+    if (msg->seq != w->stats_seq + 1)
+        hn_warn("missed %llu stats reports from worker %s",
+                (unsigned long long)(msg->seq - w->stats_seq - 1), w->id);
+    w->stats_seq = msg->seq;
+    w->user_count = msg->user_count;
+    hn_stats_merge(&m->stats, msg->stats);
+    if (!m->o->csv_full_history)
+        return;
+    ensure_windows(m);
+    for (size_t i = 0; i < msg->stats->n_entries; i++) {
+        const struct hn_stats_entry *e = msg->stats->entries[i];
+        if (!e->n_requests)
+            continue;
+        const struct hn_stats_entry *me = hn_stats_find(&m->stats, e->type, e->name);
+        hn_hist_merge(&m->win[me->index][m->win_cur], &e->hist);
+        hn_hist_merge(&m->total_win[m->win_cur], &e->hist);
+    }
+}
+
+static void add_exception(struct master *m, const char *node, const char *msg, const char *tb)
+{
+    for (size_t i = 0; i < m->n_exc; i++) {
+        struct hn_exception *e = &m->exc[i];
+        if (!strcmp(e->msg, msg) && !strcmp(e->traceback, tb)) {
+            e->count++;
+            if (!strstr(e->nodes, node)) {
+                size_t n = strlen(e->nodes) + strlen(node) + 3;
+                char *s = hn_malloc(n);
+                snprintf(s, n, "%s, %s", e->nodes, node);
+                free(e->nodes);
+                e->nodes = s;
+            }
+            return;
+        }
+    }
+    m->exc = hn_realloc(m->exc, (m->n_exc + 1) * sizeof *m->exc);
+    struct hn_exception *e = &m->exc[m->n_exc++];
+    e->msg = hn_strdup(msg);
+    e->traceback = hn_strdup(tb);
+    e->nodes = hn_strdup(node);
+    e->count = 1;
+}
+
+static void on_client_ready(struct master *m, const struct hn_msg *msg)
+{
+    struct hn_msg ack;
+    hn_msg_init(&ack, HN_MSG_ACK, "master");
+    if (msg->protocol_version != HN_PROTOCOL_VERSION) {
+        char why[256];
+        snprintf(why, sizeof why,
+                 "protocol version %llu (hornet %s) differs from the master's %d (hornet %s); "
+                 "run the same hornet version everywhere",
+                 (unsigned long long)msg->protocol_version, msg->version, HN_PROTOCOL_VERSION,
+                 HORNET_VERSION);
+        hn_error("refused worker %s: %s", msg->node_id, why);
+        ack.error = why;
+        hn_rpc_send(m->rpc, msg->node_id, &ack);
+        return;
+    }
+    struct wk *w = find_worker(m, msg->node_id);
+    if (!w) {
+        if (m->n_workers == m->cap_workers) {
+            m->cap_workers = m->cap_workers ? m->cap_workers * 2 : 8;
+            m->workers = hn_realloc(m->workers, m->cap_workers * sizeof *m->workers);
+        }
+        w = &m->workers[m->n_workers++];
+        memset(w, 0, sizeof *w);
+        snprintf(w->id, sizeof w->id, "%s", msg->node_id);
+        w->index = m->next_index++;
+        hn_info("worker %s (index %lld) connected; %zu connected", w->id, (long long)w->index,
+                n_live(m));
+    }
+    w->last_seen_ms = now_ms();
+    ack.index = w->index;
+    ack.error = "";
+    send_to(m, w, &ack);
+    if (m->state == M_SPAWNING || m->state == M_RUNNING)
+        dispatch(m); /* rebalance onto the newcomer */
+}
+
+static uint64_t users_now(const struct master *m)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < m->n_workers; i++)
+        if (!m->workers[i].gone)
+            n += m->workers[i].user_count;
+    return n;
+}
+
+static void log_all_spawned(struct master *m)
+{
+    size_t nc = m->sc->n_classes;
+    uint32_t *weights = hn_calloc(nc, sizeof *weights);
+    uint64_t *counts = hn_calloc(nc, sizeof *counts);
+    for (size_t c = 0; c < nc; c++)
+        weights[c] = m->sc->classes[c].weight;
+    hn_dispatch_classes(weights, nc, m->o->users, counts);
+    char buf[1024] = "";
+    size_t off = 0;
+    for (size_t c = 0; c < nc && off < sizeof buf; c++)
+        off += (size_t)snprintf(buf + off, sizeof buf - off, "%s\"%s\": %llu", c ? ", " : "",
+                                m->sc->classes[c].name, (unsigned long long)counts[c]);
+    hn_info("All users spawned: {%s} (%llu total users)", buf, (unsigned long long)users_now(m));
+    free(weights);
+    free(counts);
+}
+
+static void handle(struct master *m, struct hn_msg *msg)
+{
+    if (msg->type == HN_MSG_CLIENT_READY) {
+        on_client_ready(m, msg);
+        return;
+    }
+    struct wk *w = find_worker(m, msg->node_id);
+    if (!w) {
+        hn_debug("ignoring %s from unknown node %s", hn_msg_type_name(msg->type), msg->node_id);
+        return;
+    }
+    w->last_seen_ms = now_ms();
+    switch (msg->type) {
+    case HN_MSG_SPAWNING_COMPLETE:
+        w->complete_seq = msg->seq;
+        w->user_count = msg->user_count;
+        if (m->state == M_SPAWNING) {
+            int all = 1;
+            for (size_t i = 0; i < m->n_workers; i++)
+                if (!m->workers[i].gone && m->workers[i].complete_seq != m->spawn_seq)
+                    all = 0;
+            if (all) {
+                m->state = M_RUNNING;
+                log_all_spawned(m);
+            }
+        }
+        break;
+    case HN_MSG_STATS:
+        merge_stats(m, w, msg);
+        break;
+    case HN_MSG_HEARTBEAT:
+        w->cpu_percent = msg->cpu_percent;
+        w->rss_bytes = msg->rss_bytes;
+        w->user_count = msg->user_count;
+        if (msg->cpu_percent > w->cpu_peak)
+            w->cpu_peak = msg->cpu_percent;
+        if (msg->cpu_percent > 90 && !w->cpu_warned) {
+            w->cpu_warned = 1;
+            hn_warn("worker %s is using %.0f%% CPU: its response times may be inflated; add "
+                    "workers or lower the load",
+                    w->id, msg->cpu_percent);
+        }
+        break;
+    case HN_MSG_CLIENT_STOPPED:
+        w->stopped = 1;
+        w->user_count = 0;
+        break;
+    case HN_MSG_EXCEPTION:
+        hn_error("worker %s reported: %s", w->id, msg->error);
+        add_exception(m, w->id, msg->error, msg->traceback);
+        break;
+    case HN_MSG_QUIT:
+        worker_gone(m, w, msg->error && *msg->error ? msg->error : "it quit");
+        break;
+    default:
+        hn_debug("ignoring %s from %s", hn_msg_type_name(msg->type), w->id);
+        break;
+    }
+}
+
+static double duration_s(const struct master *m)
+{
+    if (!m->start_ms)
+        return 0;
+    uint64_t end = m->stop_ms ? m->stop_ms : now_ms();
+    return (double)(end - m->start_ms) / 1000.0;
+}
+
+static void write_tables(struct master *m)
+{
+    const char *p = m->o->csv_prefix;
+    if (!p)
+        return;
+    if (hn_csv_write_stats(p, &m->stats, duration_s(m)) ||
+        hn_csv_write_failures(p, &m->stats) || hn_csv_write_exceptions(p, m->exc, m->n_exc))
+        hn_error("cannot write CSV files %s_*.csv: %s", p, strerror(errno));
+}
+
+static void history_tick(struct master *m)
+{
+    if (!m->history)
+        return;
+    int64_t now_s = hn_wall_ms() / 1000;
+    if (!m->o->csv_full_history) {
+        hn_csv_history_append(m->history, now_s, users_now(m), &m->stats, now_s, m->start_wall_s,
+                              NULL, NULL);
+        return;
+    }
+    ensure_windows(m);
+    struct hn_hist *cur = hn_calloc(m->n_win + 1, sizeof *cur);
+    for (size_t i = 0; i <= m->n_win; i++) {
+        hn_hist_init(&cur[i]);
+        for (int k = 0; k < HN_STATS_WINDOW; k++)
+            hn_hist_merge(&cur[i], i < m->n_win ? &m->win[i][k] : &m->total_win[k]);
+    }
+    hn_csv_history_append(m->history, now_s, users_now(m), &m->stats, now_s, m->start_wall_s,
+                          cur, &cur[m->n_win]);
+    for (size_t i = 0; i <= m->n_win; i++)
+        hn_hist_fini(&cur[i]);
+    free(cur);
+    /* rotate: the oldest second leaves the window */
+    m->win_cur = (m->win_cur + 1) % HN_STATS_WINDOW;
+    for (size_t i = 0; i < m->n_win; i++)
+        hn_hist_reset(&m->win[i][m->win_cur]);
+    hn_hist_reset(&m->total_win[m->win_cur]);
+}
+
+static void check_heartbeats(struct master *m, uint64_t now)
+{
+    for (size_t i = 0; i < m->n_workers; i++) {
+        struct wk *w = &m->workers[i];
+        if (w->gone || now - w->last_seen_ms <= (uint64_t)m->o->heartbeat_timeout_ms)
+            continue;
+        char why[96];
+        snprintf(why, sizeof why, "no heartbeat for %lld s",
+                 (long long)(m->o->heartbeat_timeout_ms / 1000));
+        worker_gone(m, w, why);
+    }
+    struct hn_msg hb;
+    for (size_t i = 0; i < m->n_workers; i++) {
+        if (m->workers[i].gone)
+            continue;
+        hn_msg_init(&hb, HN_MSG_HEARTBEAT, "master");
+        hb.state = "running";
+        send_to(m, &m->workers[i], &hb);
+    }
+}
+
+/* ---------- local worker processes ---------- */
+
+static int start_children(struct master *m, unsigned port)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) {
+        hn_error("cannot find the hornet binary to start workers: %s", strerror(errno));
+        return HN_EIO;
+    }
+    exe[n] = '\0';
+    char portbuf[16], hbbuf[32], level[16];
+    snprintf(portbuf, sizeof portbuf, "%u", port);
+    snprintf(hbbuf, sizeof hbbuf, "%lldms", (long long)m->o->heartbeat_timeout_ms);
+    static const char *const levels[] = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"};
+    snprintf(level, sizeof level, "%s", levels[m->o->loglevel]);
+    m->children = hn_calloc(m->o->processes, sizeof *m->children);
+    for (uint64_t i = 0; i < m->o->processes; i++) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            hn_error("cannot start a worker process: %s", strerror(errno));
+            return HN_EIO;
+        }
+        if (pid == 0) {
+            int fd = open("/dev/null", O_RDONLY);
+            if (fd >= 0) {
+                dup2(fd, 0);
+                close(fd);
+            }
+            char *argv[] = {exe,           "--worker",           "--master-host", "127.0.0.1",
+                            "--master-port", portbuf,            "--loglevel",    level,
+                            "--heartbeat-timeout", hbbuf, "--master-connect-timeout", "15s", NULL};
+            execv(exe, argv);
+            fprintf(stderr, "hornet: cannot start worker %s: %s\n", exe, strerror(errno));
+            _exit(HN_EXIT_RUNTIME);
+        }
+        m->children[m->n_children++] = pid;
+    }
+    return 0;
+}
+
+/* A local worker that died before the run ends is a cluster error. */
+static int reap_children(struct master *m, int report)
+{
+    int died = 0;
+    for (size_t i = 0; i < m->n_children; i++) {
+        if (m->children[i] <= 0)
+            continue;
+        int st;
+        pid_t r = waitpid(m->children[i], &st, WNOHANG);
+        if (r == m->children[i]) {
+            if (report)
+                hn_error("worker process %d exited (%s %d)", (int)r,
+                         WIFEXITED(st) ? "code" : "signal",
+                         WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+            m->children[i] = 0;
+            died++;
+        }
+    }
+    return died;
+}
+
+static void stop_children(struct master *m)
+{
+    uint64_t deadline = now_ms() + 5000;
+    for (;;) {
+        reap_children(m, 0);
+        int left = 0;
+        for (size_t i = 0; i < m->n_children; i++)
+            left += m->children[i] > 0;
+        if (!left)
+            return;
+        if (now_ms() > deadline)
+            break;
+        usleep(20000);
+    }
+    for (size_t i = 0; i < m->n_children; i++) {
+        if (m->children[i] > 0) {
+            hn_warn("worker process %d did not exit; killing it", (int)m->children[i]);
+            kill(m->children[i], SIGKILL);
+            waitpid(m->children[i], NULL, 0);
+            m->children[i] = 0;
+        }
+    }
+}
+
+static int mkdir_parents(const char *prefix)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", prefix);
+    char *slash = strrchr(path, '/');
+    if (!slash || slash == path)
+        return 0;
+    *slash = '\0';
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0777) && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(path, 0777) && errno != EEXIST ? -1 : 0;
+}
+
+static void master_free(struct master *m)
+{
+    hn_rpc_destroy(&m->rpc);
+    hn_scenario_destroy(&m->sc);
+    hn_stats_fini(&m->stats);
+    for (size_t i = 0; i < m->n_win; i++)
+        for (int k = 0; k < HN_STATS_WINDOW; k++)
+            hn_hist_fini(&m->win[i][k]);
+    free(m->win);
+    for (int k = 0; k < HN_STATS_WINDOW; k++)
+        hn_hist_fini(&m->total_win[k]);
+    for (size_t i = 0; i < m->n_exc; i++) {
+        free(m->exc[i].msg);
+        free(m->exc[i].traceback);
+        free(m->exc[i].nodes);
+    }
+    free(m->exc);
+    free(m->workers);
+    free(m->children);
+    if (m->history)
+        fclose(m->history);
+    free(m);
+}
+
+static int run_loop(struct master *m)
+{
+    const struct hn_options *o = m->o;
+    uint64_t last_tick = now_ms(), last_print = now_ms();
+    int seen_signals = 0;
+    m->wait_start_ms = now_ms();
+    while (m->state != M_DONE) {
+        hn_rpc_poll(m->rpc, 100);
+        struct hn_msg msg;
+        for (int budget = 0; budget < 10000; budget++) {
+            int rc = hn_rpc_recv(m->rpc, &msg);
+            if (rc == HN_EAGAIN)
+                break;
+            if (rc)
+                continue;
+            handle(m, &msg);
+            hn_msg_fini(&msg);
+        }
+        uint64_t now = now_ms();
+        if (g_signals != seen_signals) {
+            seen_signals = g_signals;
+            if (seen_signals >= 2 || m->state == M_WAITING) {
+                hn_warn("interrupted again; quitting without waiting for workers");
+                m->stop_ms = m->stop_ms ? m->stop_ms : now;
+                m->state = M_DONE;
+                m->exit_code = HN_EXIT_INTERRUPTED;
+                break;
+            }
+            begin_stop(m, "Interrupted (Ctrl-C again to quit at once)");
+        }
+        if (m->local && m->state < M_STOPPING && reap_children(m, 1)) {
+            hn_error("a local worker process died; ending the run");
+            if (m->state == M_WAITING) {
+                m->exit_code = HN_EXIT_CLUSTER;
+                m->state = M_DONE;
+                break;
+            }
+            m->all_lost = n_live(m) == 0;
+        }
+        switch (m->state) {
+        case M_WAITING:
+            if (n_live(m) >= o->expect_workers) {
+                start_run(m);
+            } else if ((int64_t)(now - m->wait_start_ms) > o->expect_workers_max_wait_ms) {
+                hn_error("only %zu of %llu workers connected within %lld s; giving up",
+                         n_live(m), (unsigned long long)o->expect_workers,
+                         (long long)(o->expect_workers_max_wait_ms / 1000));
+                m->exit_code = HN_EXIT_CLUSTER;
+                m->state = M_DONE;
+            }
+            break;
+        case M_SPAWNING:
+        case M_RUNNING:
+            if (o->run_time_ms && (int64_t)(now - m->start_ms) >= o->run_time_ms)
+                begin_stop(m, "Time limit reached");
+            break;
+        case M_STOPPING: {
+            int all = 1;
+            for (size_t i = 0; i < m->n_workers; i++)
+                if (!m->workers[i].gone && !m->workers[i].stopped)
+                    all = 0;
+            if (all) {
+                m->state = M_DONE;
+            } else if ((int64_t)(now - m->stop_ms) > o->stop_timeout_ms) {
+                hn_warn("some workers did not confirm the stop within %lld s; their last "
+                        "seconds of stats may be missing",
+                        (long long)(o->stop_timeout_ms / 1000));
+                m->state = M_DONE;
+            }
+            break;
+        }
+        case M_DONE:
+            break;
+        }
+        if (m->state >= M_SPAWNING && now - last_tick >= 1000) {
+            last_tick = now;
+            if (m->state != M_DONE)
+                check_heartbeats(m, now);
+            history_tick(m);
+            write_tables(m);
+        } else if (m->state == M_WAITING && now - last_tick >= 1000) {
+            last_tick = now;
+            check_heartbeats(m, now);
+        }
+        if (!o->only_summary && m->state >= M_SPAWNING && m->state < M_DONE &&
+            now - last_print >= 2000) {
+            last_print = now;
+            hn_console_stats(stdout, &m->stats, 1, hn_wall_ms() / 1000, m->start_wall_s,
+                             duration_s(m));
+        }
+    }
+    return 0;
+}
+
+int hn_master_run(const struct hn_options *o)
+{
+    struct master *m = hn_calloc(1, sizeof *m);
+    m->o = o;
+    m->local = o->mode == HN_MODE_LOCAL;
+    hn_stats_init(&m->stats);
+    for (int k = 0; k < HN_STATS_WINDOW; k++)
+        hn_hist_init(&m->total_win[k]);
+    hn_log_set_component("master");
+    int code = HN_EXIT_OK;
+
+    char err[1024];
+    int rc = hn_scenario_load_file(o->scenario_path, &m->sc, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "hornet: %s\n", err);
+        master_free(m);
+        return HN_EXIT_CONFIG;
+    }
+    m->host = o->host ? o->host : m->sc->host;
+    if (!m->host) {
+        fprintf(stderr, "hornet: %s: host: none given; set host: in the scenario or pass -H\n",
+                o->scenario_path);
+        master_free(m);
+        return HN_EXIT_CONFIG;
+    }
+    if (o->csv_prefix) {
+        if (mkdir_parents(o->csv_prefix) != 0 || !(m->history = hn_csv_history_open(o->csv_prefix))) {
+            fprintf(stderr, "hornet: --csv %s: cannot write %s_stats_history.csv: %s\n",
+                    o->csv_prefix, o->csv_prefix, strerror(errno));
+            master_free(m);
+            return HN_EXIT_USAGE;
+        }
+    }
+    const char *bind_host = m->local ? "127.0.0.1" : o->master_bind_host;
+    unsigned bind_port = m->local ? 0 : o->master_bind_port;
+    if (hn_rpc_bind(bind_host, bind_port, &m->rpc, err, sizeof err)) {
+        fprintf(stderr, "hornet: %s\n", err);
+        master_free(m);
+        return HN_EXIT_RUNTIME;
+    }
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct hn_options eff = *o;
+    if (m->local) {
+        eff.expect_workers = o->processes;
+        m->o = &eff;
+        if (start_children(m, hn_rpc_endpoint_port(m->rpc))) {
+            stop_children(m);
+            master_free(m);
+            return HN_EXIT_RUNTIME;
+        }
+    } else {
+        hn_info("Waiting for %llu workers on %s:%u (max %lld s)",
+                (unsigned long long)o->expect_workers, bind_host, hn_rpc_endpoint_port(m->rpc),
+                (long long)(o->expect_workers_max_wait_ms / 1000));
+    }
+
+    run_loop(m);
+
+    if (m->start_ms) {
+        broadcast(m, HN_MSG_QUIT, "the run is over");
+        if (!m->stop_ms)
+            m->stop_ms = now_ms();
+        history_tick(m);
+        write_tables(m);
+        if (o->csv_prefix)
+            hn_info("CSV written: %s_stats.csv, %s_stats_history.csv, %s_failures.csv, "
+                    "%s_exceptions.csv", o->csv_prefix, o->csv_prefix, o->csv_prefix,
+                    o->csv_prefix);
+        hn_console_stats(stdout, &m->stats, 0, hn_wall_ms() / 1000, m->start_wall_s,
+                         duration_s(m));
+        hn_console_percentiles(stdout, &m->stats);
+        hn_console_errors(stdout, &m->stats);
+    } else {
+        broadcast(m, HN_MSG_QUIT, "the master is giving up");
+    }
+    /* let the quit messages leave before the socket closes (linger is bounded) */
+    if (m->local)
+        stop_children(m);
+
+    code = m->exit_code;
+    if (!code && m->all_lost)
+        code = HN_EXIT_CLUSTER;
+    if (!code && (m->stats.total.n_failures > 0 || m->n_exc > 0))
+        code = o->exit_code_on_error;
+    if (m->start_ms)
+        hn_info("Shutting down (exit code %d)", code);
+    master_free(m);
+    return code;
+}

@@ -1,0 +1,12 @@
+/* The master process: waits for workers, splits users and spawn rate over them, drives the run
+ * time, merges their stats deltas, prints Locust's console tables and writes the CSV files.
+ * In local mode it also starts its own worker processes (same protocol, same code path). */
+#ifndef HN_MASTER_H
+#define HN_MASTER_H
+
+#include "common/options.h"
+
+/* Runs one test to the end. Returns the process exit code (HN_EXIT_*). */
+int hn_master_run(const struct hn_options *o);
+
+#endif

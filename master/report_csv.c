@@ -1,0 +1,221 @@
+#include "master/report_csv.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+
+/* Python csv's QUOTE_MINIMAL: quote fields holding a comma, a quote or a line break. */
+static void field(FILE *f, const char *s, int last)
+{
+    if (strpbrk(s, ",\"\r\n")) {
+        fputc('"', f);
+        for (const char *p = s; *p; p++) {
+            if (*p == '"')
+                fputc('"', f);
+            fputc(*p, f);
+        }
+        fputc('"', f);
+    } else {
+        fputs(s, f);
+    }
+    fputs(last ? "\r\n" : ",", f);
+}
+
+static void ufield(FILE *f, uint64_t v)
+{
+    char b[32];
+    snprintf(b, sizeof b, "%llu", (unsigned long long)v);
+    field(f, b, 0);
+}
+
+static void msfield(FILE *f, double us, int last)
+{
+    char b[48];
+    field(f, hn_fmt_ms(b, sizeof b, us), last);
+}
+
+static void numfield(FILE *f, double v)
+{
+    char b[48];
+    field(f, hn_fmt_num(b, sizeof b, v, 3), 0);
+}
+
+static void percentile_fields(FILE *f, const struct hn_hist *h, uint64_t n_requests, int last)
+{
+    for (int i = 0; i < HN_N_PERCENTILES; i++) {
+        int is_last = last && i == HN_N_PERCENTILES - 1;
+        if (!n_requests || !h->count)
+            field(f, "N/A", is_last);
+        else
+            msfield(f, (double)hn_hist_percentile(h, hn_percentiles[i]), is_last);
+    }
+}
+
+static void header(FILE *f, const char *const *cols, size_t n, int with_percentiles,
+                   const char *const *tail, size_t n_tail)
+{
+    for (size_t i = 0; i < n; i++)
+        field(f, cols[i], !with_percentiles && !n_tail && i == n - 1);
+    for (int i = 0; with_percentiles && i < HN_N_PERCENTILES; i++)
+        field(f, hn_percentile_names[i], !n_tail && i == HN_N_PERCENTILES - 1);
+    for (size_t i = 0; i < n_tail; i++)
+        field(f, tail[i], i == n_tail - 1);
+}
+
+/* Response-time summary columns shared by _stats.csv and the history's "Total" columns:
+ * Median, Average, Min, Max, Average Content Size. */
+static void summary_fields(FILE *f, const struct hn_stats_entry *e, int last)
+{
+    const struct hn_hist *h = &e->hist;
+    msfield(f, (double)hn_hist_percentile(h, 0.5), 0);
+    msfield(f, h->count ? (double)h->sum_us / (double)h->count : 0.0, 0);
+    msfield(f, h->count ? (double)h->min_us : 0.0, 0);
+    msfield(f, (double)h->max_us, 0);
+    char b[48];
+    field(f, hn_fmt_num(b, sizeof b, e->n_requests ? (double)e->content_bytes / e->n_requests : 0,
+                        3),
+          last);
+}
+
+static FILE *open_tmp(const char *prefix, const char *suffix, char *path, size_t n, char *tmp,
+                      size_t tn)
+{
+    snprintf(path, n, "%s%s", prefix, suffix);
+    snprintf(tmp, tn, "%s.tmp", path);
+    return fopen(tmp, "w");
+}
+
+static int commit(FILE *f, const char *tmp, const char *path)
+{
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
+        int e = errno;
+        remove(tmp);
+        errno = e ? e : EIO;
+        return HN_EIO;
+    }
+    return 0;
+}
+
+static void stats_row(FILE *f, const struct hn_stats_entry *e, double duration_s)
+{
+    field(f, e->type, 0);
+    field(f, e->name, 0);
+    ufield(f, e->n_requests);
+    ufield(f, e->n_failures);
+    summary_fields(f, e, 0);
+    numfield(f, duration_s > 0 ? (double)e->n_requests / duration_s : 0);
+    numfield(f, duration_s > 0 ? (double)e->n_failures / duration_s : 0);
+    percentile_fields(f, &e->hist, e->n_requests, 1);
+}
+
+int hn_csv_write_stats(const char *prefix, const struct hn_stats *s, double duration_s)
+{
+    static const char *const cols[] = {"Type", "Name", "Request Count", "Failure Count",
+                                       "Median Response Time", "Average Response Time",
+                                       "Min Response Time", "Max Response Time",
+                                       "Average Content Size", "Requests/s", "Failures/s"};
+    char path[4096], tmp[4200];
+    FILE *f = open_tmp(prefix, "_stats.csv", path, sizeof path, tmp, sizeof tmp);
+    if (!f)
+        return HN_EIO;
+    header(f, cols, sizeof cols / sizeof cols[0], 1, NULL, 0);
+    struct hn_stats_entry **v = hn_stats_sorted(s);
+    for (size_t i = 0; i < s->n_entries; i++)
+        stats_row(f, v[i], duration_s);
+    free(v);
+    stats_row(f, &s->total, duration_s);
+    return commit(f, tmp, path);
+}
+
+int hn_csv_write_failures(const char *prefix, const struct hn_stats *s)
+{
+    static const char *const cols[] = {"Method", "Name", "Error", "Occurrences"};
+    char path[4096], tmp[4200];
+    FILE *f = open_tmp(prefix, "_failures.csv", path, sizeof path, tmp, sizeof tmp);
+    if (!f)
+        return HN_EIO;
+    header(f, cols, 4, 0, NULL, 0);
+    struct hn_stats_error **v = hn_stats_errors_sorted(s);
+    for (size_t i = 0; i < s->n_errors; i++) {
+        field(f, v[i]->type, 0);
+        field(f, v[i]->name, 0);
+        field(f, v[i]->message, 0);
+        char b[32];
+        snprintf(b, sizeof b, "%llu", (unsigned long long)v[i]->occurrences);
+        field(f, b, 1);
+    }
+    free(v);
+    return commit(f, tmp, path);
+}
+
+int hn_csv_write_exceptions(const char *prefix, const struct hn_exception *ex, size_t n)
+{
+    static const char *const cols[] = {"Count", "Message", "Traceback", "Nodes"};
+    char path[4096], tmp[4200];
+    FILE *f = open_tmp(prefix, "_exceptions.csv", path, sizeof path, tmp, sizeof tmp);
+    if (!f)
+        return HN_EIO;
+    header(f, cols, 4, 0, NULL, 0);
+    for (size_t i = 0; i < n; i++) {
+        ufield(f, ex[i].count);
+        field(f, ex[i].msg, 0);
+        field(f, ex[i].traceback, 0);
+        field(f, ex[i].nodes, 1);
+    }
+    return commit(f, tmp, path);
+}
+
+FILE *hn_csv_history_open(const char *prefix)
+{
+    static const char *const cols[] = {"Timestamp", "User Count", "Type", "Name", "Requests/s",
+                                       "Failures/s"};
+    static const char *const tail[] = {"Total Request Count",        "Total Failure Count",
+                                       "Total Median Response Time", "Total Average Response Time",
+                                       "Total Min Response Time",    "Total Max Response Time",
+                                       "Total Average Content Size"};
+    char path[4096];
+    snprintf(path, sizeof path, "%s_stats_history.csv", prefix);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return NULL;
+    header(f, cols, 6, 1, tail, 7);
+    fflush(f);
+    return f;
+}
+
+static void history_row(FILE *f, int64_t ts, uint64_t users, const struct hn_stats_entry *e,
+                        int64_t now_s, int64_t start_s, const struct hn_hist *window)
+{
+    char b[64];
+    snprintf(b, sizeof b, "%lld", (long long)ts);
+    field(f, b, 0);
+    ufield(f, users);
+    field(f, e->type, 0);
+    field(f, e->name, 0);
+    snprintf(b, sizeof b, "%f", hn_persec_current(&e->reqs_per_s, now_s, start_s));
+    field(f, b, 0);
+    snprintf(b, sizeof b, "%f", hn_persec_current(&e->fails_per_s, now_s, start_s));
+    field(f, b, 0);
+    const struct hn_hist *h = window ? window : &e->hist;
+    percentile_fields(f, h, e->n_requests, 0);
+    ufield(f, e->n_requests);
+    ufield(f, e->n_failures);
+    summary_fields(f, e, 1);
+}
+
+void hn_csv_history_append(FILE *f, int64_t ts, uint64_t user_count, const struct hn_stats *s,
+                           int64_t now_s, int64_t start_s, const struct hn_hist *windows,
+                           const struct hn_hist *total_window)
+{
+    if (windows) {
+        struct hn_stats_entry **v = hn_stats_sorted(s);
+        for (size_t i = 0; i < s->n_entries; i++)
+            history_row(f, ts, user_count, v[i], now_s, start_s, &windows[v[i]->index]);
+        free(v);
+    }
+    history_row(f, ts, user_count, &s->total, now_s, start_s, windows ? total_window : NULL);
+    fflush(f);
+}

@@ -1,0 +1,36 @@
+/* Locust-compatible CSV files: PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv,
+ * PREFIX_exceptions.csv, with Locust's names, headers, row order and CRLF line ends. Times are
+ * milliseconds with up to three decimals, from the exact histogram (no 2-digit rounding).
+ * Whole-table files are written to a temporary name and renamed, so a reader never sees half a
+ * file. */
+#ifndef HN_REPORT_CSV_H
+#define HN_REPORT_CSV_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/stats.h"
+
+struct hn_exception {
+    char *msg;
+    char *traceback;
+    char *nodes; /* comma-separated node ids */
+    uint64_t count;
+};
+
+/* duration_s: seconds the run has lasted (for Requests/s and Failures/s). Return 0 or HN_EIO
+ * (errno kept). */
+int hn_csv_write_stats(const char *prefix, const struct hn_stats *s, double duration_s);
+int hn_csv_write_failures(const char *prefix, const struct hn_stats *s);
+int hn_csv_write_exceptions(const char *prefix, const struct hn_exception *ex, size_t n);
+
+/* Opens PREFIX_stats_history.csv and writes its header; NULL on error (errno kept). */
+FILE *hn_csv_history_open(const char *prefix);
+/* Appends one row per entry (full history) plus the Aggregated row. windows, when not NULL,
+ * holds each entry's last-10-seconds histogram by entry index and total_window the total's:
+ * full history rows use them for percentiles, as Locust does. */
+void hn_csv_history_append(FILE *f, int64_t ts, uint64_t user_count, const struct hn_stats *s,
+                           int64_t now_s, int64_t start_s, const struct hn_hist *windows,
+                           const struct hn_hist *total_window);
+
+#endif

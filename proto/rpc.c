@@ -1,0 +1,192 @@
+#include "proto/rpc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+struct hn_rpc {
+    void *ctx;
+    void *sock;
+    int is_router;
+    unsigned port;
+};
+
+static int setup(struct hn_rpc *r, int type)
+{
+    r->ctx = zmq_ctx_new();
+    if (!r->ctx)
+        return HN_EIO;
+    zmq_ctx_set(r->ctx, ZMQ_IO_THREADS, 1);
+    r->sock = zmq_socket(r->ctx, type);
+    if (!r->sock)
+        return HN_EIO;
+    int64_t maxsz = HN_MSG_MAX_BYTES;
+    int linger = 500, hwm = 10000, ipv6 = 1;
+    zmq_setsockopt(r->sock, ZMQ_MAXMSGSIZE, &maxsz, sizeof maxsz);
+    zmq_setsockopt(r->sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(r->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(r->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(r->sock, ZMQ_IPV6, &ipv6, sizeof ipv6);
+    return 0;
+}
+
+int hn_rpc_bind(const char *bind_host, unsigned port, struct hn_rpc **out, char *err,
+                size_t errlen)
+{
+    struct hn_rpc *r = hn_calloc(1, sizeof *r);
+    r->is_router = 1;
+    char ep[300];
+    if (port)
+        snprintf(ep, sizeof ep, "tcp://%s:%u", bind_host, port);
+    else
+        snprintf(ep, sizeof ep, "tcp://%s:*", bind_host);
+    if (setup(r, ZMQ_ROUTER) || zmq_bind(r->sock, ep) != 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", ep, zmq_strerror(zmq_errno()));
+        hn_rpc_destroy(&r);
+        return HN_EIO;
+    }
+    char last[300];
+    size_t len = sizeof last;
+    r->port = port;
+    if (zmq_getsockopt(r->sock, ZMQ_LAST_ENDPOINT, last, &len) == 0) {
+        const char *colon = strrchr(last, ':');
+        if (colon)
+            r->port = (unsigned)atoi(colon + 1);
+    }
+    *out = r;
+    return 0;
+}
+
+int hn_rpc_connect(const char *host, unsigned port, const char *node_id, struct hn_rpc **out,
+                   char *err, size_t errlen)
+{
+    struct hn_rpc *r = hn_calloc(1, sizeof *r);
+    char ep[300];
+    int v6 = strchr(host, ':') != NULL;
+    snprintf(ep, sizeof ep, v6 ? "tcp://[%s]:%u" : "tcp://%s:%u", host, port);
+    if (setup(r, ZMQ_DEALER) ||
+        zmq_setsockopt(r->sock, ZMQ_ROUTING_ID, node_id, strlen(node_id)) != 0 ||
+        zmq_connect(r->sock, ep) != 0) {
+        snprintf(err, errlen, "cannot connect to master at %s: %s", ep,
+                 zmq_strerror(zmq_errno()));
+        hn_rpc_destroy(&r);
+        return HN_EIO;
+    }
+    r->port = port;
+    *out = r;
+    return 0;
+}
+
+void hn_rpc_destroy(struct hn_rpc **rp)
+{
+    struct hn_rpc *r = rp ? *rp : NULL;
+    if (!r)
+        return;
+    if (r->sock)
+        zmq_close(r->sock);
+    if (r->ctx)
+        zmq_ctx_term(r->ctx);
+    free(r);
+    *rp = NULL;
+}
+
+unsigned hn_rpc_endpoint_port(const struct hn_rpc *r) { return r->port; }
+
+int hn_rpc_fd(const struct hn_rpc *r)
+{
+    int fd = -1;
+    size_t len = sizeof fd;
+    zmq_getsockopt(r->sock, ZMQ_FD, &fd, &len);
+    return fd;
+}
+
+int hn_rpc_poll(struct hn_rpc *r, long timeout_ms)
+{
+    zmq_pollitem_t it = {.socket = r->sock, .events = ZMQ_POLLIN};
+    return zmq_poll(&it, 1, timeout_ms) > 0 && (it.revents & ZMQ_POLLIN);
+}
+
+int hn_rpc_send(struct hn_rpc *r, const char *to, const struct hn_msg *m)
+{
+    char *buf;
+    size_t len;
+    int rc = hn_msg_encode(m, &buf, &len);
+    if (rc)
+        return rc;
+    if (r->is_router) {
+        hn_assert(to);
+        if (zmq_send(r->sock, to, strlen(to), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+            free(buf);
+            return HN_EAGAIN;
+        }
+    }
+    rc = zmq_send(r->sock, buf, len, ZMQ_DONTWAIT) < 0 ? HN_EAGAIN : 0;
+    free(buf);
+    return rc;
+}
+
+/* Reads one frame; returns its size, or -1 with errno. */
+static int recv_frame(void *sock, zmq_msg_t *f)
+{
+    zmq_msg_init(f);
+    return zmq_msg_recv(f, sock, ZMQ_DONTWAIT);
+}
+
+static void drain_rest(void *sock, zmq_msg_t *f)
+{
+    while (zmq_msg_more(f)) {
+        zmq_msg_close(f);
+        if (recv_frame(sock, f) < 0)
+            break;
+    }
+    zmq_msg_close(f);
+}
+
+int hn_rpc_recv(struct hn_rpc *r, struct hn_msg *m)
+{
+    zmq_msg_t f;
+    char from[HN_NODE_ID_MAX] = "";
+    if (recv_frame(r->sock, &f) < 0) {
+        zmq_msg_close(&f);
+        return HN_EAGAIN;
+    }
+    if (r->is_router) {
+        size_t n = zmq_msg_size(&f);
+        if (!zmq_msg_more(&f) || n == 0 || n >= sizeof from) {
+            drain_rest(r->sock, &f);
+            hn_warn("dropped a message with a malformed routing id");
+            return HN_EINVAL;
+        }
+        memcpy(from, zmq_msg_data(&f), n);
+        from[n] = '\0';
+        zmq_msg_close(&f);
+        if (recv_frame(r->sock, &f) < 0) {
+            zmq_msg_close(&f);
+            return HN_EINVAL;
+        }
+    }
+    if (zmq_msg_more(&f)) {
+        drain_rest(r->sock, &f);
+        hn_warn("dropped a multi-frame message%s%s", *from ? " from " : "", from);
+        return HN_EINVAL;
+    }
+    char err[256];
+    int rc = hn_msg_decode(zmq_msg_data(&f), zmq_msg_size(&f), m, err, sizeof err);
+    zmq_msg_close(&f);
+    if (rc) {
+        hn_warn("dropped a message%s%s: %s", *from ? " from " : "", from, err);
+        return HN_EINVAL;
+    }
+    if (r->is_router && strcmp(from, m->node_id) != 0) {
+        hn_warn("dropped a %s message whose node id '%s' differs from its sender '%s'",
+                hn_msg_type_name(m->type), m->node_id, from);
+        hn_msg_fini(m);
+        return HN_EINVAL;
+    }
+    return 0;
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what hornet needs to build and test, from Debian packages only.
+# Idempotent: installs only what is missing. Usage: scripts/install-deps.sh [--bench]
+set -eu
+pkgs="build-essential cmake pkg-config git ca-certificates
+      libzmq3-dev libcurl4-openssl-dev libuv1-dev libmsgpack-dev libyaml-dev libsqlite3-dev
+      libwebsockets-dev libwebsockets-evlib-uv libjansson-dev libcmocka-dev curl procps"
+[ "${1:-}" = "--bench" ] && pkgs="$pkgs nginx-light wrk python3-locust time util-linux clang"
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages:$missing (run as root, or install them)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,434 @@
+#include "worker/http.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+struct sock_ctx {
+    uv_poll_t poll;
+    curl_socket_t fd;
+    struct hn_http *h;
+    struct sock_ctx *next, *prev; /* open polls, so destroy can close what curl left */
+};
+
+struct hn_http_req {
+    const struct hn_http_step *step;
+    char *url;
+    struct curl_slist *headers;
+    long timeout_ms;
+    char timeout_msg[48];
+    int is_head, has_body, custom;
+};
+
+/* A pooled easy handle; while borrowed it is the transfer. */
+struct hn_http_xfer {
+    CURL *easy;
+    struct hn_http *h;
+    const struct hn_http_req *req;    /* what runs now */
+    const struct hn_http_req *last;   /* what the options are set for */
+    hn_http_done_fn cb;
+    void *arg;
+    uint64_t body_bytes;
+    struct hn_http_xfer *next_idle;
+    char msg[64];
+};
+
+struct hn_http {
+    uv_loop_t *loop;
+    CURLM *multi;
+    uv_timer_t timer;
+    struct hn_http_config cfg;
+    struct hn_http_xfer *idle;
+    size_t n_idle, n_flight;
+    struct sock_ctx *socks;
+    int pending_closes;
+    int destroying;
+};
+
+static int g_curl_ready;
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    (void)ptr;
+    struct hn_http_xfer *x = userdata;
+    x->body_bytes += size * nmemb;
+    return size * nmemb; /* discarded: counted, not kept */
+}
+
+static const char *transport_error(struct hn_http_xfer *x, CURLcode rc)
+{
+    long oserr = 0;
+    switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT:
+        return x->req->timeout_msg;
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return "Could not resolve host";
+    case CURLE_GOT_NOTHING:
+        return "Connection closed without a response";
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+        curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &oserr);
+        if (oserr > 0)
+            return strerror((int)oserr); /* "Connection refused", "Connection reset by peer" */
+        return curl_easy_strerror(rc);
+    default:
+        return curl_easy_strerror(rc);
+    }
+}
+
+static void release_handle(struct hn_http *h, struct hn_http_xfer *x)
+{
+    x->cb = NULL;
+    x->arg = NULL;
+    x->req = NULL;
+    if (h->n_idle >= h->cfg.max_idle_handles) {
+        curl_easy_cleanup(x->easy);
+        free(x);
+        return;
+    }
+    x->next_idle = h->idle;
+    h->idle = x;
+    h->n_idle++;
+}
+
+static void check_done(struct hn_http *h)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(h->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        struct hn_http_xfer *x = NULL;
+        CURLcode rc = msg->data.result;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+        struct hn_http_result res = {0};
+        curl_off_t total_us = 0;
+        curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &total_us);
+        res.latency_us = total_us > 0 ? (uint64_t)total_us : 0;
+        res.body_bytes = x->body_bytes;
+        if (rc == CURLE_OK) {
+            curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &res.status);
+            if (res.status >= 400 || res.status < 100) {
+                res.failed = 1;
+                snprintf(x->msg, sizeof x->msg, "HTTP %ld", res.status);
+                res.error = x->msg;
+            }
+        } else {
+            res.failed = 1;
+            res.error = transport_error(x, rc);
+        }
+        curl_multi_remove_handle(h->multi, x->easy);
+        h->n_flight--;
+        hn_http_done_fn cb = x->cb;
+        void *arg = x->arg;
+        /* The message lives in x until the callback returns; release afterwards. */
+        cb(arg, &res);
+        release_handle(h, x);
+    }
+}
+
+static void on_poll(uv_poll_t *p, int status, int events)
+{
+    struct sock_ctx *s = p->data;
+    struct hn_http *h = s->h;
+    int flags = 0;
+    if (status < 0)
+        flags = CURL_CSELECT_ERR;
+    if (events & UV_READABLE)
+        flags |= CURL_CSELECT_IN;
+    if (events & UV_WRITABLE)
+        flags |= CURL_CSELECT_OUT;
+    int running;
+    curl_multi_socket_action(h->multi, s->fd, flags, &running);
+    check_done(h);
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+    struct hn_http *h = t->data;
+    int running;
+    curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_done(h);
+}
+
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    (void)multi;
+    struct hn_http *h = userp;
+    if (timeout_ms < 0)
+        uv_timer_stop(&h->timer);
+    else
+        uv_timer_start(&h->timer, on_timeout, (uint64_t)timeout_ms, 0);
+    return 0;
+}
+
+static void close_done(struct hn_http *h)
+{
+    if (--h->pending_closes == 0 && h->destroying)
+        free(h);
+}
+
+static void on_sock_closed(uv_handle_t *hd)
+{
+    struct sock_ctx *s = hd->data;
+    struct hn_http *h = s->h;
+    free(s);
+    close_done(h);
+}
+
+static void sock_close(struct sock_ctx *s)
+{
+    struct hn_http *h = s->h;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        h->socks = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    h->pending_closes++;
+    uv_close((uv_handle_t *)&s->poll, on_sock_closed);
+}
+
+static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    (void)easy;
+    struct hn_http *h = userp;
+    struct sock_ctx *s = socketp;
+    if (what == CURL_POLL_REMOVE) {
+        if (s) {
+            uv_poll_stop(&s->poll);
+            sock_close(s);
+            curl_multi_assign(h->multi, fd, NULL);
+        }
+        return 0;
+    }
+    if (!s) {
+        s = hn_calloc(1, sizeof *s);
+        s->fd = fd;
+        s->h = h;
+        if (uv_poll_init_socket(h->loop, &s->poll, fd) != 0) {
+            free(s);
+            return -1;
+        }
+        s->poll.data = s;
+        s->next = h->socks;
+        if (h->socks)
+            h->socks->prev = s;
+        h->socks = s;
+        curl_multi_assign(h->multi, fd, s);
+    }
+    int events = 0;
+    if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+        events |= UV_READABLE;
+    if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+        events |= UV_WRITABLE;
+    uv_poll_start(&s->poll, events, on_poll);
+    return 0;
+}
+
+struct hn_http *hn_http_new(uv_loop_t *loop, const struct hn_http_config *cfg)
+{
+    if (!g_curl_ready) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+            hn_error("libcurl could not be initialised");
+            return NULL;
+        }
+        g_curl_ready = 1;
+    }
+    struct hn_http *h = hn_calloc(1, sizeof *h);
+    h->loop = loop;
+    h->cfg = *cfg;
+    h->multi = curl_multi_init();
+    if (!h->multi) {
+        free(h);
+        hn_error("libcurl could not create a multi handle");
+        return NULL;
+    }
+    uv_timer_init(loop, &h->timer);
+    h->timer.data = h;
+    curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+    curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+    curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, 64L);
+    return h;
+}
+
+static void on_timer_closed(uv_handle_t *hd) { close_done(hd->data); }
+
+void hn_http_destroy(struct hn_http **hp)
+{
+    struct hn_http *h = hp ? *hp : NULL;
+    if (!h)
+        return;
+    *hp = NULL;
+    h->destroying = 1;
+    /* In-flight transfers belong to users, who cancel them before this; free the pool. */
+    while (h->idle) {
+        struct hn_http_xfer *x = h->idle;
+        h->idle = x->next_idle;
+        curl_easy_cleanup(x->easy);
+        free(x);
+    }
+    curl_multi_cleanup(h->multi); /* closes cached connections; may call on_curl_socket */
+    h->multi = NULL;
+    /* Polls curl did not remove, then the timer; free h after the last close callback. */
+    h->pending_closes++; /* the timer */
+    while (h->socks)
+        sock_close(h->socks);
+    uv_close((uv_handle_t *)&h->timer, on_timer_closed);
+}
+
+void hn_http_set_max_connections(struct hn_http *h, size_t n)
+{
+    long v = (long)(n < 16 ? 16 : n + 16);
+    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, v);
+}
+
+struct hn_http_req *hn_http_req_new(struct hn_http *h, const struct hn_http_step *step,
+                                    const char *base_url, char *err, size_t errlen)
+{
+    struct hn_http_req *r = hn_calloc(1, sizeof *r);
+    r->step = step;
+    if (step->url[0] == '/') {
+        size_t bl = strlen(base_url);
+        while (bl && base_url[bl - 1] == '/')
+            bl--;
+        size_t ul = strlen(step->url);
+        r->url = hn_malloc(bl + ul + 1);
+        memcpy(r->url, base_url, bl);
+        memcpy(r->url + bl, step->url, ul + 1);
+    } else {
+        r->url = hn_strdup(step->url);
+    }
+    CURLU *u = curl_url();
+    int bad = curl_url_set(u, CURLUPART_URL, r->url, 0) != CURLUE_OK;
+    curl_url_cleanup(u);
+    if (bad) {
+        snprintf(err, errlen, "'%s' is not a valid URL", r->url);
+        hn_http_req_destroy(&r);
+        return NULL;
+    }
+    char line[8192];
+    for (size_t i = 0; i < step->n_headers; i++) {
+        snprintf(line, sizeof line, "%s: %s", step->headers[i].key, step->headers[i].value);
+        r->headers = curl_slist_append(r->headers, line);
+    }
+    if (step->content_type) {
+        snprintf(line, sizeof line, "Content-Type: %s", step->content_type);
+        r->headers = curl_slist_append(r->headers, line);
+    }
+    r->has_body = step->body != NULL;
+    if (r->has_body) /* no "Expect: 100-continue" round trip */
+        r->headers = curl_slist_append(r->headers, "Expect:");
+    r->is_head = !strcmp(step->method, "HEAD");
+    r->custom = strcmp(step->method, "GET") && strcmp(step->method, "POST") && !r->is_head;
+    if (!r->has_body && !strcmp(step->method, "POST"))
+        r->custom = 0;
+    r->timeout_ms = (long)(step->timeout_ms ? step->timeout_ms : h->cfg.request_timeout_ms);
+    snprintf(r->timeout_msg, sizeof r->timeout_msg, "Timeout after %ld ms", r->timeout_ms);
+    return r;
+}
+
+void hn_http_req_destroy(struct hn_http_req **rp)
+{
+    struct hn_http_req *r = rp ? *rp : NULL;
+    if (!r)
+        return;
+    curl_slist_free_all(r->headers);
+    free(r->url);
+    free(r);
+    *rp = NULL;
+}
+
+static struct hn_http_xfer *borrow(struct hn_http *h)
+{
+    struct hn_http_xfer *x = h->idle;
+    if (x) {
+        h->idle = x->next_idle;
+        h->n_idle--;
+        return x;
+    }
+    x = hn_calloc(1, sizeof *x);
+    x->h = h;
+    x->easy = curl_easy_init();
+    if (!x->easy) {
+        free(x);
+        return NULL;
+    }
+    CURL *e = x->easy;
+    curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)h->cfg.connect_timeout_ms);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "hornet/" HORNET_VERSION);
+    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    return x;
+}
+
+/* Sets what differs between steps; skipped when the handle last ran the same step. */
+static void apply(struct hn_http_xfer *x, const struct hn_http_req *r)
+{
+    if (x->last == r)
+        return;
+    CURL *e = x->easy;
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L); /* resets body and method */
+    curl_easy_setopt(e, CURLOPT_NOBODY, 0L);
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
+    curl_easy_setopt(e, CURLOPT_URL, r->url);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, r->timeout_ms);
+    if (r->has_body) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->step->body_len);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->step->body);
+    } else if (!strcmp(r->step->method, "POST")) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
+    }
+    if (r->custom)
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->step->method);
+    if (r->is_head)
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    x->last = r;
+}
+
+struct hn_http_xfer *hn_http_start(struct hn_http *h, const struct hn_http_req *req,
+                                   hn_http_done_fn cb, void *arg)
+{
+    struct hn_http_xfer *x = borrow(h);
+    if (!x) {
+        hn_error("libcurl could not create an easy handle");
+        return NULL;
+    }
+    apply(x, req);
+    x->req = req;
+    x->cb = cb;
+    x->arg = arg;
+    x->body_bytes = 0;
+    CURLMcode rc = curl_multi_add_handle(h->multi, x->easy);
+    if (rc != CURLM_OK) {
+        hn_error("libcurl refused a transfer: %s", curl_multi_strerror(rc));
+        release_handle(h, x);
+        return NULL;
+    }
+    h->n_flight++;
+    return x;
+}
+
+void hn_http_cancel(struct hn_http *h, struct hn_http_xfer *x)
+{
+    curl_multi_remove_handle(h->multi, x->easy);
+    h->n_flight--;
+    release_handle(h, x);
+}
+
+size_t hn_http_in_flight(const struct hn_http *h) { return h->n_flight; }
+size_t hn_http_idle_handles(const struct hn_http *h) { return h->n_idle; }

@@ -1,0 +1,65 @@
+/* Users as state machines on the worker's loop: pick a task by weight, run its steps in order,
+ * wait the class's wait time, repeat. No thread or coroutine per user: a user is ~200 bytes plus
+ * a uv_timer, and holds an HTTP easy handle only while a request is in flight.
+ *
+ * hn_user_env is the compiled run: per class, per task, per step the transport request and the
+ * stats entry, resolved once so the hot path does no lookup, parsing or formatting. */
+#ifndef HN_USER_H
+#define HN_USER_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/scenario.h"
+#include "common/stats.h"
+#include "worker/http.h"
+
+struct hn_user;
+
+struct hn_step_rt {
+    const struct hn_step *def;
+    struct hn_http_req *req;
+    struct hn_stats_entry *entry;
+};
+
+struct hn_task_rt {
+    struct hn_step_rt *steps;
+    size_t n_steps;
+};
+
+struct hn_class_rt {
+    const struct hn_user_class *def;
+    struct hn_task_rt *tasks;
+    uint64_t target;       /* users of this class the master asked for */
+    uint64_t running;
+    struct hn_user *users; /* doubly linked, newest first */
+};
+
+struct hn_user_env {
+    uv_loop_t *loop;
+    struct hn_http *http;
+    struct hn_stats *stats; /* the worker's delta since the last report */
+    struct hn_rng rng;
+    struct hn_class_rt *classes;
+    size_t n_classes;
+    uint64_t n_running;
+    uint64_t next_user_id;
+    int64_t wall_offset_ms; /* unix ms = uv_now(loop) + offset */
+};
+
+/* Compiles the scenario against host for this env's transport. On error returns HN_EINVAL with
+ * a one-line reason in err. */
+int hn_user_env_compile(struct hn_user_env *env, const struct hn_scenario *sc, const char *host,
+                        char *err, size_t errlen);
+/* Stops every user and frees the compiled model. */
+void hn_user_env_fini(struct hn_user_env *env);
+
+/* Starts one user of class index cls; its first task begins at once. */
+struct hn_user *hn_user_spawn(struct hn_user_env *env, size_t cls);
+/* Stops a user at once: a request in flight is abandoned (not counted). Memory is freed after
+ * the loop closes its timer. */
+void hn_user_stop(struct hn_user_env *env, struct hn_user *u);
+/* Stops the newest users of a class until `keep` remain. */
+void hn_user_stop_class(struct hn_user_env *env, size_t cls, uint64_t keep);
+
+#endif

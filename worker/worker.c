@@ -1,0 +1,476 @@
+#include "worker/worker.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "common/log.h"
+#include "common/scenario.h"
+#include "common/stats.h"
+#include "proto/codec.h"
+#include "proto/rpc.h"
+#include "worker/http.h"
+#include "worker/sysinfo.h"
+#include "worker/user.h"
+
+enum wstate { W_CONNECTING, W_READY, W_SPAWNING, W_RUNNING, W_STOPPED };
+static const char *const k_state_names[] = {"connecting", "ready", "spawning", "running",
+                                            "stopped"};
+
+struct worker {
+    const struct hn_options *o;
+    uv_loop_t loop;
+    struct hn_rpc *rpc;
+    uv_poll_t zpoll;
+    uv_timer_t heartbeat, report, spawner;
+    uv_signal_t sigint, sigterm;
+    char node_id[HN_NODE_ID_MAX];
+    enum wstate state;
+    int pumping;
+    int exit_code;
+    int quitting;
+    int64_t index;
+    uint64_t started_ms;     /* uv_now when we first said client_ready */
+    uint64_t last_master_ms; /* uv_now of the last message from the master */
+    int64_t heartbeat_timeout_ms;
+
+    struct hn_scenario *scenario;
+    char *host;
+    struct hn_http *http;
+    struct hn_stats stats;
+    struct hn_user_env env;
+    int env_ready;
+
+    uint64_t spawn_seq;
+    double spawn_rate;          /* this worker's share, users per second */
+    uint64_t spawn_start_ms;
+    uint64_t spawned_this_round;
+    uint64_t stats_seq;
+    int64_t stats_interval_ms;
+    struct hn_cpu_meter cpu;
+};
+
+static void pump(struct worker *w);
+
+static void send_msg(struct worker *w, struct hn_msg *m)
+{
+    int rc = hn_rpc_send(w->rpc, NULL, m);
+    if (rc)
+        hn_warn("could not send %s to the master: %s", hn_msg_type_name(m->type),
+                hn_strerror(rc));
+    pump(w); /* ZMQ_FD is edge-triggered: a send can swallow a readable edge */
+}
+
+static uint64_t target_total(const struct worker *w)
+{
+    uint64_t n = 0;
+    for (size_t c = 0; c < w->env.n_classes; c++)
+        n += w->env.classes[c].target;
+    return n;
+}
+
+static struct hn_class_count *class_counts(const struct worker *w)
+{
+    struct hn_class_count *cc = hn_calloc(w->env.n_classes, sizeof *cc);
+    for (size_t c = 0; c < w->env.n_classes; c++) {
+        cc[c].name = w->env.classes[c].def->name;
+        cc[c].count = w->env.classes[c].running;
+    }
+    return cc;
+}
+
+static void send_stats(struct worker *w)
+{
+    struct hn_msg m;
+    hn_msg_init(&m, HN_MSG_STATS, w->node_id);
+    m.seq = ++w->stats_seq;
+    m.user_count = w->env.n_running;
+    m.stats = &w->stats;
+    send_msg(w, &m);
+    hn_stats_reset(&w->stats);
+}
+
+static void stop_all_users(struct worker *w)
+{
+    if (!w->env_ready)
+        return;
+    uv_timer_stop(&w->spawner);
+    for (size_t c = 0; c < w->env.n_classes; c++) {
+        w->env.classes[c].target = 0;
+        hn_user_stop_class(&w->env, c, 0);
+    }
+}
+
+static void close_cb(uv_handle_t *h) { (void)h; }
+
+static void shutdown_worker(struct worker *w, int code)
+{
+    if (w->quitting)
+        return;
+    w->quitting = 1;
+    w->exit_code = code;
+    stop_all_users(w);
+    uv_timer_stop(&w->heartbeat);
+    uv_timer_stop(&w->report);
+    uv_timer_stop(&w->spawner);
+    uv_poll_stop(&w->zpoll);
+    uv_signal_stop(&w->sigint);
+    uv_signal_stop(&w->sigterm);
+    uv_stop(&w->loop);
+}
+
+static void send_spawning_complete(struct worker *w)
+{
+    struct hn_msg m;
+    hn_msg_init(&m, HN_MSG_SPAWNING_COMPLETE, w->node_id);
+    m.seq = w->spawn_seq;
+    m.user_count = w->env.n_running;
+    struct hn_class_count *cc = class_counts(w);
+    m.classes = cc;
+    m.n_classes = w->env.n_classes;
+    char summary[512] = "";
+    size_t off = 0;
+    for (size_t c = 0; c < w->env.n_classes && off < sizeof summary; c++)
+        off += (size_t)snprintf(summary + off, sizeof summary - off, "%s%s: %llu", c ? ", " : "",
+                                cc[c].name, (unsigned long long)cc[c].count);
+    hn_info("spawning complete: %llu users (%s)", (unsigned long long)w->env.n_running, summary);
+    send_msg(w, &m);
+    free(cc);
+    w->state = W_RUNNING;
+}
+
+/* The class furthest below its target, relative to the target (keeps the mix even while
+ * ramping). */
+static int neediest_class(const struct worker *w)
+{
+    int best = -1;
+    double best_gap = 0;
+    for (size_t c = 0; c < w->env.n_classes; c++) {
+        const struct hn_class_rt *cr = &w->env.classes[c];
+        if (cr->running >= cr->target)
+            continue;
+        double gap = (double)(cr->target - cr->running) / (double)cr->target;
+        if (best < 0 || gap > best_gap) {
+            best = (int)c;
+            best_gap = gap;
+        }
+    }
+    return best;
+}
+
+static void on_spawn_tick(uv_timer_t *t)
+{
+    struct worker *w = t->data;
+    uint64_t elapsed = uv_now(&w->loop) - w->spawn_start_ms;
+    /* The first user starts at once, then one every 1/rate seconds. */
+    uint64_t due = 1 + (uint64_t)((double)elapsed * w->spawn_rate / 1000.0);
+    while (w->spawned_this_round < due) {
+        int c = neediest_class(w);
+        if (c < 0)
+            break;
+        hn_user_spawn(&w->env, (size_t)c);
+        w->spawned_this_round++;
+    }
+    hn_http_set_max_connections(w->http, w->env.n_running);
+    if (neediest_class(w) < 0) {
+        uv_timer_stop(&w->spawner);
+        send_spawning_complete(w);
+    }
+}
+
+static int load_scenario(struct worker *w, const struct hn_msg *m)
+{
+    if (w->scenario && w->scenario->text_len == m->scenario_len &&
+        !memcmp(w->scenario->text, m->scenario, m->scenario_len) && w->host &&
+        !strcmp(w->host, m->host))
+        return 0; /* same run, new targets */
+    if (w->env_ready) {
+        stop_all_users(w);
+        hn_user_env_fini(&w->env);
+        w->env_ready = 0;
+    }
+    hn_scenario_destroy(&w->scenario);
+    free(w->host);
+    w->host = hn_strdup(m->host);
+    char err[1024];
+    if (hn_scenario_load_buffer(m->scenario_name, m->scenario, m->scenario_len, &w->scenario, err,
+                                sizeof err)) {
+        hn_error("cannot load the scenario from the master: %s", err);
+        return HN_EINVAL;
+    }
+    if (!w->http) {
+        struct hn_http_config cfg = {.request_timeout_ms = m->request_timeout_ms,
+                                     .connect_timeout_ms = m->connect_timeout_ms,
+                                     .max_idle_handles = 256};
+        w->http = hn_http_new(&w->loop, &cfg);
+        if (!w->http)
+            return HN_EIO;
+    }
+    memset(&w->env, 0, sizeof w->env);
+    w->env.loop = &w->loop;
+    w->env.http = w->http;
+    w->env.stats = &w->stats;
+    hn_rng_seed(&w->env.rng, hn_mono_us() ^ ((uint64_t)getpid() << 32));
+    w->env_ready = 1;
+    if (hn_user_env_compile(&w->env, w->scenario, w->host, err, sizeof err)) {
+        hn_error("cannot compile the scenario: %s", err);
+        return HN_EINVAL;
+    }
+    return 0;
+}
+
+static void report_exception(struct worker *w, const char *msg)
+{
+    struct hn_msg m;
+    hn_msg_init(&m, HN_MSG_EXCEPTION, w->node_id);
+    m.error = msg;
+    m.traceback = "";
+    send_msg(w, &m);
+}
+
+static void on_spawn(struct worker *w, const struct hn_msg *m)
+{
+    if (m->seq <= w->spawn_seq && w->spawn_seq) {
+        hn_debug("ignoring stale spawn #%llu", (unsigned long long)m->seq);
+        return;
+    }
+    if (load_scenario(w, m)) {
+        report_exception(w, "worker could not load the scenario sent by the master");
+        shutdown_worker(w, HN_EXIT_CONFIG);
+        return;
+    }
+    w->spawn_seq = m->seq;
+    w->stats_interval_ms = m->stats_interval_ms;
+    w->heartbeat_timeout_ms = m->heartbeat_timeout_ms;
+    for (size_t c = 0; c < w->env.n_classes; c++)
+        w->env.classes[c].target = 0;
+    for (size_t i = 0; i < m->n_classes; i++) {
+        int c = hn_scenario_find_class(w->scenario, m->classes[i].name);
+        if (c < 0) {
+            hn_warn("master asked for unknown user class '%s'", m->classes[i].name);
+            continue;
+        }
+        w->env.classes[c].target = m->classes[i].count;
+    }
+    for (size_t c = 0; c < w->env.n_classes; c++)
+        if (w->env.classes[c].running > w->env.classes[c].target)
+            hn_user_stop_class(&w->env, c, w->env.classes[c].target);
+    w->spawn_rate = m->spawn_rate > 0 ? m->spawn_rate : 1;
+    w->spawn_start_ms = uv_now(&w->loop);
+    w->spawned_this_round = 0;
+    w->state = W_SPAWNING;
+    hn_info("spawning %llu users at %.2f users/s", (unsigned long long)target_total(w),
+            w->spawn_rate);
+    uint64_t every = (uint64_t)(1000.0 / w->spawn_rate);
+    if (every < 10)
+        every = 10;
+    if (every > 1000)
+        every = 1000;
+    on_spawn_tick(&w->spawner);
+    if (w->state == W_SPAWNING)
+        uv_timer_start(&w->spawner, on_spawn_tick, every, every);
+}
+
+static void on_report_tick(uv_timer_t *t);
+
+static void handle(struct worker *w, struct hn_msg *m)
+{
+    w->last_master_ms = uv_now(&w->loop);
+    switch (m->type) {
+    case HN_MSG_ACK:
+        if (m->error && *m->error) {
+            hn_error("the master refused this worker: %s", m->error);
+            shutdown_worker(w, HN_EXIT_CLUSTER);
+            return;
+        }
+        if (w->state == W_CONNECTING) {
+            w->index = m->index;
+            w->state = W_READY;
+            hn_info("connected to master %s:%u as worker #%lld", w->o->master_host,
+                    w->o->master_port, (long long)m->index);
+        }
+        break;
+    case HN_MSG_SPAWN:
+        on_spawn(w, m);
+        if (!w->quitting)
+            uv_timer_start(&w->report, on_report_tick, (uint64_t)w->stats_interval_ms,
+                           (uint64_t)w->stats_interval_ms);
+        break;
+    case HN_MSG_STOP: {
+        stop_all_users(w);
+        w->state = W_STOPPED;
+        send_stats(w); /* the final delta travels before client_stopped */
+        struct hn_msg r;
+        hn_msg_init(&r, HN_MSG_CLIENT_STOPPED, w->node_id);
+        send_msg(w, &r);
+        uv_timer_stop(&w->report);
+        hn_info("stopped all users");
+        break;
+    }
+    case HN_MSG_QUIT:
+        hn_info("master said quit%s%s", m->error && *m->error ? ": " : "",
+                m->error ? m->error : "");
+        shutdown_worker(w, HN_EXIT_OK);
+        break;
+    case HN_MSG_HEARTBEAT:
+        break;
+    default:
+        hn_debug("ignoring %s from the master", hn_msg_type_name(m->type));
+        break;
+    }
+}
+
+static void pump(struct worker *w)
+{
+    if (w->pumping || w->quitting)
+        return;
+    w->pumping = 1;
+    for (;;) {
+        struct hn_msg m;
+        int rc = hn_rpc_recv(w->rpc, &m);
+        if (rc == HN_EAGAIN)
+            break;
+        if (rc)
+            continue;
+        handle(w, &m);
+        hn_msg_fini(&m);
+        if (w->quitting)
+            break;
+    }
+    w->pumping = 0;
+}
+
+static void on_zmq(uv_poll_t *p, int status, int events)
+{
+    (void)status;
+    (void)events;
+    pump(p->data);
+}
+
+static void on_report_tick(uv_timer_t *t) { send_stats(t->data); }
+
+static void on_heartbeat(uv_timer_t *t)
+{
+    struct worker *w = t->data;
+    uint64_t now = uv_now(&w->loop);
+    if (w->state == W_CONNECTING) {
+        if ((int64_t)(now - w->started_ms) > w->o->master_connect_timeout_ms) {
+            hn_error("cannot reach the master at %s:%u within %lld s", w->o->master_host,
+                     w->o->master_port, (long long)(w->o->master_connect_timeout_ms / 1000));
+            shutdown_worker(w, HN_EXIT_CLUSTER);
+        }
+        return;
+    }
+    if ((int64_t)(now - w->last_master_ms) > w->heartbeat_timeout_ms) {
+        hn_error("lost the master at %s:%u: no message for %lld s; stopping", w->o->master_host,
+                 w->o->master_port, (long long)(w->heartbeat_timeout_ms / 1000));
+        shutdown_worker(w, HN_EXIT_CLUSTER);
+        return;
+    }
+    struct hn_msg m;
+    hn_msg_init(&m, HN_MSG_HEARTBEAT, w->node_id);
+    m.state = k_state_names[w->state];
+    m.cpu_percent = hn_cpu_meter_percent(&w->cpu);
+    m.rss_bytes = hn_rss_bytes();
+    m.user_count = w->env_ready ? w->env.n_running : 0;
+    send_msg(w, &m);
+    if (m.cpu_percent > 90.0 && w->state != W_STOPPED)
+        hn_warn("CPU usage above 90%% (%.0f%%): response times may be inflated by this worker",
+                m.cpu_percent);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    struct worker *w = s->data;
+    hn_info("received %s; stopping", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    if (w->state != W_CONNECTING) {
+        stop_all_users(w);
+        send_stats(w);
+        struct hn_msg m;
+        hn_msg_init(&m, HN_MSG_QUIT, w->node_id);
+        m.error = "worker interrupted";
+        send_msg(w, &m);
+    }
+    shutdown_worker(w, HN_EXIT_INTERRUPTED);
+}
+
+static void make_node_id(char *out, size_t n)
+{
+    char host[64] = "host";
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    struct hn_rng r;
+    hn_rng_seed(&r, hn_mono_us() ^ (uint64_t)getpid());
+    snprintf(out, n, "%s_%d_%08llx", host, (int)getpid(),
+             (unsigned long long)(hn_rng_next(&r) & 0xffffffffu));
+}
+
+int hn_worker_run(const struct hn_options *o)
+{
+    struct worker *w = hn_calloc(1, sizeof *w);
+    w->o = o;
+    w->heartbeat_timeout_ms = o->heartbeat_timeout_ms;
+    w->stats_interval_ms = o->stats_interval_ms;
+    make_node_id(w->node_id, sizeof w->node_id);
+    char comp[160];
+    snprintf(comp, sizeof comp, "worker %s", w->node_id);
+    hn_log_set_component(comp);
+    hn_stats_init(&w->stats);
+    hn_cpu_meter_init(&w->cpu);
+    signal(SIGPIPE, SIG_IGN);
+
+    char err[512];
+    if (hn_rpc_connect(o->master_host, o->master_port, w->node_id, &w->rpc, err, sizeof err)) {
+        hn_error("%s", err);
+        hn_stats_fini(&w->stats);
+        free(w);
+        return HN_EXIT_CLUSTER;
+    }
+    uv_loop_init(&w->loop);
+    uv_poll_init(&w->loop, &w->zpoll, hn_rpc_fd(w->rpc));
+    w->zpoll.data = w;
+    uv_poll_start(&w->zpoll, UV_READABLE, on_zmq);
+    uv_timer_init(&w->loop, &w->heartbeat);
+    uv_timer_init(&w->loop, &w->report);
+    uv_timer_init(&w->loop, &w->spawner);
+    w->heartbeat.data = w->report.data = w->spawner.data = w;
+    uv_signal_init(&w->loop, &w->sigint);
+    uv_signal_init(&w->loop, &w->sigterm);
+    w->sigint.data = w->sigterm.data = w;
+    uv_signal_start(&w->sigint, on_signal, SIGINT);
+    uv_signal_start(&w->sigterm, on_signal, SIGTERM);
+
+    w->started_ms = uv_now(&w->loop);
+    struct hn_msg m;
+    hn_msg_init(&m, HN_MSG_CLIENT_READY, w->node_id);
+    m.protocol_version = HN_PROTOCOL_VERSION;
+    m.version = HORNET_VERSION;
+    hn_info("connecting to master %s:%u", o->master_host, o->master_port);
+    send_msg(w, &m);
+    uv_timer_start(&w->heartbeat, on_heartbeat, 1000, 1000);
+
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+
+    /* Tear down: users and transport first, then every handle, then the loop. */
+    if (w->env_ready)
+        hn_user_env_fini(&w->env);
+    hn_http_destroy(&w->http);
+    uv_close((uv_handle_t *)&w->zpoll, close_cb);
+    uv_close((uv_handle_t *)&w->heartbeat, close_cb);
+    uv_close((uv_handle_t *)&w->report, close_cb);
+    uv_close((uv_handle_t *)&w->spawner, close_cb);
+    uv_close((uv_handle_t *)&w->sigint, close_cb);
+    uv_close((uv_handle_t *)&w->sigterm, close_cb);
+    uv_run(&w->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&w->loop);
+    hn_rpc_destroy(&w->rpc);
+    hn_scenario_destroy(&w->scenario);
+    free(w->host);
+    hn_stats_fini(&w->stats);
+    int code = w->exit_code;
+    free(w);
+    return code;
+}
