@@ -1,0 +1,109 @@
+/* Flags: Locust's names, durations, and one-line errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/options.h"
+#include "common/util.h"
+
+static int parse(struct hn_options *o, char *err, int argc, char **argv)
+{
+    hn_options_defaults(o);
+    return hn_options_parse(o, argc, argv, err, 256);
+}
+
+static void test_locust_flags(void **state)
+{
+    (void)state;
+    char *argv[] = {"hornet", "-f", "s.yaml", "-H", "http://h:1", "-u", "20", "-r", "2.5",
+                    "-t", "1h30m", "--headless", "--master", "--expect-workers", "3",
+                    "--csv", "out/run", "--csv-full-history", "--loglevel", "warning",
+                    "--exit-code-on-error", "7", "--master-bind-port", "6000"};
+    struct hn_options o;
+    char err[256];
+    assert_int_equal(parse(&o, err, sizeof argv / sizeof argv[0], argv), 0);
+    assert_string_equal(o.scenario_path, "s.yaml");
+    assert_string_equal(o.host, "http://h:1");
+    assert_int_equal(o.users, 20);
+    assert_true(o.spawn_rate == 2.5);
+    assert_int_equal(o.run_time_ms, 5400000);
+    assert_int_equal(o.mode, HN_MODE_MASTER);
+    assert_int_equal(o.expect_workers, 3);
+    assert_string_equal(o.csv_prefix, "out/run");
+    assert_true(o.csv_full_history);
+    assert_int_equal(o.exit_code_on_error, 7);
+    assert_int_equal(o.master_bind_port, 6000);
+
+    char *argv2[] = {"hornet", "--locustfile=x.yaml", "--host=https://a", "--users=5",
+                     "--worker", "--master-host", "10.0.0.1", "--master-port", "5558"};
+    assert_int_equal(parse(&o, err, 9, argv2), 0);
+    assert_string_equal(o.scenario_path, "x.yaml");
+    assert_int_equal(o.mode, HN_MODE_WORKER);
+    assert_int_equal(o.master_port, 5558);
+}
+
+static void expect_usage(int argc, char **argv, const char *want)
+{
+    struct hn_options o;
+    char err[256] = "";
+    assert_int_equal(parse(&o, err, argc, argv), HN_EXIT_USAGE);
+    if (!strstr(err, want)) {
+        fprintf(stderr, "want '%s', got '%s'\n", want, err);
+        fail();
+    }
+}
+
+static void test_bad_flags(void **state)
+{
+    (void)state;
+    char *a1[] = {"hornet", "--bogus"};
+    expect_usage(2, a1, "hornet: unknown flag '--bogus' (see hornet --help)");
+    char *a2[] = {"hornet", "-u", "many"};
+    expect_usage(3, a2, "hornet: -u: expected a whole number from 0 to 10000000, got 'many'");
+    char *a3[] = {"hornet", "-t", "10 minutes"};
+    expect_usage(3, a3, "hornet: -t: expected a duration");
+    char *a4[] = {"hornet", "--master", "--worker"};
+    expect_usage(3, a4, "--master and --worker exclude each other");
+    char *a5[] = {"hornet", "-H", "localhost:8000"};
+    expect_usage(3, a5, "expected a URL starting with http://");
+    char *a6[] = {"hornet", "-r", "0"};
+    expect_usage(3, a6, "-r: expected a rate above 0");
+    char *a7[] = {"hornet", "--users"};
+    expect_usage(2, a7, "--users needs a value");
+    char *a8[] = {"hornet", "stray"};
+    expect_usage(2, a8, "unexpected argument 'stray'");
+}
+
+static void test_durations(void **state)
+{
+    (void)state;
+    int64_t ms;
+    assert_int_equal(hn_parse_duration_ms("30", &ms), 0);
+    assert_int_equal(ms, 30000);
+    assert_int_equal(hn_parse_duration_ms("30s", &ms), 0);
+    assert_int_equal(ms, 30000);
+    assert_int_equal(hn_parse_duration_ms("5m", &ms), 0);
+    assert_int_equal(ms, 300000);
+    assert_int_equal(hn_parse_duration_ms("2h5m10s", &ms), 0);
+    assert_int_equal(ms, 7510000);
+    assert_int_equal(hn_parse_duration_ms("250ms", &ms), 0);
+    assert_int_equal(ms, 250);
+    assert_int_not_equal(hn_parse_duration_ms("1h30", &ms), 0);
+    assert_int_not_equal(hn_parse_duration_ms("", &ms), 0);
+    assert_int_not_equal(hn_parse_duration_ms("5d", &ms), 0);
+    assert_int_not_equal(hn_parse_duration_ms("-5s", &ms), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_locust_flags),
+        cmocka_unit_test(test_bad_flags),
+        cmocka_unit_test(test_durations),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
