@@ -64,6 +64,7 @@ struct conn {
     int pending_closes;
     int route;
     int fail;
+    uint64_t due_ns; /* uv_hrtime when a delayed answer may go */
     char method[16];
 };
 
@@ -192,7 +193,18 @@ static void respond(struct conn *c)
     send_response(c, status, b, c->close_after);
 }
 
-static void on_delay(uv_timer_t *t) { respond(t->data); }
+/* libuv timers have millisecond resolution against a cached loop time, so they can fire up
+ * to a millisecond early: re-arm until the full delay has passed, so injected latency is a floor
+ * tests can rely on. */
+static void on_delay(uv_timer_t *t)
+{
+    struct conn *c = t->data;
+    if (uv_hrtime() < c->due_ns) {
+        uv_timer_start(&c->timer, on_delay, 1, 0);
+        return;
+    }
+    respond(c);
+}
 
 static const char *find_header(const char *hdrs, size_t len, const char *name, size_t *vlen)
 {
@@ -295,8 +307,11 @@ static void process(struct conn *c)
         delay = delay + j >= g.jitter_ms ? delay + j - g.jitter_ms : 0;
     }
     c->busy = 1;
-    if (delay)
+    if (delay) {
+        c->due_ns = uv_hrtime() + delay * 1000000u;
+        uv_update_time(g.loop);
         uv_timer_start(&c->timer, on_delay, delay, 0);
+    }
     else
         respond(c);
 }
