@@ -289,8 +289,10 @@ static int cmp_entry(const void *a, const void *b)
 struct hn_stats_entry **hn_stats_sorted(const struct hn_stats *s)
 {
     struct hn_stats_entry **v = hn_malloc((s->n_entries + 1) * sizeof *v);
-    memcpy(v, s->entries, s->n_entries * sizeof *v);
-    qsort(v, s->n_entries, sizeof *v, cmp_entry);
+    if (s->n_entries) {
+        memcpy(v, s->entries, s->n_entries * sizeof *v);
+        qsort(v, s->n_entries, sizeof *v, cmp_entry);
+    }
     return v;
 }
 
@@ -307,7 +309,9 @@ static int cmp_error(const void *a, const void *b)
 struct hn_stats_error **hn_stats_errors_sorted(const struct hn_stats *s)
 {
     struct hn_stats_error **v = hn_malloc((s->n_errors + 1) * sizeof *v);
-    memcpy(v, s->errors, s->n_errors * sizeof *v);
-    qsort(v, s->n_errors, sizeof *v, cmp_error);
+    if (s->n_errors) {
+        memcpy(v, s->errors, s->n_errors * sizeof *v);
+        qsort(v, s->n_errors, sizeof *v, cmp_error);
+    }
     return v;
 }
