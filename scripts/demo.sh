@@ -13,12 +13,12 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$run"
 trap cleanup EXIT
 
 build/deploy/demo-target/hornet-demo-target --port 0 --port-file "$run/port" \
-  --latency-ms 40 --jitter-ms 20 --fail-ratio 0.01 --fail-path /billing/usage 2>"$run/target.log" &
+  --latency-ms 40 --jitter-ms 20 --fail-ratio 0.1 --fail-path /billing/usage 2>"$run/target.log" &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$run/port" ] && break; sleep 0.05; done
 [ -s "$run/port" ] || { echo "demo: the demo target did not start:"; cat "$run/target.log"; exit 5; }
 host="http://127.0.0.1:$(cat "$run/port")"
-echo "demo: target $host (40±20 ms latency, 1% failures on /billing/usage)"
+echo "demo: target $host (40±20 ms latency, 10% failures on /billing/usage)"
 
 build/hornet --master --master-bind-host 127.0.0.1 --master-bind-port 0 --expect-workers 2 \
   -f scenarios/aiaas.yaml -H "$host" -u 40 -r 10 -t 30s --headless --csv reports/aiaas "$@" \
