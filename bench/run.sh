@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Compares hornet with wrk and Locust FastHttpUser in one run on this machine, as
+# shared/peers/README.md measured them: nginx pinned to core 1, the generator to core 0, 50
+# keep-alive connections/users on GET /healthz, CPU from /usr/bin/time (user + sys of the whole
+# process tree). Prints requests per CPU-second and the ratios; then the idle-memory run: 5000
+# users that each made one request and now hold an open keep-alive connection.
+# Usage: bench/run.sh [SECONDS (default 15)] [REPEATS (default 3; medians are reported)]
+set -u
+cd "$(dirname "$0")/.."
+secs=${1:-15}; reps=${2:-3}
+bash scripts/install-deps.sh --bench >/dev/null || exit 1
+bash scripts/build.sh >/dev/null || exit 1
+B=$(mktemp -d /tmp/hornet-bench.XXXXXX)
+mkdir -p "$B/tmp"
+port=${BENCH_PORT:-8088}
+sed -e "s#__DIR__#$B#g" -e "s#__PORT__#$port#g" bench/nginx.conf > "$B/nginx.conf"
+ulimit -n 20000
+taskset -c 1 nginx -p "$B" -c "$B/nginx.conf" -g 'daemon off;' 2>"$B/nginx.stderr" &
+NGINX=$!
+trap 'kill $NGINX 2>/dev/null; wait $NGINX 2>/dev/null; rm -rf "$B"' EXIT
+for _ in $(seq 50); do curl -s "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+URL="http://127.0.0.1:$port"
+
+# cpu_of FILE: user+sys seconds from /usr/bin/time -v output
+cpu_of() { awk -F': ' '/User time/{u=$2} /System time/{s=$2} END{printf "%.3f", u+s}' "$1"; }
+rss_of() { awk -F': ' '/Maximum resident/{print $2}' "$1"; }
+median() { sort -g | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+run_wrk() {
+  /usr/bin/time -v taskset -c 0 wrk -t1 -c50 -d"${secs}s" "$URL/healthz" >"$B/wrk.out" 2>"$B/wrk.time"
+  local n; n=$(awk '/requests in/{print $1}' "$B/wrk.out")
+  echo "$n $(cpu_of "$B/wrk.time") $(rss_of "$B/wrk.time")"
+}
+run_locust() {
+  (cd "$B" && /usr/bin/time -v taskset -c 0 locust -f "$OLDPWD/bench/lf_fast.py" --headless \
+     -u 50 -r 50 -t "${secs}s" -H "$URL" --csv "$B/locust" --only-summary \
+     >"$B/locust.out" 2>"$B/locust.time")
+  local n; n=$(awk -F, '$2=="Aggregated"{print $3}' "$B/locust_stats.csv")
+  echo "$n $(cpu_of "$B/locust.time") $(rss_of "$B/locust.time")"
+}
+run_hornet() {
+  /usr/bin/time -v taskset -c 0 build/hornet -f bench/healthz.yaml -H "$URL" -u 50 -r 1000 \
+     -t "${secs}s" --processes 1 --only-summary --csv "$B/hornet" --loglevel WARNING \
+     >"$B/hornet.out" 2>"$B/hornet.time"
+  local n; n=$(awk -F, '$2=="Aggregated"{print $3}' "$B/hornet_stats.csv")
+  echo "$n $(cpu_of "$B/hornet.time") $(rss_of "$B/hornet.time")"
+}
+
+printf "%-28s %12s %14s %12s %10s\n" generator "requests/s" "req/CPU-s" "max RSS KB" "ratio"
+declare -A PER_CPU
+for tool in wrk locust hornet; do
+  : >"$B/$tool.samples"
+  for r in $(seq "$reps"); do
+    read -r n cpu rss < <(run_$tool)
+    if [ -z "$n" ] || [ -z "$cpu" ]; then echo "$tool: run $r failed (see $B)"; continue; fi
+    awk -v n="$n" -v c="$cpu" -v s="$secs" -v rss="$rss" \
+      'BEGIN{printf "%.0f %.0f %s\n", n/s, (c>0? n/c : 0), rss}' >>"$B/$tool.samples"
+  done
+  rps=$(cut -d' ' -f1 "$B/$tool.samples" | median)
+  pc=$(cut -d' ' -f2 "$B/$tool.samples" | median)
+  rss=$(cut -d' ' -f3 "$B/$tool.samples" | median)
+  PER_CPU[$tool]=$pc
+  ratio=$(awk -v a="$pc" -v b="${PER_CPU[wrk]}" 'BEGIN{printf "%.2fx wrk", (b>0? a/b : 0)}')
+  printf "%-28s %12s %14s %12s %10s\n" "$tool" "$rps" "$pc" "$rss" "$ratio"
+done
+awk -v h="${PER_CPU[hornet]}" -v l="${PER_CPU[locust]}" -v w="${PER_CPU[wrk]}" 'BEGIN{
+  printf "hornet/wrk per CPU-second: %.2f (goal >= 0.30); hornet/Locust FastHttpUser: %.1fx\n",
+         (w>0? h/w : 0), (l>0? h/l : 0) }'
+
+# Idle memory: 5000 users, each one request then 60 s wait with its connection kept open. The
+# target is the demo target with a 2 s delay so that every user's first request is in flight at
+# once: each then holds its own keep-alive connection while it waits (curl's connection cache is
+# sized to the user count).
+users=${IDLE_USERS:-5000}
+rm -f "$B/dt.port"
+taskset -c 1 build/deploy/demo-target/hornet-demo-target --port 0 --port-file "$B/dt.port" \
+  --latency-ms 2000 2>"$B/dt.log" &
+DT=$!
+trap 'kill $NGINX $DT 2>/dev/null; wait $NGINX $DT 2>/dev/null; rm -rf "$B"' EXIT
+for _ in $(seq 50); do [ -s "$B/dt.port" ] && break; sleep 0.1; done
+DURL="http://127.0.0.1:$(cat "$B/dt.port")"
+idle_rss() { # idle_rss USERS: worker VmRSS in KB once every user made its request; sets CONNS
+  taskset -c 0 build/hornet -f bench/idle.yaml -H "$DURL" -u "$1" -r 5000 -t 60s --processes 1 \
+    --only-summary --loglevel INFO >/dev/null 2>"$B/idle.err" &
+  local h=$! wpid kb
+  for _ in $(seq 300); do grep -q "All users spawned" "$B/idle.err" && break; sleep 0.1; done
+  sleep 5 # 2 s for the replies, then idle
+  wpid=$(pgrep -P "$h" | head -1)
+  kb=$(awk '/VmRSS/{print $2}' "/proc/$wpid/status")
+  ss -tnH state established "( dport = :${DURL##*:} )" 2>/dev/null | wc -l >"$B/conns"
+  kill -INT "$h"; wait "$h" 2>/dev/null
+  echo "$kb"
+}
+base_kb=$(idle_rss 1)
+rss_kb=$(idle_rss "$users")
+awk -v r="$rss_kb" -v b="$base_kb" -v u="$users" -v c="$(cat "$B/conns")" 'BEGIN{
+  printf "idle: %d users holding %d open connections: worker RSS %d KB (1 user: %d KB) = %.1f KiB per idle user (goal <= 12; Locust FastHttpUser ~15)\n",
+         u, c, r, b, (r-b)/u }'
