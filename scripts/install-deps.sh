@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what hornet needs to build and test, from Debian packages only.
-# Idempotent: installs only what is missing. Usage: scripts/install-deps.sh [--bench]
+# Idempotent: installs only what is missing. Usage: scripts/install-deps.sh [--bench | --fuzz]
 set -eu
 pkgs="build-essential cmake pkg-config git ca-certificates
       libzmq3-dev libcurl4-openssl-dev libuv1-dev libmsgpack-dev libyaml-dev libsqlite3-dev
       libwebsockets-dev libwebsockets-evlib-uv libjansson-dev libcmocka-dev curl procps"
-[ "${1:-}" = "--bench" ] && pkgs="$pkgs nginx-light wrk python3-locust time util-linux clang"
+case "${1:-}" in
+  --bench) pkgs="$pkgs nginx-light wrk python3-locust time util-linux iproute2" ;;
+  --fuzz) pkgs="$pkgs clang libclang-rt-dev" ;;
+esac
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The tests: build with warnings as errors, run every unit and integration test through CTest,
-# then the unit tests and the distributed suite again under AddressSanitizer and UBSan.
+# then the unit tests and the distributed suite again under AddressSanitizer and UBSan, and
+# fuzz the message decoder briefly (clang + libFuzzer).
 set -eu
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
@@ -9,3 +10,4 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHORNET_WERROR=ON -DHORNET_SA
 cmake --build build-asan -j"$(nproc)"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   ctest --output-on-failure --timeout 300 -R 'unit_|it_distributed')
+bash scripts/fuzz.sh 20
