@@ -495,7 +495,9 @@ static int start_children(struct master *m, unsigned port)
     return 0;
 }
 
-/* A local worker that died before the run ends is a cluster error. */
+/* Reaps local worker processes that exited. A worker that dies mid-run leaves at once (its node
+ * id carries its pid) so its users move to the others without waiting for the heartbeat timeout.
+ * Returns how many exited. */
 static int reap_children(struct master *m, int report)
 {
     int died = 0;
@@ -504,14 +506,24 @@ static int reap_children(struct master *m, int report)
             continue;
         int st;
         pid_t r = waitpid(m->children[i], &st, WNOHANG);
-        if (r == m->children[i]) {
-            if (report)
-                hn_error("worker process %d exited (%s %d)", (int)r,
-                         WIFEXITED(st) ? "code" : "signal",
-                         WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
-            m->children[i] = 0;
-            died++;
-        }
+        if (r != m->children[i])
+            continue;
+        m->children[i] = 0;
+        died++;
+        if (!report)
+            continue;
+        char why[64], tag[32];
+        snprintf(why, sizeof why, "its process exited (%s %d)", WIFEXITED(st) ? "code" : "signal",
+                 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+        snprintf(tag, sizeof tag, "_%d_", (int)r);
+        int found = 0;
+        for (size_t k = 0; k < m->n_workers; k++)
+            if (!m->workers[k].gone && strstr(m->workers[k].id, tag)) {
+                worker_gone(m, &m->workers[k], why);
+                found = 1;
+            }
+        if (!found)
+            hn_error("worker process %d exited before connecting: %s", (int)r, why);
     }
     return died;
 }
@@ -613,14 +625,12 @@ static int run_loop(struct master *m)
             }
             begin_stop(m, "Interrupted (Ctrl-C again to quit at once)");
         }
-        if (m->local && m->state < M_STOPPING && reap_children(m, 1)) {
-            hn_error("a local worker process died; ending the run");
-            if (m->state == M_WAITING) {
-                m->exit_code = HN_EXIT_CLUSTER;
-                m->state = M_DONE;
-                break;
-            }
-            m->all_lost = n_live(m) == 0;
+        if (m->local && m->state < M_STOPPING && reap_children(m, 1) &&
+            m->state == M_WAITING) {
+            hn_error("a local worker process died before the run started");
+            m->exit_code = HN_EXIT_CLUSTER;
+            m->state = M_DONE;
+            break;
         }
         switch (m->state) {
         case M_WAITING:

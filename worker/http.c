@@ -12,6 +12,8 @@
 struct sock_ctx {
     uv_poll_t poll;
     curl_socket_t fd;
+    int events;  /* what curl asked to wait for */
+    int closing;
     struct hn_http *h;
     struct sock_ctx *next, *prev; /* open polls, so destroy can close what curl left */
 };
@@ -36,6 +38,7 @@ struct hn_http_xfer {
     uint64_t body_bytes;
     struct hn_http_xfer *next_idle;
     char msg[64];
+    char errbuf[CURL_ERROR_SIZE];
 };
 
 struct hn_http {
@@ -71,11 +74,16 @@ static const char *transport_error(struct hn_http_xfer *x, CURLcode rc)
     case CURLE_GOT_NOTHING:
         return "Connection closed without a response";
     case CURLE_COULDNT_CONNECT:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
         curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &oserr);
         if (oserr > 0)
-            return strerror((int)oserr); /* "Connection refused", "Connection reset by peer" */
+            return strerror((int)oserr); /* "Connection refused" */
+        return curl_easy_strerror(rc);
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+        /* curl's detail is "Recv failure: Connection reset by peer": keep the OS reason, which
+         * is stable (no ports or times in it), so errors aggregate into one row */
+        if (!strncmp(x->errbuf, "Recv failure: ", 14) || !strncmp(x->errbuf, "Send failure: ", 14))
+            return x->errbuf + 14;
         return curl_easy_strerror(rc);
     default:
         return curl_easy_strerror(rc);
@@ -112,6 +120,9 @@ static void check_done(struct hn_http *h)
         curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &total_us);
         res.latency_us = total_us > 0 ? (uint64_t)total_us : 0;
         res.body_bytes = x->body_bytes;
+        size_t el = strlen(x->errbuf);
+        while (el && (x->errbuf[el - 1] == '\n' || x->errbuf[el - 1] == '.'))
+            x->errbuf[--el] = '\0';
         if (rc == CURLE_OK) {
             curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &res.status);
             if (res.status >= 400 || res.status < 100) {
@@ -138,14 +149,19 @@ static void on_poll(uv_poll_t *p, int status, int events)
     struct sock_ctx *s = p->data;
     struct hn_http *h = s->h;
     int flags = 0;
+    /* On a socket error (libuv reports EPOLLERR as a status) let curl read and write, so it
+     * meets the real OS error ("Connection reset by peer") instead of a generic poll error. */
     if (status < 0)
-        flags = CURL_CSELECT_ERR;
+        flags = CURL_CSELECT_IN | CURL_CSELECT_OUT;
     if (events & UV_READABLE)
         flags |= CURL_CSELECT_IN;
     if (events & UV_WRITABLE)
         flags |= CURL_CSELECT_OUT;
     int running;
     curl_multi_socket_action(h->multi, s->fd, flags, &running);
+    /* libuv stopped the handle on the error; if curl still wants the socket, watch it again */
+    if (status < 0 && !s->closing)
+        uv_poll_start(&s->poll, s->events, on_poll);
     check_done(h);
 }
 
@@ -185,6 +201,7 @@ static void on_sock_closed(uv_handle_t *hd)
 static void sock_close(struct sock_ctx *s)
 {
     struct hn_http *h = s->h;
+    s->closing = 1;
     if (s->prev)
         s->prev->next = s->next;
     else
@@ -228,6 +245,7 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
         events |= UV_READABLE;
     if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
         events |= UV_WRITABLE;
+    s->events = events;
     uv_poll_start(&s->poll, events, on_poll);
     return 0;
 }
@@ -364,6 +382,7 @@ static struct hn_http_xfer *borrow(struct hn_http *h)
     }
     CURL *e = x->easy;
     curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
@@ -413,6 +432,7 @@ struct hn_http_xfer *hn_http_start(struct hn_http *h, const struct hn_http_req *
     x->cb = cb;
     x->arg = arg;
     x->body_bytes = 0;
+    x->errbuf[0] = '\0';
     CURLMcode rc = curl_multi_add_handle(h->multi, x->easy);
     if (rc != CURLM_OK) {
         hn_error("libcurl refused a transfer: %s", curl_multi_strerror(rc));

@@ -1,7 +1,7 @@
 /* hornet-demo-target: a small HTTP/1.1 server on libuv standing in for the seed's AIaaS platform.
  * It injects latency (--latency-ms, --jitter-ms) and failures (--fail-ratio, --fail-path), can
- * hang (--hang-path) to exercise timeouts, and counts every response it sends per path and per
- * status, served as JSON at GET /__counts so tests can reconcile hornet's numbers with its own.
+ * hang (--hang-path) or reset the connection (--reset-path) to exercise client errors, and
+ * counts every response it sends per path and per status, served as JSON at GET /__counts so tests can reconcile hornet's numbers with its own.
  * Listens on loopback by default. Single-threaded; keep-alive and pipelining supported. */
 #include <errno.h>
 #include <signal.h>
@@ -47,6 +47,8 @@ static struct {
     int n_fail_paths;
     const char *hang_paths[MAX_PATHS];
     int n_hang_paths;
+    const char *reset_paths[MAX_PATHS];
+    int n_reset_paths;
     uint64_t total, by_status[6], conversations, connections;
     struct hn_rng rng;
     uv_loop_t *loop;
@@ -294,6 +296,14 @@ static void process(struct conn *c)
     for (int i = 0; i < N_ROUTES - 1; i++)
         if (strlen(g_routes[i].path) == plen && !memcmp(g_routes[i].path, path, plen))
             c->route = i;
+    if (path_in(path, plen, g.reset_paths, g.n_reset_paths)) {
+        /* abortive close: the client sees "Connection reset by peer" */
+        c->closing = 1;
+        c->pending_closes = 2;
+        uv_tcp_close_reset(&c->tcp, on_closed);
+        uv_close((uv_handle_t *)&c->timer, on_closed);
+        return;
+    }
     if (path_in(path, plen, g.hang_paths, g.n_hang_paths)) {
         c->busy = 1; /* never answered; the client's timeout ends it */
         return;
@@ -364,7 +374,7 @@ static int usage(const char *msg, const char *arg)
     fprintf(stderr,
             "usage: hornet-demo-target [--host 127.0.0.1] [--port 8000] [--port-file F]\n"
             "       [--latency-ms N] [--jitter-ms N] [--fail-ratio R] [--fail-path P]...\n"
-            "       [--hang-path P]...\n");
+            "       [--hang-path P]... [--reset-path P]...\n");
     return 2;
 }
 
@@ -402,6 +412,8 @@ int main(int argc, char **argv)
             g.fail_paths[g.n_fail_paths++] = v;
         } else if (!strcmp(a, "--hang-path") && g.n_hang_paths < MAX_PATHS) {
             g.hang_paths[g.n_hang_paths++] = v;
+        } else if (!strcmp(a, "--reset-path") && g.n_reset_paths < MAX_PATHS) {
+            g.reset_paths[g.n_reset_paths++] = v;
         } else {
             return usage("unknown flag", a);
         }

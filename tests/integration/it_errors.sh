@@ -50,6 +50,29 @@ elapsed=$(( $(date +%s) - start ))
 check "hanging target: exit 1 within the run time (rc $RC, ${elapsed}s)" test "$RC" = 1 -a "$elapsed" -le 15
 check "hanging target: failures say Timeout after 1000 ms" grep -q ",Timeout after 1000 ms," "$T/hang/run_failures.csv"
 
+# A target that resets the connection: a counted failure naming the reset.
+start_target RST --reset-path /healthz --reset-path /billing/usage --reset-path /chat/messages
+run 30 -f "$SC" -H "http://127.0.0.1:$RST_PORT" -u 2 -r 10 -t 2s --headless --csv "$T/reset/run"
+check "resetting target: exit 1 (got $RC)" test "$RC" = 1
+check "resetting target: failures say Connection reset by peer" grep -q ",Connection reset by peer," "$T/reset/run_failures.csv"
+
+# A worker of another protocol version is refused with a message on both sides, and hostile
+# frames do not stop the master.
+"$HORNET" --master --master-bind-host 127.0.0.1 --master-bind-port 0 --expect-workers 5 \
+  --expect-workers-max-wait 20s -f "$SC" -t 5s >"$T/pm.out" 2>"$T/pm.err" &
+PM=$!; PIDS+=("$PM")
+for _ in $(seq 100); do grep -q "Waiting for" "$T/pm.err" 2>/dev/null && break; sleep 0.05; done
+PMPORT=$(sed -n 's/.*Waiting for 5 workers on [^ ]*:\([0-9]*\) .*/\1/p' "$T/pm.err")
+"$FAKE_PEER" old-worker 127.0.0.1 "$PMPORT" >"$T/fp.out" 2>&1
+check "old worker: refused" test $? = 0
+check "old worker: told why" grep -q "refused: protocol version 99 (hornet 9.9.9) differs from the master's 1" "$T/fp.out"
+check "master: logs the refusal" grep -q "refused worker fake_.*protocol version 99" "$T/pm.err"
+"$FAKE_PEER" garbage 127.0.0.1 "$PMPORT" >"$T/fg.out" 2>&1
+check "garbage frames: the master still acks a proper worker afterwards" test $? = 0
+check "garbage frames: each dropped with a warning" test "$(grep -c "dropped a message" "$T/pm.err")" -ge 3
+kill -INT "$PM"; wait_pid "$PM" 10 pmrc
+check "master interrupted while waiting exits 130 (got $pmrc)" test "$pmrc" = 130
+
 # A worker whose master never answers gives up after --master-connect-timeout.
 start=$(date +%s)
 run 30 --worker --master-host 127.0.0.1 --master-port 1 --master-connect-timeout 2s
