@@ -5,6 +5,7 @@
 # process tree). Prints requests per CPU-second and the ratios; then the idle-memory run: 5000
 # users that each made one request and now hold an open keep-alive connection.
 # Usage: bench/run.sh [SECONDS (default 15)] [REPEATS (default 3; medians are reported)]
+# IDLE_ONLY=1 skips the throughput runs.
 set -u
 cd "$(dirname "$0")/.."
 secs=${1:-15}; reps=${2:-3}
@@ -46,6 +47,7 @@ run_hornet() {
   echo "$n $(cpu_of "$B/hornet.time") $(rss_of "$B/hornet.time")"
 }
 
+if [ -z "${IDLE_ONLY:-}" ]; then
 printf "%-28s %12s %14s %12s %10s\n" generator "requests/s" "req/CPU-s" "max RSS KB" "ratio"
 declare -A PER_CPU
 for tool in wrk locust hornet; do
@@ -66,6 +68,7 @@ done
 awk -v h="${PER_CPU[hornet]}" -v l="${PER_CPU[locust]}" -v w="${PER_CPU[wrk]}" 'BEGIN{
   printf "hornet/wrk per CPU-second: %.2f (goal >= 0.30); hornet/Locust FastHttpUser: %.1fx\n",
          (w>0? h/w : 0), (l>0? h/l : 0) }'
+fi
 
 # Idle memory: 5000 users, each one request then 60 s wait with its connection kept open. The
 # target is the demo target with a 2 s delay so that every user's first request is in flight at
@@ -84,7 +87,7 @@ idle_rss() { # idle_rss USERS: worker VmRSS in KB once every user made its reque
     --only-summary --loglevel INFO >/dev/null 2>"$B/idle.err" &
   local h=$! wpid kb
   for _ in $(seq 300); do grep -q "All users spawned" "$B/idle.err" && break; sleep 0.1; done
-  sleep 5 # 2 s for the replies, then idle
+  sleep 8 # 2 s for the replies, then idle (the worker trims freed memory every 5 s)
   wpid=$(pgrep -P "$h" | head -1)
   kb=$(awk '/VmRSS/{print $2}' "/proc/$wpid/status")
   ss -tnH state established "( dport = :${DURL##*:} )" 2>/dev/null | wc -l >"$B/conns"

@@ -1,5 +1,6 @@
 #include "worker/worker.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,7 @@ struct worker {
     uint64_t stats_seq;
     int64_t stats_interval_ms;
     struct hn_cpu_meter cpu;
+    unsigned beats;
 };
 
 static void pump(struct worker *w);
@@ -370,6 +372,11 @@ static void on_heartbeat(uv_timer_t *t)
         shutdown_worker(w, HN_EXIT_CLUSTER);
         return;
     }
+    /* Bursts (a ramp of thousands of simultaneous first requests) borrow as many easy handles
+     * as requests in flight; the pool frees the surplus, and this hands the pages back so an
+     * idle worker's RSS reflects what it holds now. */
+    if (++w->beats % 5 == 0)
+        malloc_trim(0);
     struct hn_msg m;
     hn_msg_init(&m, HN_MSG_HEARTBEAT, w->node_id);
     m.state = k_state_names[w->state];
