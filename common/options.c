@@ -29,6 +29,10 @@ enum {
     OPT_MASTER_CONNECT_TIMEOUT,
     OPT_HEARTBEAT_TIMEOUT,
     OPT_STOP_TIMEOUT,
+    OPT_TAGS,
+    OPT_EXCLUDE_TAGS,
+    OPT_SHOW_TASK_RATIO,
+    OPT_CHECK,
 };
 
 static const struct option k_long[] = {
@@ -59,6 +63,11 @@ static const struct option k_long[] = {
     {"master-connect-timeout", required_argument, NULL, OPT_MASTER_CONNECT_TIMEOUT},
     {"heartbeat-timeout", required_argument, NULL, OPT_HEARTBEAT_TIMEOUT},
     {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
+    {"tags", required_argument, NULL, 'T'},
+    {"exclude-tags", required_argument, NULL, 'E'},
+    {"list", no_argument, NULL, 'l'},
+    {"show-task-ratio", no_argument, NULL, OPT_SHOW_TASK_RATIO},
+    {"check", no_argument, NULL, OPT_CHECK},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -126,7 +135,7 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
     opterr = 0;
     for (;;) {
         int longidx = -1;
-        int c = getopt_long(argc, argv, ":f:H:u:r:t:L:Vh", k_long, &longidx);
+        int c = getopt_long(argc, argv, ":f:H:u:r:t:L:T:E:lVh", k_long, &longidx);
         if (c == -1)
             break;
         const char *flag = longidx >= 0 ? k_long[longidx].name : NULL;
@@ -160,6 +169,11 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
                            optarg);
             break;
         case 'V': o->show_version = 1; break;
+        case 'T': o->tags = optarg; break;
+        case 'E': o->exclude_tags = optarg; break;
+        case 'l': o->list_classes = 1; break;
+        case OPT_SHOW_TASK_RATIO: o->show_task_ratio = 1; break;
+        case OPT_CHECK: o->check_only = 1; break;
         case 'h': o->show_help = 1; break;
         case OPT_HEADLESS: o->headless = 1; break;
         case OPT_MASTER: o->mode = HN_MODE_MASTER; break;
@@ -243,7 +257,8 @@ const char *hn_options_usage(void)
            "\n"
            "Common options:\n"
            "  -f, --scenario FILE        scenario YAML (alias --locustfile; default hornet.yaml)\n"
-           "  -H, --host URL             base URL, overrides the scenario's host\n"
+           "  -H, --host URL             base URL, overrides the scenario's host (and\n"
+           "                             HORNET_HOST)\n"
            "  -u, --users N              peak number of concurrent users (default 1)\n"
            "  -r, --spawn-rate R         users started per second, cluster-wide (default 1)\n"
            "  -t, --run-time T           stop after T (30s, 5m, 1h30m); default: until Ctrl-C\n"
@@ -253,6 +268,11 @@ const char *hn_options_usage(void)
            "                             _failures.csv, _exceptions.csv\n"
            "      --csv-full-history     one history row per entry, not only Aggregated\n"
            "      --only-summary         print only the final tables\n"
+           "  -T, --tags A,B             run only tasks tagged A or B (task or class tags)\n"
+           "  -E, --exclude-tags A,B     skip tasks tagged A or B\n"
+           "  -l, --list                 list the user classes and exit\n"
+           "      --show-task-ratio      print each class's and task's share and exit\n"
+           "      --check                validate the scenario, print the compiled model, exit\n"
            "  -L, --loglevel LEVEL       DEBUG, INFO, WARNING, ERROR, CRITICAL (default INFO)\n"
            "      --exit-code-on-error N exit code when any request failed (default 1)\n"
            "      --request-timeout T    default total timeout per request (default 60s)\n"

@@ -34,6 +34,11 @@ struct hn_options {
     int64_t master_connect_timeout_ms; /* worker: give up reaching the master after this */
     int64_t heartbeat_timeout_ms;      /* a peer silent this long is gone */
     int64_t stop_timeout_ms;           /* master: wait this long for workers to report stop */
+    const char *tags;         /* --tags: comma-separated; NULL = all tasks */
+    const char *exclude_tags; /* --exclude-tags */
+    int list_classes;         /* -l/--list */
+    int show_task_ratio;      /* --show-task-ratio */
+    int check_only;           /* --check: validate and print the model */
     int show_help;
     int show_version;
 };

@@ -3,18 +3,46 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
 static void http_step_fini(struct hn_http_step *h)
 {
     free(h->method);
-    free(h->url);
+    hn_tpl_destroy(&h->url);
     free(h->name);
     for (size_t i = 0; i < h->n_headers; i++) {
-        free(h->headers[i].key);
-        free(h->headers[i].value);
+        free(h->headers[i].name);
+        hn_tpl_destroy(&h->headers[i].value);
     }
     free(h->headers);
-    free(h->body);
+    hn_tpl_destroy(&h->body);
     free(h->content_type);
+    free(h->check.statuses);
+    free(h->check.body_contains);
+    for (size_t i = 0; i < h->check.n_json; i++) {
+        free(h->check.json[i].path);
+        free(h->check.json[i].value);
+    }
+    free(h->check.json);
+    for (size_t i = 0; i < h->n_captures; i++) {
+        free(h->captures[i].name);
+        free(h->captures[i].expr);
+    }
+    free(h->captures);
+}
+
+static void task_fini(struct hn_task *t)
+{
+    for (size_t k = 0; k < t->n_steps; k++)
+        http_step_fini(&t->steps[k].http);
+    free(t->steps);
+    free(t->name);
+    strv_free(t->tags, t->n_tags);
 }
 
 void hn_scenario_destroy(struct hn_scenario **sp)
@@ -24,18 +52,42 @@ void hn_scenario_destroy(struct hn_scenario **sp)
         return;
     for (size_t c = 0; c < s->n_classes; c++) {
         struct hn_user_class *uc = &s->classes[c];
-        for (size_t t = 0; t < uc->n_tasks; t++) {
-            struct hn_task *task = &uc->tasks[t];
-            for (size_t k = 0; k < task->n_steps; k++)
-                http_step_fini(&task->steps[k].http);
-            free(task->steps);
-            free(task->name);
-        }
+        for (size_t t = 0; t < uc->n_tasks; t++)
+            task_fini(&uc->tasks[t]);
+        task_fini(&uc->on_start);
+        task_fini(&uc->on_stop);
         free(uc->tasks);
         free(uc->cum_weight);
         free(uc->name);
+        strv_free(uc->tags, uc->n_tags);
+        strv_free(uc->capture_names, uc->n_captures);
     }
     free(s->classes);
+    for (size_t i = 0; i < s->n_vars; i++) {
+        free(s->vars[i].name);
+        strv_free(s->vars[i].values, s->vars[i].n_values);
+    }
+    free(s->vars);
+    for (size_t i = 0; i < s->n_data; i++) {
+        struct hn_data_source *d = &s->data[i];
+        free(d->name);
+        free(d->file);
+        strv_free(d->columns, d->n_columns);
+        for (size_t r = 0; r < d->n_rows; r++)
+            strv_free(d->rows[r], d->n_columns);
+        free(d->rows);
+    }
+    free(s->data);
+    for (size_t i = 0; i < s->n_env; i++) {
+        free(s->env[i].key);
+        free(s->env[i].value);
+    }
+    free(s->env);
+    for (size_t i = 0; i < s->n_files; i++) {
+        free(s->files[i].key);
+        free(s->files[i].value);
+    }
+    free(s->files);
     free(s->path);
     free(s->host);
     free(s->text);
@@ -48,8 +100,7 @@ size_t hn_scenario_pick_task(const struct hn_user_class *c, struct hn_rng *rng)
     if (c->n_tasks == 1)
         return 0;
     uint64_t r = hn_rng_below(rng, c->cum_weight[c->n_tasks - 1]);
-    /* binary search for the first cumulative weight above r */
-    size_t lo = 0, hi = c->n_tasks - 1;
+    size_t lo = 0, hi = c->n_tasks - 1; /* first cumulative weight above r */
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         if (c->cum_weight[mid] > r)
@@ -60,9 +111,13 @@ size_t hn_scenario_pick_task(const struct hn_user_class *c, struct hn_rng *rng)
     return lo;
 }
 
-uint64_t hn_scenario_wait_ms(const struct hn_wait *w, struct hn_rng *rng)
+uint64_t hn_scenario_wait_ms(const struct hn_wait *w, uint64_t task_ms, struct hn_rng *rng)
 {
     double s = w->min_s;
+    if (w->kind == HN_WAIT_PACING) {
+        uint64_t period = (uint64_t)(s * 1000.0 + 0.5);
+        return task_ms >= period ? 0 : period - task_ms;
+    }
     if (w->kind == HN_WAIT_BETWEEN && w->max_s > w->min_s)
         s += (w->max_s - w->min_s) * hn_rng_unit(rng);
     return (uint64_t)(s * 1000.0 + 0.5);
@@ -75,3 +130,55 @@ int hn_scenario_find_class(const struct hn_scenario *s, const char *name)
             return (int)i;
     return -1;
 }
+
+/* Does a comma-separated list hold one of these tags? */
+static int list_has(const char *list, char *const *tags, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t tl = strlen(tags[i]);
+        for (const char *p = list; *p;) {
+            size_t l = strcspn(p, ", ");
+            if (l == tl && !strncmp(p, tags[i], tl))
+                return 1;
+            p += l;
+            p += strspn(p, ", ");
+        }
+    }
+    return 0;
+}
+
+void hn_scenario_filter_tags(struct hn_scenario *s, const char *tags, const char *exclude)
+{
+    if ((!tags || !*tags) && (!exclude || !*exclude))
+        return;
+    for (size_t c = 0; c < s->n_classes; c++) {
+        struct hn_user_class *uc = &s->classes[c];
+        size_t keep = 0;
+        uint64_t sum = 0;
+        for (size_t t = 0; t < uc->n_tasks; t++) {
+            struct hn_task *task = &uc->tasks[t];
+            int ok = 1;
+            if (tags && *tags)
+                ok = list_has(tags, task->tags, task->n_tags) ||
+                     list_has(tags, uc->tags, uc->n_tags);
+            if (ok && exclude && *exclude)
+                ok = !list_has(exclude, task->tags, task->n_tags) &&
+                     !list_has(exclude, uc->tags, uc->n_tags);
+            if (!ok) {
+                task_fini(task);
+                continue;
+            }
+            uc->tasks[keep] = *task;
+            sum += task->weight;
+            uc->cum_weight[keep] = sum;
+            keep++;
+        }
+        uc->n_tasks = keep;
+        if (!keep) {
+            uc->weight = 0;
+            uc->fixed_count = 0;
+        }
+    }
+}
+
+int hn_scenario_class_active(const struct hn_user_class *c) { return c->n_tasks > 0; }

@@ -1,33 +1,73 @@
-/* The scenario model: user classes with a weight and a wait time, each with weighted tasks made of
- * steps. Loaded once (scenario_load.c, from YAML) and then read-only; workers receive the YAML
- * text from the master and load it the same way, so every process runs the same model.
+/* The scenario model: user classes with a weight (or a fixed count), a wait time and tags, each
+ * with on_start / on_stop steps and weighted (or sequential) tasks made of steps. Strings that
+ * go on the wire are compiled templates (common/template.h). Loaded once (scenario_load.c, from
+ * YAML) and then read-only; workers receive the YAML text, the data files and the environment
+ * values the master used, and load the same model.
  *
- * Pure data and pure helpers (task pick, wait time): no I/O, no clock. */
+ * Pure data and pure helpers (task pick, wait time, tag filter): no I/O, no clock. */
 #ifndef HN_SCENARIO_H
 #define HN_SCENARIO_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/template.h"
 #include "common/util.h"
 
 #define HN_SCENARIO_MAX_BYTES (4u << 20)
+#define HN_DATA_MAX_BYTES (8u << 20)
+#define HN_BODY_CAP_DEFAULT (1u << 20)
+#define HN_CAPTURE_MAX_BYTES 4096
 
 struct hn_kv {
     char *key;
     char *value;
 };
 
+struct hn_header {
+    char *name;
+    struct hn_tpl *value;
+};
+
+enum hn_json_expect { HN_JSON_EXISTS = 1, HN_JSON_MISSING, HN_JSON_EQUALS };
+
+struct hn_json_check {
+    char *path;
+    enum hn_json_expect expect;
+    char *value; /* for HN_JSON_EQUALS: the expected scalar as text */
+};
+
+struct hn_check {
+    int *statuses; /* NULL = any status below 400 passes */
+    size_t n_statuses;
+    char *body_contains;
+    struct hn_json_check *json;
+    size_t n_json;
+};
+
+enum hn_capture_kind { HN_CAPTURE_JSON = 1, HN_CAPTURE_HEADER };
+
+struct hn_capture {
+    char *name;
+    uint32_t slot; /* index into the user's captured values */
+    enum hn_capture_kind kind;
+    char *expr;    /* JSONPath or header name */
+};
+
 struct hn_http_step {
-    char *method;       /* upper case: GET, POST, ... */
-    char *url;          /* as written: "/path" (relative to host) or absolute http(s):// */
-    char *name;         /* stats row name; defaults to the URL without its query */
-    struct hn_kv *headers;
+    char *method;          /* upper case: GET, POST, ... */
+    struct hn_tpl *url;    /* path or absolute URL, with query: appended */
+    char *name;            /* stats row name; defaults to the URL without its query */
+    struct hn_header *headers;
     size_t n_headers;
-    char *body;         /* NULL when the request has no body */
-    size_t body_len;
-    char *content_type; /* set for json: bodies, unless a Content-Type header is given */
-    int64_t timeout_ms; /* 0 = the run's default */
+    struct hn_tpl *body;   /* NULL when the request has no body */
+    char *content_type;    /* json: and form: bodies, unless a Content-Type header is given */
+    int64_t timeout_ms;    /* 0 = the run's default */
+    struct hn_check check;
+    struct hn_capture *captures;
+    size_t n_captures;
+    int needs_body;        /* a check or capture reads the body */
+    int is_dynamic;        /* some part is a non-static template */
 };
 
 enum hn_step_kind { HN_STEP_HTTP = 1 };
@@ -41,25 +81,52 @@ struct hn_step {
 struct hn_task {
     char *name;
     uint32_t weight;
+    char **tags;
+    size_t n_tags;
     struct hn_step *steps;
     size_t n_steps;
 };
 
-enum hn_wait_kind { HN_WAIT_CONSTANT = 1, HN_WAIT_BETWEEN };
+enum hn_wait_kind { HN_WAIT_CONSTANT = 1, HN_WAIT_BETWEEN, HN_WAIT_PACING };
 
 struct hn_wait {
     enum hn_wait_kind kind;
     double min_s;
-    double max_s; /* == min_s for constant */
+    double max_s; /* == min_s for constant; pacing: the task period (throughput N: 1/N) */
 };
 
 struct hn_user_class {
     char *name;
-    uint32_t weight;
+    uint32_t weight;      /* 0 when fixed_count is set */
+    uint64_t fixed_count; /* users of this class cluster-wide, placed before weighted ones */
+    int has_fixed;
     struct hn_wait wait;
+    char **tags;
+    size_t n_tags;
+    int sequential;       /* sequence: tasks run in order instead of a weighted pick */
     struct hn_task *tasks;
     size_t n_tasks;
     uint64_t *cum_weight; /* cum_weight[i] = sum of weights of tasks 0..i */
+    struct hn_task on_start; /* n_steps == 0 when absent */
+    struct hn_task on_stop;
+    char **capture_names; /* slot -> name */
+    size_t n_captures;
+};
+
+struct hn_var {
+    char *name;
+    char **values;
+    size_t n_values;
+};
+
+struct hn_data_source {
+    char *name;
+    char *file;       /* as written in the scenario */
+    char **columns;
+    size_t n_columns;
+    char ***rows;     /* rows[r][c] */
+    size_t n_rows;
+    int wrap;         /* more users than rows: rows are reused (else an error) */
 };
 
 struct hn_scenario {
@@ -67,23 +134,51 @@ struct hn_scenario {
     char *host; /* NULL when the file has none */
     struct hn_user_class *classes;
     size_t n_classes;
+    struct hn_var *vars;
+    size_t n_vars;
+    struct hn_data_source *data;
+    size_t n_data;
+    size_t max_body_bytes;
     char *text; /* the YAML source, sent to workers */
     size_t text_len;
+    struct hn_kv *env;   /* environment values the file used (sent to workers) */
+    size_t n_env;
+    struct hn_kv *files; /* data files the file read: name as written -> content */
+    size_t n_files;
 };
 
 void hn_scenario_destroy(struct hn_scenario **sp);
 
 /* Weighted random task of a class. */
 size_t hn_scenario_pick_task(const struct hn_user_class *c, struct hn_rng *rng);
-/* Milliseconds to wait after a task. */
-uint64_t hn_scenario_wait_ms(const struct hn_wait *w, struct hn_rng *rng);
+/* Milliseconds to wait after a task that took task_ms. */
+uint64_t hn_scenario_wait_ms(const struct hn_wait *w, uint64_t task_ms, struct hn_rng *rng);
 /* Index of the class with this name, or -1. */
 int hn_scenario_find_class(const struct hn_scenario *s, const char *name);
 
+/* --tags / --exclude-tags, Locust's rule: with tags, keep only tasks whose own or class tags
+ * meet one of them; then drop tasks with an excluded tag. A class left without tasks gets
+ * weight 0 and no fixed count (it is not spawned). Lists are comma-separated; NULL = none. */
+void hn_scenario_filter_tags(struct hn_scenario *s, const char *tags, const char *exclude);
+/* Is this class spawnable (has tasks after filtering)? */
+int hn_scenario_class_active(const struct hn_user_class *c);
+
+/* Where the loader gets environment values and data files. The master reads the real ones; a
+ * worker answers from what the master sent. Return NULL when absent. */
+struct hn_scenario_io {
+    const char *(*getenv)(void *ctx, const char *name);
+    /* returns malloc'd content and its length, or NULL with errno set */
+    char *(*read_file)(void *ctx, const char *name, size_t *len);
+    void *ctx;
+};
+
 /* scenario_load.c: parse YAML. On error returns HN_EINVAL (or HN_EIO for an unreadable file) and
- * writes one line "FILE:LINE:COL: field: problem" into err. The caller owns *out. */
-int hn_scenario_load_file(const char *path, struct hn_scenario **out, char *err, size_t errlen);
+ * writes one line "FILE:LINE:COL: field: problem" into err. io NULL = the process environment
+ * and files relative to the scenario's folder. The caller owns *out. */
+int hn_scenario_load_file(const char *path, const struct hn_scenario_io *io,
+                          struct hn_scenario **out, char *err, size_t errlen);
 int hn_scenario_load_buffer(const char *name, const char *text, size_t len,
-                            struct hn_scenario **out, char *err, size_t errlen);
+                            const struct hn_scenario_io *io, struct hn_scenario **out, char *err,
+                            size_t errlen);
 
 #endif

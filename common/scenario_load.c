@@ -1,7 +1,7 @@
 /* YAML → scenario model (libyaml's document API, jansson for json: bodies). Every mistake is
  * reported once as "FILE:LINE:COL: field: problem" before any load starts. */
+#include <ctype.h>
 #include <errno.h>
-#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "common/json.h"
 #include "common/scenario.h"
 
 struct ctx {
@@ -16,6 +17,9 @@ struct ctx {
     yaml_document_t doc;
     char *err;
     size_t errlen;
+    const struct hn_scenario_io *io;
+    struct hn_scenario *sc;
+    struct hn_user_class *cls; /* the class being loaded (captures resolve against it) */
 };
 
 static int fail(struct ctx *c, const yaml_node_t *n, const char *field, const char *fmt, ...)
@@ -100,12 +104,92 @@ static int want(struct ctx *c, yaml_node_t *n, yaml_node_type_t type, const char
     return fail(c, n, field, "expected %s, found %s", what, kind_name(n));
 }
 
+/* ${VAR} and ${VAR:-default} in a scalar, expanded once at load; the values used are recorded
+ * so workers expand identically. */
+static int expand_env(struct ctx *c, yaml_node_t *n, const char *field, const char *in,
+                      char **out)
+{
+    struct hn_buf b;
+    hn_buf_init(&b, HN_SCENARIO_MAX_BYTES);
+    const char *p = in;
+    while (*p) {
+        const char *d = strstr(p, "${");
+        if (!d) {
+            hn_buf_append(&b, p, strlen(p));
+            break;
+        }
+        hn_buf_append(&b, p, (size_t)(d - p));
+        const char *close = strchr(d, '}');
+        if (!close) {
+            hn_buf_fini(&b);
+            return fail(c, n, field, "unclosed '${' in \"%s\"", in);
+        }
+        char name[128];
+        const char *def = NULL;
+        size_t deflen = 0;
+        const char *colon = strstr(d, ":-");
+        size_t nl = (size_t)((colon && colon < close ? colon : close) - (d + 2));
+        if (colon && colon < close) {
+            def = colon + 2;
+            deflen = (size_t)(close - def);
+        }
+        if (nl == 0 || nl >= sizeof name) {
+            hn_buf_fini(&b);
+            return fail(c, n, field, "bad environment reference in \"%s\"", in);
+        }
+        memcpy(name, d + 2, nl);
+        name[nl] = '\0';
+        for (const char *q = name; *q; q++)
+            if (!(isalnum((unsigned char)*q) || *q == '_')) {
+                hn_buf_fini(&b);
+                return fail(c, n, field, "bad environment variable name '%s'", name);
+            }
+        const char *val = c->io->getenv(c->io->ctx, name);
+        if (val) {
+            hn_buf_append(&b, val, strlen(val));
+            struct hn_scenario *sc = c->sc;
+            int seen = 0;
+            for (size_t i = 0; i < sc->n_env; i++)
+                seen |= !strcmp(sc->env[i].key, name);
+            if (!seen) {
+                sc->env = hn_realloc(sc->env, (sc->n_env + 1) * sizeof *sc->env);
+                sc->env[sc->n_env].key = hn_strdup(name);
+                sc->env[sc->n_env++].value = hn_strdup(val);
+            }
+        } else if (def) {
+            hn_buf_append(&b, def, deflen);
+        } else {
+            hn_buf_fini(&b);
+            return fail(c, n, field,
+                        "environment variable %s is not set (write ${%s:-default} for a default)",
+                        name, name);
+        }
+        p = close + 1;
+    }
+    *out = hn_strdup(hn_buf_cstr(&b));
+    hn_buf_fini(&b);
+    return 0;
+}
+
 static int get_string(struct ctx *c, yaml_node_t *n, const char *field, char **out)
 {
     if (want(c, n, YAML_SCALAR_NODE, field))
         return HN_EINVAL;
-    *out = hn_strdup(scalar(n));
-    return 0;
+    return expand_env(c, n, field, scalar(n), out);
+}
+
+static int get_bool(struct ctx *c, yaml_node_t *n, const char *field, int *out)
+{
+    const char *s = scalar(n);
+    if (s && (!strcmp(s, "true") || !strcmp(s, "yes"))) {
+        *out = 1;
+        return 0;
+    }
+    if (s && (!strcmp(s, "false") || !strcmp(s, "no"))) {
+        *out = 0;
+        return 0;
+    }
+    return fail(c, n, field, "expected true or false");
 }
 
 static int get_weight(struct ctx *c, yaml_node_t *n, const char *field, uint32_t *out)
@@ -139,70 +223,287 @@ static int get_seconds(struct ctx *c, yaml_node_t *n, const char *field, double 
     return fail(c, n, field, "bad duration '%s' (use seconds, or 500ms, 2s, 1m)", s);
 }
 
+static int get_tags(struct ctx *c, yaml_node_t *n, const char *field, char ***tags, size_t *nt)
+{
+    if (want(c, n, YAML_SEQUENCE_NODE, field))
+        return HN_EINVAL;
+    size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+    *tags = hn_calloc(cnt, sizeof **tags);
+    for (size_t i = 0; i < cnt; i++) {
+        yaml_node_t *t = node(c, n->data.sequence.items.start[i]);
+        const char *s = scalar(t);
+        if (!s || !*s || strpbrk(s, ", \t"))
+            return fail(c, t, field, "tags are words without spaces or commas");
+        (*tags)[(*nt)++] = hn_strdup(s);
+    }
+    return 0;
+}
+
+/* ---------- templates ---------- */
+
+static int resolve(void *ctxp, const char *name, struct hn_seg *seg)
+{
+    struct ctx *c = ctxp;
+    if (c->cls)
+        for (size_t i = 0; i < c->cls->n_captures; i++)
+            if (!strcmp(c->cls->capture_names[i], name)) {
+                seg->kind = HN_SEG_CAPTURE;
+                seg->a = (uint32_t)i;
+                return 0;
+            }
+    for (size_t i = 0; i < c->sc->n_vars; i++)
+        if (!strcmp(c->sc->vars[i].name, name)) {
+            seg->kind = HN_SEG_VAR;
+            seg->a = (uint32_t)i;
+            return 0;
+        }
+    const char *dot = strchr(name, '.');
+    if (dot)
+        for (size_t i = 0; i < c->sc->n_data; i++) {
+            const struct hn_data_source *d = &c->sc->data[i];
+            if (strlen(d->name) != (size_t)(dot - name) || strncmp(d->name, name, (size_t)(dot - name)))
+                continue;
+            for (size_t k = 0; k < d->n_columns; k++)
+                if (!strcmp(d->columns[k], dot + 1)) {
+                    seg->kind = HN_SEG_DATA;
+                    seg->a = (uint32_t)i;
+                    seg->b = (uint32_t)k;
+                    return 0;
+                }
+        }
+    return HN_EINVAL;
+}
+
+static int compile(struct ctx *c, yaml_node_t *n, const char *field, const char *text,
+                   enum hn_esc esc, struct hn_tpl **out)
+{
+    char why[300];
+    if (hn_tpl_compile(text, strlen(text), esc, resolve, c, out, why, sizeof why))
+        return fail(c, n, field, "%s", why);
+    return 0;
+}
+
+/* Percent-encodes the literal parts of text, leaving {{...}} placeholders as they are. */
+static void url_encode_literal(struct hn_buf *b, const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        const char *open = strstr(p, "{{");
+        const char *close = open ? strstr(open, "}}") : NULL;
+        size_t lit = open && close ? (size_t)(open - p) : strlen(p);
+        hn_buf_append_esc(b, p, lit, HN_ESC_URL);
+        p += lit;
+        if (open && close) {
+            hn_buf_append(b, open, (size_t)(close + 2 - open));
+            p = close + 2;
+        }
+    }
+}
+
 /* YAML node → JSON value. Plain scalars are typed (true/false/null/numbers); quoted ones are
  * strings. */
-static json_t *to_json(struct ctx *c, yaml_node_t *n, int depth)
+static struct hn_json *to_json(struct ctx *c, yaml_node_t *n, const char *field, int depth)
 {
     if (depth > 64)
         return NULL;
     if (n->type == YAML_SCALAR_NODE) {
-        const char *s = scalar(n);
-        if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-            return json_stringn(s, n->data.scalar.length);
-        if (!strcmp(s, "true"))
-            return json_true();
-        if (!strcmp(s, "false"))
-            return json_false();
-        if (!strcmp(s, "null") || !strcmp(s, "~") || !*s)
-            return json_null();
-        char *end;
-        errno = 0;
-        long long i = strtoll(s, &end, 10);
-        if (!*end && !errno)
-            return json_integer(i);
-        double d = strtod(s, &end);
-        if (!*end && !errno && d == d)
-            return json_real(d);
-        return json_stringn(s, n->data.scalar.length);
+        char *s;
+        if (expand_env(c, n, field, scalar(n), &s))
+            return NULL;
+        struct hn_json *v = NULL;
+        if (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+            char *end;
+            if (!strcmp(s, "true") || !strcmp(s, "false"))
+                v = hn_json_bool(s[0] == 't');
+            else if (!strcmp(s, "null") || !strcmp(s, "~") || !*s)
+                v = hn_json_null();
+            if (!v && *s) {
+                errno = 0;
+                long long i = strtoll(s, &end, 10);
+                if (!*end && !errno)
+                    v = hn_json_integer(i);
+            }
+            if (!v && *s) {
+                errno = 0;
+                double d = strtod(s, &end);
+                if (!*end && !errno && d == d)
+                    v = hn_json_real(d);
+            }
+        }
+        if (!v)
+            v = hn_json_string(s, strlen(s));
+        free(s);
+        return v;
     }
-    if (n->type == YAML_SEQUENCE_NODE) {
-        json_t *a = json_array();
+    int is_seq = n->type == YAML_SEQUENCE_NODE;
+    if (!is_seq && n->type != YAML_MAPPING_NODE)
+        return NULL;
+    struct hn_json *o = is_seq ? hn_json_array() : hn_json_object();
+    if (is_seq) {
         for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
              it++) {
-            json_t *v = to_json(c, node(c, *it), depth + 1);
+            struct hn_json *v = to_json(c, node(c, *it), field, depth + 1);
             if (!v) {
-                json_decref(a);
+                hn_json_free(o);
                 return NULL;
             }
-            json_array_append_new(a, v);
-        }
-        return a;
-    }
-    if (n->type == YAML_MAPPING_NODE) {
-        json_t *o = json_object();
-        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
-             p++) {
-            const char *k = scalar(node(c, p->key));
-            json_t *v = k ? to_json(c, node(c, p->value), depth + 1) : NULL;
-            if (!v) {
-                json_decref(o);
-                return NULL;
-            }
-            json_object_set_new(o, k, v);
+            hn_json_append(o, v);
         }
         return o;
     }
-    return NULL;
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        const char *k = scalar(node(c, p->key));
+        struct hn_json *v = k ? to_json(c, node(c, p->value), field, depth + 1) : NULL;
+        if (!v) {
+            hn_json_free(o);
+            return NULL;
+        }
+        hn_json_set(o, k, v);
+    }
+    return o;
 }
 
 static const char *const k_methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
                                         NULL};
 
+static int load_check(struct ctx *c, yaml_node_t *n, const char *field, struct hn_http_step *h)
+{
+    static const char *const keys[] = {"status", "body_contains", "json", NULL};
+    char f[300];
+    if (want(c, n, YAML_MAPPING_NODE, field) || check_keys(c, n, field, keys))
+        return HN_EINVAL;
+    struct hn_check *k = &h->check;
+    yaml_node_t *v = get(c, n, "status");
+    if (v) {
+        snprintf(f, sizeof f, "%s.status", field);
+        size_t cnt = v->type == YAML_SEQUENCE_NODE
+                         ? (size_t)(v->data.sequence.items.top - v->data.sequence.items.start)
+                         : 1;
+        if (cnt == 0)
+            return fail(c, v, f, "empty list of statuses");
+        k->statuses = hn_calloc(cnt, sizeof *k->statuses);
+        for (size_t i = 0; i < cnt; i++) {
+            yaml_node_t *it = v->type == YAML_SEQUENCE_NODE
+                                  ? node(c, v->data.sequence.items.start[i])
+                                  : v;
+            uint64_t st;
+            if (!scalar(it) || hn_parse_u64(scalar(it), &st) || st < 100 || st > 599)
+                return fail(c, it, f, "an HTTP status is a number from 100 to 599");
+            k->statuses[k->n_statuses++] = (int)st;
+        }
+    }
+    v = get(c, n, "body_contains");
+    if (v) {
+        snprintf(f, sizeof f, "%s.body_contains", field);
+        if (get_string(c, v, f, &k->body_contains))
+            return HN_EINVAL;
+        h->needs_body = 1;
+    }
+    v = get(c, n, "json");
+    if (v) {
+        snprintf(f, sizeof f, "%s.json", field);
+        if (want(c, v, YAML_MAPPING_NODE, f))
+            return HN_EINVAL;
+        size_t cnt = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+        k->json = hn_calloc(cnt, sizeof *k->json);
+        for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+             p++) {
+            yaml_node_t *kn = node(c, p->key), *vn = node(c, p->value);
+            const char *path = scalar(kn);
+            if (!path || hn_json_path_check(path))
+                return fail(c, kn, f, "'%s' is not a JSONPath like $.a.b[0]", path ? path : "");
+            struct hn_json_check *jc = &k->json[k->n_json++];
+            jc->path = hn_strdup(path);
+            const char *want_s = scalar(vn);
+            if (!want_s)
+                return fail(c, vn, f, "expected exists, missing or a value");
+            if (vn->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !strcmp(want_s, "exists"))
+                jc->expect = HN_JSON_EXISTS;
+            else if (vn->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+                     !strcmp(want_s, "missing"))
+                jc->expect = HN_JSON_MISSING;
+            else {
+                jc->expect = HN_JSON_EQUALS;
+                if (get_string(c, vn, f, &jc->value))
+                    return HN_EINVAL;
+            }
+        }
+        h->needs_body = 1;
+    }
+    return 0;
+}
+
+static int load_captures(struct ctx *c, yaml_node_t *n, const char *field, struct hn_http_step *h)
+{
+    if (want(c, n, YAML_MAPPING_NODE, field))
+        return HN_EINVAL;
+    size_t cnt = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+    h->captures = hn_calloc(cnt, sizeof *h->captures);
+    static const char *const keys[] = {"json", "header", NULL};
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = node(c, p->key), *vn = node(c, p->value);
+        char f[300];
+        snprintf(f, sizeof f, "%s.%s", field, scalar(kn) ? scalar(kn) : "?");
+        if (want(c, vn, YAML_MAPPING_NODE, f) || check_keys(c, vn, f, keys))
+            return HN_EINVAL;
+        struct hn_capture *cap = &h->captures[h->n_captures++];
+        cap->name = hn_strdup(scalar(kn));
+        for (size_t i = 0; i < c->cls->n_captures; i++)
+            if (!strcmp(c->cls->capture_names[i], cap->name))
+                cap->slot = (uint32_t)i;
+        yaml_node_t *j = get(c, vn, "json"), *hd = get(c, vn, "header");
+        if ((j != NULL) == (hd != NULL))
+            return fail(c, vn, f, "give exactly one of {json: $.path} or {header: Name}");
+        if (j) {
+            cap->kind = HN_CAPTURE_JSON;
+            if (!scalar(j) || hn_json_path_check(scalar(j)))
+                return fail(c, j, f, "'%s' is not a JSONPath like $.a.b[0]",
+                            scalar(j) ? scalar(j) : "");
+            cap->expr = hn_strdup(scalar(j));
+            h->needs_body = 1;
+        } else {
+            cap->kind = HN_CAPTURE_HEADER;
+            if (!scalar(hd) || !*scalar(hd) || strpbrk(scalar(hd), ": \r\n"))
+                return fail(c, hd, f, "a header name without ':' or spaces");
+            cap->expr = hn_strdup(scalar(hd));
+        }
+    }
+    return 0;
+}
+
+static int load_kv_query(struct ctx *c, yaml_node_t *v, const char *f, struct hn_buf *b,
+                         int first)
+{
+    if (want(c, v, YAML_MAPPING_NODE, f))
+        return HN_EINVAL;
+    for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = node(c, p->key), *val = node(c, p->value);
+        char *ks, *vs;
+        if (!scalar(k) || !scalar(val))
+            return fail(c, val, f, "expected name: value pairs of strings");
+        if (expand_env(c, k, f, scalar(k), &ks))
+            return HN_EINVAL;
+        if (expand_env(c, val, f, scalar(val), &vs)) {
+            free(ks);
+            return HN_EINVAL;
+        }
+        if (!first)
+            hn_buf_append(b, "&", 1);
+        first = 0;
+        url_encode_literal(b, ks);
+        hn_buf_append(b, "=", 1);
+        url_encode_literal(b, vs);
+        free(ks);
+        free(vs);
+    }
+    return 0;
+}
+
 static int load_http(struct ctx *c, yaml_node_t *n, const char *field, struct hn_http_step *h)
 {
-    static const char *const keys[] = {"method", "url", "name", "headers", "body", "json",
-                                       "timeout", NULL};
-    char f[256];
+    static const char *const keys[] = {"method", "url", "name", "headers", "query", "body",
+                                       "json", "form", "timeout", "check", "capture", NULL};
+    char f[300];
     if (want(c, n, YAML_MAPPING_NODE, field) || check_keys(c, n, field, keys))
         return HN_EINVAL;
 
@@ -227,25 +528,52 @@ static int load_http(struct ctx *c, yaml_node_t *n, const char *field, struct hn
     v = get(c, n, "url");
     if (!v)
         return fail(c, n, f, "missing (every http step needs a url)");
-    if (get_string(c, v, f, &h->url))
+    char *url;
+    if (get_string(c, v, f, &url))
         return HN_EINVAL;
-    if (h->url[0] != '/' && strncmp(h->url, "http://", 7) && strncmp(h->url, "https://", 8))
-        return fail(c, v, f, "must start with '/' or be an absolute http:// or https:// URL");
-    for (const char *p = h->url; *p; p++)
-        if ((unsigned char)*p <= ' ')
-            return fail(c, v, f, "contains whitespace or a control character");
-
-    v = get(c, n, "name");
-    if (v) {
-        snprintf(f, sizeof f, "%s.name", field);
-        if (get_string(c, v, f, &h->name))
-            return HN_EINVAL;
-        if (!*h->name || strlen(h->name) > 1024)
-            return fail(c, v, f, "must be 1 to 1024 characters");
-    } else {
-        h->name = hn_strndup(h->url, strcspn(h->url, "?#"));
+    int bad = url[0] != '/' && strncmp(url, "http://", 7) && strncmp(url, "https://", 8) &&
+              strncmp(url, "{{", 2);
+    for (const char *p = url; *p && !bad; p++)
+        bad = (unsigned char)*p <= ' ';
+    if (bad) {
+        free(url);
+        return fail(c, v, f, "must start with '/' or be an absolute http:// or https:// URL, "
+                             "without spaces");
     }
+    yaml_node_t *name = get(c, n, "name");
+    if (name) {
+        snprintf(f, sizeof f, "%s.name", field);
+        if (get_string(c, name, f, &h->name)) {
+            free(url);
+            return HN_EINVAL;
+        }
+        if (!*h->name || strlen(h->name) > 1024) {
+            free(url);
+            return fail(c, name, f, "must be 1 to 1024 characters");
+        }
+    } else {
+        h->name = hn_strndup(url, strcspn(url, "?#"));
+    }
+    struct hn_buf ub;
+    hn_buf_init(&ub, 1 << 20);
+    hn_buf_append(&ub, url, strlen(url));
+    free(url);
+    yaml_node_t *q = get(c, n, "query");
+    if (q) {
+        snprintf(f, sizeof f, "%s.query", field);
+        hn_buf_append(&ub, strchr(hn_buf_cstr(&ub), '?') ? "&" : "?", 1);
+        if (load_kv_query(c, q, f, &ub, 1)) {
+            hn_buf_fini(&ub);
+            return HN_EINVAL;
+        }
+    }
+    snprintf(f, sizeof f, "%s.url", field);
+    int rc = compile(c, v, f, hn_buf_cstr(&ub), HN_ESC_URL, &h->url);
+    hn_buf_fini(&ub);
+    if (rc)
+        return rc;
 
+    int has_ct = 0;
     v = get(c, n, "headers");
     if (v) {
         snprintf(f, sizeof f, "%s.headers", field);
@@ -261,56 +589,124 @@ static int load_http(struct ctx *c, yaml_node_t *n, const char *field, struct hn
             if (!scalar(val) || strpbrk(scalar(val), "\r\n"))
                 return fail(c, val, f, "header '%s' must have a one-line string value",
                             scalar(k));
-            h->headers[h->n_headers].key = hn_strdup(scalar(k));
-            h->headers[h->n_headers].value = hn_strdup(scalar(val));
-            h->n_headers++;
+            struct hn_header *hd = &h->headers[h->n_headers++];
+            hd->name = hn_strdup(scalar(k));
+            has_ct |= !strcasecmp(hd->name, "Content-Type");
+            char *text;
+            if (expand_env(c, val, f, scalar(val), &text))
+                return HN_EINVAL;
+            rc = compile(c, val, f, text, HN_ESC_HEADER, &hd->value);
+            free(text);
+            if (rc)
+                return rc;
         }
     }
 
-    yaml_node_t *body = get(c, n, "body"), *json = get(c, n, "json");
-    if (body && json)
-        return fail(c, json, field, "give either body or json, not both");
+    yaml_node_t *body = get(c, n, "body"), *json = get(c, n, "json"), *form = get(c, n, "form");
+    if ((body != NULL) + (json != NULL) + (form != NULL) > 1)
+        return fail(c, json ? json : form, field, "give one of body, json or form");
     if (body) {
         snprintf(f, sizeof f, "%s.body", field);
-        if (want(c, body, YAML_SCALAR_NODE, f))
+        char *text;
+        if (get_string(c, body, f, &text))
             return HN_EINVAL;
-        h->body_len = body->data.scalar.length;
-        h->body = hn_strndup(scalar(body), h->body_len);
+        rc = compile(c, body, f, text, HN_ESC_NONE, &h->body);
+        free(text);
+        if (rc)
+            return rc;
     } else if (json) {
         snprintf(f, sizeof f, "%s.json", field);
-        json_t *j = to_json(c, json, 0);
-        if (!j)
-            return fail(c, json, f, "cannot be turned into JSON (nested too deep?)");
-        h->body = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
-        json_decref(j);
-        if (!h->body)
+        struct hn_json *j = to_json(c, json, f, 0);
+        if (!j) {
+            if (!*c->err)
+                fail(c, json, f, "cannot be turned into JSON (nested too deep?)");
+            return HN_EINVAL;
+        }
+        char *text = hn_json_dump(j);
+        hn_json_free(j);
+        if (!text)
             return fail(c, json, f, "cannot be turned into JSON");
-        h->body_len = strlen(h->body);
-        h->content_type = hn_strdup("application/json");
-        for (size_t i = 0; i < h->n_headers; i++)
-            if (!strcasecmp(h->headers[i].key, "Content-Type")) {
-                free(h->content_type);
-                h->content_type = NULL;
-            }
+        rc = compile(c, json, f, text, HN_ESC_JSON, &h->body);
+        free(text);
+        if (rc)
+            return rc;
+        if (!has_ct)
+            h->content_type = hn_strdup("application/json");
+    } else if (form) {
+        snprintf(f, sizeof f, "%s.form", field);
+        struct hn_buf fb;
+        hn_buf_init(&fb, 1 << 20);
+        rc = load_kv_query(c, form, f, &fb, 1);
+        if (!rc)
+            rc = compile(c, form, f, hn_buf_cstr(&fb), HN_ESC_URL, &h->body);
+        hn_buf_fini(&fb);
+        if (rc)
+            return rc;
+        if (!has_ct)
+            h->content_type = hn_strdup("application/x-www-form-urlencoded");
     }
 
     v = get(c, n, "timeout");
     if (v) {
         snprintf(f, sizeof f, "%s.timeout", field);
-        double s;
-        if (get_seconds(c, v, f, &s))
+        double sec;
+        if (get_seconds(c, v, f, &sec))
             return HN_EINVAL;
-        if (s <= 0)
+        if (sec <= 0)
             return fail(c, v, f, "must be above 0");
-        h->timeout_ms = (int64_t)(s * 1000.0 + 0.5);
+        h->timeout_ms = (int64_t)(sec * 1000.0 + 0.5);
+    }
+    v = get(c, n, "check");
+    if (v) {
+        snprintf(f, sizeof f, "%s.check", field);
+        if (load_check(c, v, f, h))
+            return HN_EINVAL;
+    }
+    v = get(c, n, "capture");
+    if (v) {
+        snprintf(f, sizeof f, "%s.capture", field);
+        if (load_captures(c, v, f, h))
+            return HN_EINVAL;
+    }
+    h->is_dynamic = !h->url->is_static || (h->body && !h->body->is_static);
+    for (size_t i = 0; i < h->n_headers; i++)
+        h->is_dynamic |= !h->headers[i].value->is_static;
+    return 0;
+}
+
+static int load_steps(struct ctx *c, yaml_node_t *v, const char *field, struct hn_task *t)
+{
+    if (want(c, v, YAML_SEQUENCE_NODE, field))
+        return HN_EINVAL;
+    size_t cnt = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    if (cnt == 0)
+        return fail(c, v, field, "empty (at least one step is needed)");
+    t->steps = hn_calloc(cnt, sizeof *t->steps);
+    for (size_t i = 0; i < cnt; i++) {
+        yaml_node_t *s = node(c, v->data.sequence.items.start[i]);
+        char f[300];
+        snprintf(f, sizeof f, "%s[%zu]", field, i);
+        static const char *const step_keys[] = {"http", NULL};
+        if (want(c, s, YAML_MAPPING_NODE, f) || check_keys(c, s, f, step_keys))
+            return HN_EINVAL;
+        yaml_node_t *h = get(c, s, "http");
+        if (!h)
+            return fail(c, s, f, "a step needs a kind (http)");
+        struct hn_step *st = &t->steps[t->n_steps++];
+        st->kind = HN_STEP_HTTP;
+        st->line = (int)s->start_mark.line + 1;
+        char hf[320];
+        snprintf(hf, sizeof hf, "%s.http", f);
+        if (load_http(c, h, hf, &st->http))
+            return HN_EINVAL;
     }
     return 0;
 }
 
 static int load_task(struct ctx *c, yaml_node_t *n, const char *field, struct hn_task *t)
 {
-    static const char *const keys[] = {"name", "weight", "steps", NULL};
-    char f[256];
+    static const char *const keys[] = {"name", "weight", "tags", "steps", NULL};
+    char f[300];
     if (want(c, n, YAML_MAPPING_NODE, field) || check_keys(c, n, field, keys))
         return HN_EINVAL;
     yaml_node_t *v = get(c, n, "name");
@@ -324,51 +720,46 @@ static int load_task(struct ctx *c, yaml_node_t *n, const char *field, struct hn
     snprintf(f, sizeof f, "%s.weight", field);
     if (v && get_weight(c, v, f, &t->weight))
         return HN_EINVAL;
+    v = get(c, n, "tags");
+    snprintf(f, sizeof f, "%s.tags", field);
+    if (v && get_tags(c, v, f, &t->tags, &t->n_tags))
+        return HN_EINVAL;
     v = get(c, n, "steps");
     snprintf(f, sizeof f, "%s.steps", field);
     if (!v)
         return fail(c, n, f, "missing (a task needs at least one step)");
-    if (want(c, v, YAML_SEQUENCE_NODE, f))
-        return HN_EINVAL;
-    size_t cnt = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
-    if (cnt == 0)
-        return fail(c, v, f, "empty (a task needs at least one step)");
-    t->steps = hn_calloc(cnt, sizeof *t->steps);
-    for (size_t i = 0; i < cnt; i++) {
-        yaml_node_t *s = node(c, v->data.sequence.items.start[i]);
-        snprintf(f, sizeof f, "%s.steps[%zu]", field, i);
-        static const char *const step_keys[] = {"http", NULL};
-        if (want(c, s, YAML_MAPPING_NODE, f) || check_keys(c, s, f, step_keys))
-            return HN_EINVAL;
-        yaml_node_t *h = get(c, s, "http");
-        if (!h)
-            return fail(c, s, f, "a step needs a kind (http)");
-        struct hn_step *st = &t->steps[t->n_steps++];
-        st->kind = HN_STEP_HTTP;
-        st->line = (int)s->start_mark.line + 1;
-        char hf[300];
-        snprintf(hf, sizeof hf, "%s.http", f);
-        if (load_http(c, h, hf, &st->http))
-            return HN_EINVAL;
-    }
-    return 0;
+    return load_steps(c, v, f, t);
 }
 
 static int load_wait(struct ctx *c, yaml_node_t *n, const char *field, struct hn_wait *w)
 {
-    static const char *const keys[] = {"constant", "between", NULL};
-    char f[256];
+    static const char *const keys[] = {"constant", "between", "pacing", "throughput", NULL};
+    char f[300];
     if (want(c, n, YAML_MAPPING_NODE, field) || check_keys(c, n, field, keys))
         return HN_EINVAL;
+    if (n->data.mapping.pairs.top - n->data.mapping.pairs.start != 1)
+        return fail(c, n, field,
+                    "give exactly one of constant, between, pacing or throughput");
     yaml_node_t *k = get(c, n, "constant"), *b = get(c, n, "between");
-    if ((k != NULL) == (b != NULL))
-        return fail(c, n, field, "give exactly one of {constant: S} or {between: [A, B]}");
-    if (k) {
-        snprintf(f, sizeof f, "%s.constant", field);
-        w->kind = HN_WAIT_CONSTANT;
-        if (get_seconds(c, k, f, &w->min_s))
+    yaml_node_t *p = get(c, n, "pacing"), *t = get(c, n, "throughput");
+    if (k || p) {
+        snprintf(f, sizeof f, "%s.%s", field, k ? "constant" : "pacing");
+        w->kind = k ? HN_WAIT_CONSTANT : HN_WAIT_PACING;
+        if (get_seconds(c, k ? k : p, f, &w->min_s))
             return HN_EINVAL;
         w->max_s = w->min_s;
+        return 0;
+    }
+    if (t) {
+        snprintf(f, sizeof f, "%s.throughput", field);
+        double per_s;
+        if (want(c, t, YAML_SCALAR_NODE, f))
+            return HN_EINVAL;
+        if (hn_parse_double(scalar(t), &per_s) || per_s <= 0 || per_s > 1e6)
+            return fail(c, t, f, "tasks per second must be a number above 0, got '%s'",
+                        scalar(t));
+        w->kind = HN_WAIT_PACING;
+        w->min_s = w->max_s = 1.0 / per_s;
         return 0;
     }
     snprintf(f, sizeof f, "%s.between", field);
@@ -385,10 +776,46 @@ static int load_wait(struct ctx *c, yaml_node_t *n, const char *field, struct hn
     return 0;
 }
 
+/* Capture names of a class, before any template of it compiles (a task may use a value another
+ * task captured). */
+static void collect_captures(struct ctx *c, yaml_node_t *n, struct hn_user_class *u, int depth)
+{
+    if (depth > 12)
+        return;
+    if (n->type == YAML_MAPPING_NODE) {
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+             p++) {
+            const char *k = scalar(node(c, p->key));
+            yaml_node_t *v = node(c, p->value);
+            if (k && !strcmp(k, "capture") && v->type == YAML_MAPPING_NODE) {
+                for (yaml_node_pair_t *q = v->data.mapping.pairs.start;
+                     q < v->data.mapping.pairs.top; q++) {
+                    const char *name = scalar(node(c, q->key));
+                    int seen = 0;
+                    for (size_t i = 0; name && i < u->n_captures; i++)
+                        seen |= !strcmp(u->capture_names[i], name);
+                    if (name && !seen) {
+                        u->capture_names = hn_realloc(u->capture_names,
+                                                      (u->n_captures + 1) * sizeof(char *));
+                        u->capture_names[u->n_captures++] = hn_strdup(name);
+                    }
+                }
+            } else {
+                collect_captures(c, v, u, depth + 1);
+            }
+        }
+    } else if (n->type == YAML_SEQUENCE_NODE) {
+        for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+             it++)
+            collect_captures(c, node(c, *it), u, depth + 1);
+    }
+}
+
 static int load_class(struct ctx *c, yaml_node_t *n, const char *field, struct hn_user_class *u)
 {
-    static const char *const keys[] = {"name", "weight", "wait", "tasks", NULL};
-    char f[256];
+    static const char *const keys[] = {"name",     "weight",  "fixed_count", "wait", "tags",
+                                       "on_start", "on_stop", "tasks",       "sequence", NULL};
+    char f[300];
     if (want(c, n, YAML_MAPPING_NODE, field) || check_keys(c, n, field, keys))
         return HN_EINVAL;
     yaml_node_t *v = get(c, n, "name");
@@ -399,18 +826,48 @@ static int load_class(struct ctx *c, yaml_node_t *n, const char *field, struct h
         return HN_EINVAL;
     if (!*u->name || strlen(u->name) > 128 || strpbrk(u->name, " \t\r\n,"))
         return fail(c, v, f, "must be 1 to 128 characters without spaces or commas");
+    c->cls = u;
+    collect_captures(c, n, u, 0);
     u->weight = 1;
     v = get(c, n, "weight");
+    yaml_node_t *fc = get(c, n, "fixed_count");
+    if (v && fc)
+        return fail(c, fc, field, "give weight or fixed_count, not both");
     snprintf(f, sizeof f, "%s.weight", field);
     if (v && get_weight(c, v, f, &u->weight))
         return HN_EINVAL;
+    if (fc) {
+        snprintf(f, sizeof f, "%s.fixed_count", field);
+        if (!scalar(fc) || hn_parse_u64(scalar(fc), &u->fixed_count) || u->fixed_count > 10000000)
+            return fail(c, fc, f, "must be a whole number from 0 to 10000000");
+        u->has_fixed = 1;
+        u->weight = 0;
+    }
     u->wait.kind = HN_WAIT_CONSTANT; /* Locust's default: no wait */
     v = get(c, n, "wait");
     snprintf(f, sizeof f, "%s.wait", field);
     if (v && load_wait(c, v, f, &u->wait))
         return HN_EINVAL;
-    v = get(c, n, "tasks");
-    snprintf(f, sizeof f, "%s.tasks", field);
+    v = get(c, n, "tags");
+    snprintf(f, sizeof f, "%s.tags", field);
+    if (v && get_tags(c, v, f, &u->tags, &u->n_tags))
+        return HN_EINVAL;
+    v = get(c, n, "on_start");
+    snprintf(f, sizeof f, "%s.on_start", field);
+    u->on_start.name = hn_strdup("on_start");
+    u->on_stop.name = hn_strdup("on_stop");
+    if (v && load_steps(c, v, f, &u->on_start))
+        return HN_EINVAL;
+    v = get(c, n, "on_stop");
+    snprintf(f, sizeof f, "%s.on_stop", field);
+    if (v && load_steps(c, v, f, &u->on_stop))
+        return HN_EINVAL;
+    yaml_node_t *tasks = get(c, n, "tasks"), *seq = get(c, n, "sequence");
+    if (tasks && seq)
+        return fail(c, seq, field, "give tasks (weighted) or sequence (in order), not both");
+    v = tasks ? tasks : seq;
+    u->sequential = seq != NULL;
+    snprintf(f, sizeof f, "%s.%s", field, seq ? "sequence" : "tasks");
     if (!v)
         return fail(c, n, f, "missing (a user class needs at least one task)");
     if (want(c, v, YAML_SEQUENCE_NODE, f))
@@ -422,19 +879,234 @@ static int load_class(struct ctx *c, yaml_node_t *n, const char *field, struct h
     u->cum_weight = hn_calloc(cnt, sizeof *u->cum_weight);
     uint64_t sum = 0;
     for (size_t i = 0; i < cnt; i++) {
-        snprintf(f, sizeof f, "%s.tasks[%zu]", field, i);
+        char tf[320];
+        snprintf(tf, sizeof tf, "%s[%zu]", f, i);
         struct hn_task *t = &u->tasks[u->n_tasks++];
-        if (load_task(c, node(c, v->data.sequence.items.start[i]), f, t))
+        if (load_task(c, node(c, v->data.sequence.items.start[i]), tf, t))
             return HN_EINVAL;
         sum += t->weight;
         u->cum_weight[i] = sum;
+    }
+    c->cls = NULL;
+    return 0;
+}
+
+static int load_vars(struct ctx *c, yaml_node_t *v)
+{
+    if (want(c, v, YAML_MAPPING_NODE, "vars"))
+        return HN_EINVAL;
+    size_t cnt = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+    struct hn_scenario *s = c->sc;
+    s->vars = hn_calloc(cnt, sizeof *s->vars);
+    for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = node(c, p->key), *val = node(c, p->value);
+        char f[200];
+        snprintf(f, sizeof f, "vars.%s", scalar(k) ? scalar(k) : "?");
+        const char *name = scalar(k);
+        struct hn_seg tmp;
+        if (!name || !*name || strpbrk(name, ". {}()"))
+            return fail(c, k, "vars", "a var name is a word without dots, braces or spaces");
+        if (!resolve(c, name, &tmp))
+            return fail(c, k, f, "'%s' is defined twice", name);
+        struct hn_var *var = &s->vars[s->n_vars++];
+        var->name = hn_strdup(name);
+        size_t nv = val->type == YAML_SEQUENCE_NODE
+                        ? (size_t)(val->data.sequence.items.top - val->data.sequence.items.start)
+                        : 1;
+        if (val->type != YAML_SEQUENCE_NODE && val->type != YAML_SCALAR_NODE)
+            return fail(c, val, f, "expected a value or a list of values");
+        if (nv == 0)
+            return fail(c, val, f, "empty list (give at least one value)");
+        var->values = hn_calloc(nv, sizeof *var->values);
+        for (size_t i = 0; i < nv; i++) {
+            yaml_node_t *it = val->type == YAML_SEQUENCE_NODE
+                                  ? node(c, val->data.sequence.items.start[i])
+                                  : val;
+            if (get_string(c, it, f, &var->values[var->n_values]))
+                return HN_EINVAL;
+            var->n_values++;
+        }
+    }
+    return 0;
+}
+
+/* RFC 4180 CSV: quoted fields with "" escapes, CRLF or LF line ends. */
+static int parse_csv(const char *text, size_t len, char ****rows, size_t *n_rows, size_t *n_cols,
+                     char *why, size_t whylen)
+{
+    size_t cap = 16, nr = 0, nc = 0, row_cap = 0;
+    char ***r = hn_calloc(cap, sizeof *r);
+    char **cur = NULL;
+    size_t cur_n = 0;
+    struct hn_buf fb;
+    hn_buf_init(&fb, HN_DATA_MAX_BYTES);
+    size_t i = 0, line = 1;
+    int ok = 1;
+    while (i <= len && ok) {
+        hn_buf_reset(&fb);
+        int quoted = i < len && text[i] == '"';
+        if (quoted) {
+            i++;
+            for (;;) {
+                if (i >= len) {
+                    snprintf(why, whylen, "line %zu: unclosed quote", line);
+                    ok = 0;
+                    break;
+                }
+                if (text[i] == '"') {
+                    if (i + 1 < len && text[i + 1] == '"') {
+                        hn_buf_append(&fb, "\"", 1);
+                        i += 2;
+                        continue;
+                    }
+                    i++;
+                    break;
+                }
+                if (text[i] == '\n')
+                    line++;
+                hn_buf_append(&fb, &text[i++], 1);
+            }
+        } else {
+            while (i < len && text[i] != ',' && text[i] != '\n' && text[i] != '\r')
+                hn_buf_append(&fb, &text[i++], 1);
+        }
+        if (!ok)
+            break;
+        if (cur_n == row_cap) {
+            row_cap = row_cap ? row_cap * 2 : 8;
+            cur = hn_realloc(cur, row_cap * sizeof *cur);
+        }
+        cur[cur_n++] = hn_strdup(hn_buf_cstr(&fb));
+        if (i < len && text[i] == ',') {
+            i++;
+            continue;
+        }
+        if (i < len && text[i] == '\r')
+            i++;
+        if (i < len && text[i] == '\n')
+            i++;
+        else if (i < len) {
+            snprintf(why, whylen, "line %zu: unexpected character after a quoted field", line);
+            ok = 0;
+            break;
+        }
+        /* end of a record */
+        int blank = cur_n == 1 && !*cur[0];
+        if (!blank) {
+            if (nr == 0)
+                nc = cur_n;
+            else if (cur_n != nc) {
+                snprintf(why, whylen, "line %zu: %zu fields, the header has %zu", line, cur_n, nc);
+                ok = 0;
+            }
+            if (ok) {
+                if (nr == cap) {
+                    cap *= 2;
+                    r = hn_realloc(r, cap * sizeof *r);
+                }
+                r[nr++] = cur;
+                cur = NULL;
+                row_cap = 0;
+            }
+        } else {
+            free(cur[0]);
+            free(cur);
+            cur = NULL;
+            row_cap = 0;
+        }
+        cur_n = 0;
+        line++;
+        if (i >= len)
+            break;
+    }
+    if (cur) {
+        for (size_t k = 0; k < cur_n; k++)
+            free(cur[k]);
+        free(cur);
+    }
+    hn_buf_fini(&fb);
+    *rows = r;
+    *n_rows = nr;
+    *n_cols = nc;
+    return ok ? 0 : HN_EINVAL;
+}
+
+static int load_data(struct ctx *c, yaml_node_t *v)
+{
+    if (want(c, v, YAML_MAPPING_NODE, "data"))
+        return HN_EINVAL;
+    size_t cnt = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+    struct hn_scenario *s = c->sc;
+    if (cnt > 16)
+        return fail(c, v, "data", "at most 16 data sources");
+    s->data = hn_calloc(cnt, sizeof *s->data);
+    static const char *const keys[] = {"csv", "wrap", NULL};
+    for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = node(c, p->key), *val = node(c, p->value);
+        const char *name = scalar(k);
+        char f[200];
+        snprintf(f, sizeof f, "data.%s", name ? name : "?");
+        if (!name || !*name || strpbrk(name, ". {}()"))
+            return fail(c, k, "data", "a data source name is a word without dots or braces");
+        if (want(c, val, YAML_MAPPING_NODE, f) || check_keys(c, val, f, keys))
+            return HN_EINVAL;
+        struct hn_data_source *d = &s->data[s->n_data++];
+        d->name = hn_strdup(name);
+        yaml_node_t *csv = get(c, val, "csv"), *wrap = get(c, val, "wrap");
+        char ff[220];
+        snprintf(ff, sizeof ff, "%s.csv", f);
+        if (!csv)
+            return fail(c, val, ff, "missing (the CSV file to read)");
+        if (get_string(c, csv, ff, &d->file))
+            return HN_EINVAL;
+        if (wrap && get_bool(c, wrap, f, &d->wrap))
+            return HN_EINVAL;
+        size_t len = 0;
+        errno = 0;
+        char *text = c->io->read_file(c->io->ctx, d->file, &len);
+        if (!text)
+            return fail(c, csv, ff, "cannot read '%s': %s", d->file,
+                        errno ? strerror(errno) : "not sent by the master");
+        if (len > HN_DATA_MAX_BYTES) {
+            free(text);
+            return fail(c, csv, ff, "'%s' is larger than %u bytes", d->file, HN_DATA_MAX_BYTES);
+        }
+        char why[200];
+        char ***rows;
+        size_t nr, nc;
+        int rc = parse_csv(text, len, &rows, &nr, &nc, why, sizeof why);
+        int seen = 0;
+        for (size_t i = 0; i < s->n_files; i++)
+            seen |= !strcmp(s->files[i].key, d->file);
+        if (!seen) {
+            s->files = hn_realloc(s->files, (s->n_files + 1) * sizeof *s->files);
+            s->files[s->n_files].key = hn_strdup(d->file);
+            s->files[s->n_files++].value = hn_strndup(text, len);
+        }
+        free(text);
+        if (rc == 0 && nr < 2)
+            snprintf(why, sizeof why, "needs a header row and at least one data row");
+        if (rc || nr < 2) {
+            for (size_t r = 0; r < nr; r++) {
+                for (size_t k2 = 0; k2 < nc; k2++)
+                    free(rows[r][k2]);
+                free(rows[r]);
+            }
+            free(rows);
+            return fail(c, csv, ff, "%s: %s", d->file, why);
+        }
+        d->columns = rows[0];
+        d->n_columns = nc;
+        d->rows = rows;
+        memmove(d->rows, d->rows + 1, (nr - 1) * sizeof *d->rows);
+        d->n_rows = nr - 1;
     }
     return 0;
 }
 
 static int load_root(struct ctx *c, struct hn_scenario *s)
 {
-    static const char *const keys[] = {"host", "users", NULL};
+    static const char *const keys[] = {"host", "vars", "data", "users", "max_body_bytes", NULL};
     yaml_node_t *root = yaml_document_get_root_node(&c->doc);
     if (!root)
         return fail(c, NULL, "scenario", "the file is empty");
@@ -447,6 +1119,20 @@ static int load_root(struct ctx *c, struct hn_scenario *s)
         if (strncmp(s->host, "http://", 7) && strncmp(s->host, "https://", 8))
             return fail(c, v, "host", "must start with http:// or https://, got '%s'", s->host);
     }
+    s->max_body_bytes = HN_BODY_CAP_DEFAULT;
+    v = get(c, root, "max_body_bytes");
+    if (v) {
+        uint64_t mb;
+        if (!scalar(v) || hn_parse_u64(scalar(v), &mb) || mb < 1024 || mb > (256u << 20))
+            return fail(c, v, "max_body_bytes", "must be a whole number from 1024 to 268435456");
+        s->max_body_bytes = (size_t)mb;
+    }
+    v = get(c, root, "vars");
+    if (v && load_vars(c, v))
+        return HN_EINVAL;
+    v = get(c, root, "data");
+    if (v && load_data(c, v))
+        return HN_EINVAL;
     v = get(c, root, "users");
     if (!v)
         return fail(c, root, "users", "missing (a scenario needs at least one user class)");
@@ -470,11 +1156,64 @@ static int load_root(struct ctx *c, struct hn_scenario *s)
     return 0;
 }
 
-int hn_scenario_load_buffer(const char *name, const char *text, size_t len,
-                            struct hn_scenario **out, char *err, size_t errlen)
+/* ---------- default io: the process environment, files beside the scenario ---------- */
+
+static const char *env_getenv(void *ctx, const char *name)
 {
-    struct ctx c = {.file = name, .err = err, .errlen = errlen};
+    (void)ctx;
+    return getenv(name);
+}
+
+static char *read_all(const char *path, size_t max, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 64 * 1024, n = 0;
+    char *buf = hn_malloc(cap);
+    for (;;) {
+        if (n == cap) {
+            if (cap > max)
+                break;
+            cap *= 2;
+            buf = hn_realloc(buf, cap);
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        if (r == 0)
+            break;
+        n += r;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        errno = EIO;
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+static char *file_beside(void *ctx, const char *name, size_t *len)
+{
+    const char *scenario = ctx;
+    char path[4096];
+    const char *slash = strrchr(scenario, '/');
+    if (name[0] == '/' || !slash)
+        snprintf(path, sizeof path, "%s", name);
+    else
+        snprintf(path, sizeof path, "%.*s/%s", (int)(slash - scenario), scenario, name);
+    return read_all(path, HN_DATA_MAX_BYTES, len);
+}
+
+int hn_scenario_load_buffer(const char *name, const char *text, size_t len,
+                            const struct hn_scenario_io *io, struct hn_scenario **out, char *err,
+                            size_t errlen)
+{
+    struct hn_scenario_io dflt = {env_getenv, file_beside, (void *)name};
+    struct ctx c = {.file = name, .err = err, .errlen = errlen, .io = io ? io : &dflt};
     *out = NULL;
+    err[0] = '\0';
     if (len > HN_SCENARIO_MAX_BYTES) {
         snprintf(err, errlen, "%s:1:1: scenario: file is larger than %u bytes", name,
                  HN_SCENARIO_MAX_BYTES);
@@ -498,6 +1237,7 @@ int hn_scenario_load_buffer(const char *name, const char *text, size_t len,
     s->path = hn_strdup(name);
     s->text = hn_strndup(text, len);
     s->text_len = len;
+    c.sc = s;
     int rc = load_root(&c, s);
     yaml_document_delete(&c.doc);
     if (rc) {
@@ -508,36 +1248,18 @@ int hn_scenario_load_buffer(const char *name, const char *text, size_t len,
     return 0;
 }
 
-int hn_scenario_load_file(const char *path, struct hn_scenario **out, char *err, size_t errlen)
+int hn_scenario_load_file(const char *path, const struct hn_scenario_io *io,
+                          struct hn_scenario **out, char *err, size_t errlen)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    size_t len = 0;
+    errno = 0;
+    char *buf = read_all(path, HN_SCENARIO_MAX_BYTES, &len);
+    if (!buf) {
         snprintf(err, errlen, "%s: cannot open scenario file: %s", path, strerror(errno));
         return HN_EIO;
     }
-    size_t cap = 64 * 1024, len = 0;
-    char *buf = hn_malloc(cap);
-    for (;;) {
-        if (len == cap) {
-            if (cap > HN_SCENARIO_MAX_BYTES)
-                break;
-            cap *= 2;
-            buf = hn_realloc(buf, cap);
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        if (n == 0)
-            break;
-        len += n;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        snprintf(err, errlen, "%s: cannot read scenario file", path);
-        return HN_EIO;
-    }
-    int rc = hn_scenario_load_buffer(path, buf, len, out, err, errlen);
+    int rc = hn_scenario_load_buffer(path, buf, len, io, out, err, errlen);
     free(buf);
     return rc;
 }

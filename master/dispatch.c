@@ -5,15 +5,27 @@
 
 #include "common/util.h"
 
-void hn_dispatch_classes(const uint32_t *weights, size_t n, uint64_t total, uint64_t *counts)
+void hn_dispatch_classes(const uint32_t *weights, const uint64_t *fixed, size_t n,
+                         uint64_t total, uint64_t *counts)
 {
     uint64_t wsum = 0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        counts[i] = 0;
         wsum += weights[i];
-    hn_assert(wsum > 0);
+        if (!weights[i] && fixed) {
+            counts[i] = fixed[i] < total ? fixed[i] : total;
+            total -= counts[i];
+        }
+    }
+    if (wsum == 0)
+        return;
     uint64_t given = 0;
     double *rem = hn_calloc(n, sizeof *rem);
     for (size_t i = 0; i < n; i++) {
+        if (!weights[i]) {
+            rem[i] = -2;
+            continue;
+        }
         long double exact = (long double)total * weights[i] / (long double)wsum;
         counts[i] = (uint64_t)exact;
         rem[i] = (double)(exact - (long double)counts[i]);

@@ -6,10 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Splits total users over classes in proportion to weights (largest remainder, ties to the
- * earlier class), so counts sum to total exactly. */
-void hn_dispatch_classes(const uint32_t *weights, size_t n_classes, uint64_t total,
-                         uint64_t *counts);
+/* Splits total users over classes: first classes with a fixed count (weight 0) get theirs, in
+ * order, as far as users go (Locust's fixed_count); the rest go to weighted classes in
+ * proportion (largest remainder, ties to the earlier class). Counts sum to total unless every
+ * class is fixed. fixed may be NULL. */
+void hn_dispatch_classes(const uint32_t *weights, const uint64_t *fixed, size_t n_classes,
+                         uint64_t total, uint64_t *counts);
 
 /* Splits each class's count over n_workers so every worker's total differs by at most one and
  * so does every class's share: out[w * n_classes + c]. */

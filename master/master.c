@@ -14,6 +14,7 @@
 #include "common/scenario.h"
 #include "common/stats.h"
 #include "master/console.h"
+#include "master/describe.h"
 #include "master/dispatch.h"
 #include "master/report_csv.h"
 #include "proto/codec.h"
@@ -118,13 +119,11 @@ static void dispatch(struct master *m)
     size_t nw = n_live(m), nc = m->sc->n_classes;
     if (!nw)
         return;
-    uint32_t *weights = hn_calloc(nc, sizeof *weights);
     uint64_t *counts = hn_calloc(nc, sizeof *counts);
     uint64_t *split = hn_calloc(nw * nc, sizeof *split);
-    for (size_t c = 0; c < nc; c++)
-        weights[c] = m->sc->classes[c].weight;
-    hn_dispatch_classes(weights, nc, m->o->users, counts);
+    hn_describe_class_counts(m->sc, m->o->users, counts);
     hn_dispatch_workers(counts, nc, nw, split);
+    uint64_t id_base = 0;
     m->spawn_seq++;
     struct hn_class_count *cc = hn_calloc(nc, sizeof *cc);
     size_t k = 0;
@@ -152,12 +151,20 @@ static void dispatch(struct master *m)
         msg.request_timeout_ms = m->o->request_timeout_ms;
         msg.connect_timeout_ms = m->o->connect_timeout_ms;
         msg.heartbeat_timeout_ms = m->o->heartbeat_timeout_ms;
+        msg.stop_timeout_ms = m->o->stop_timeout_ms;
         msg.user_count = m->o->users;
+        msg.user_id_base = id_base;
+        id_base += w->assigned;
+        msg.tags = m->o->tags ? m->o->tags : "";
+        msg.exclude_tags = m->o->exclude_tags ? m->o->exclude_tags : "";
+        msg.env = m->sc->env;
+        msg.n_env = m->sc->n_env;
+        msg.files = m->sc->files;
+        msg.n_files = m->sc->n_files;
         send_to(m, w, &msg);
         k++;
     }
     free(cc);
-    free(weights);
     free(counts);
     free(split);
     if (m->state == M_RUNNING)
@@ -311,18 +318,14 @@ static uint64_t users_now(const struct master *m)
 static void log_all_spawned(struct master *m)
 {
     size_t nc = m->sc->n_classes;
-    uint32_t *weights = hn_calloc(nc, sizeof *weights);
     uint64_t *counts = hn_calloc(nc, sizeof *counts);
-    for (size_t c = 0; c < nc; c++)
-        weights[c] = m->sc->classes[c].weight;
-    hn_dispatch_classes(weights, nc, m->o->users, counts);
+    hn_describe_class_counts(m->sc, m->o->users, counts);
     char buf[1024] = "";
     size_t off = 0;
     for (size_t c = 0; c < nc && off < sizeof buf; c++)
         off += (size_t)snprintf(buf + off, sizeof buf - off, "%s\"%s\": %llu", c ? ", " : "",
                                 m->sc->classes[c].name, (unsigned long long)counts[c]);
     hn_info("All users spawned: {%s} (%llu total users)", buf, (unsigned long long)users_now(m));
-    free(weights);
     free(counts);
 }
 
@@ -699,13 +702,30 @@ int hn_master_run(const struct hn_options *o)
     int code = HN_EXIT_OK;
 
     char err[1024];
-    int rc = hn_scenario_load_file(o->scenario_path, &m->sc, err, sizeof err);
+    int rc = hn_scenario_load_file(o->scenario_path, NULL, &m->sc, err, sizeof err);
     if (rc) {
         fprintf(stderr, "hornet: %s\n", err);
         master_free(m);
         return HN_EXIT_CONFIG;
     }
-    m->host = o->host ? o->host : m->sc->host;
+    hn_scenario_filter_tags(m->sc, o->tags, o->exclude_tags);
+    if (o->list_classes || o->show_task_ratio || o->check_only) {
+        if (o->list_classes)
+            hn_describe_list(stdout, m->sc);
+        if (o->show_task_ratio)
+            hn_describe_ratio(stdout, m->sc, o->users);
+        if (o->check_only)
+            hn_describe_model(stdout, m->sc);
+        master_free(m);
+        return HN_EXIT_OK;
+    }
+    if (hn_describe_validate_run(m->sc, o->users, err, sizeof err)) {
+        fprintf(stderr, "hornet: %s\n", err);
+        master_free(m);
+        return HN_EXIT_CONFIG;
+    }
+    const char *env_host = getenv("HORNET_HOST");
+    m->host = o->host ? o->host : env_host && *env_host ? env_host : m->sc->host;
     if (!m->host) {
         fprintf(stderr, "hornet: %s: host: none given; set host: in the scenario or pass -H\n",
                 o->scenario_path);

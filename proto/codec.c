@@ -54,6 +54,16 @@ static void pack_classes(msgpack_packer *pk, const struct hn_class_count *c, siz
     }
 }
 
+static void pack_kvs(msgpack_packer *pk, const struct hn_kv *kv, size_t n)
+{
+    msgpack_pack_map(pk, n);
+    for (size_t i = 0; i < n; i++) {
+        pack_str(pk, kv[i].key);
+        msgpack_pack_str(pk, strlen(kv[i].value));
+        msgpack_pack_str_body(pk, kv[i].value, strlen(kv[i].value));
+    }
+}
+
 static void pack_bucket(void *ctx, uint32_t index, uint64_t count)
 {
     msgpack_packer *pk = ctx;
@@ -141,7 +151,19 @@ int hn_msg_encode(const struct hn_msg *m, char **buf, size_t *len)
         pack_str(&pk, m->error);
         break;
     case HN_MSG_SPAWN:
-        msgpack_pack_map(&pk, 11);
+        msgpack_pack_map(&pk, 17);
+        pack_key(&pk, "stop_timeout_ms");
+        msgpack_pack_int64(&pk, m->stop_timeout_ms);
+        pack_key(&pk, "user_id_base");
+        msgpack_pack_uint64(&pk, m->user_id_base);
+        pack_key(&pk, "tags");
+        pack_str(&pk, m->tags);
+        pack_key(&pk, "exclude_tags");
+        pack_str(&pk, m->exclude_tags);
+        pack_key(&pk, "env");
+        pack_kvs(&pk, m->env, m->n_env);
+        pack_key(&pk, "files");
+        pack_kvs(&pk, m->files, m->n_files);
         pack_key(&pk, "seq");
         msgpack_pack_uint64(&pk, m->seq);
         pack_key(&pk, "host");
@@ -444,6 +466,27 @@ static int get_classes(struct dec *d, const msgpack_object *map, struct hn_msg *
     return 0;
 }
 
+static int get_kvs(struct dec *d, const msgpack_object *map, const char *key, size_t max_value,
+                   struct hn_kv **out, size_t *n)
+{
+    const msgpack_object *o = field(map, key);
+    if (!o || o->type != MSGPACK_OBJECT_MAP || o->via.map.size > 1024)
+        return derr(d, "field '%s' must be a map of at most 1024 strings", key);
+    *out = hn_calloc(o->via.map.size, sizeof **out);
+    for (uint32_t i = 0; i < o->via.map.size; i++) {
+        char *k = obj_strdup(&o->via.map.ptr[i].key, 4096);
+        char *v = obj_strdup(&o->via.map.ptr[i].val, max_value);
+        if (!k || !v) {
+            free(k);
+            free(v);
+            return derr(d, "entry %u of '%s' must map a string to a string", i, key);
+        }
+        (*out)[*n].key = k;
+        (*out)[(*n)++].value = v;
+    }
+    return 0;
+}
+
 static int decode_persec(struct dec *d, const msgpack_object *o, struct hn_persec *p)
 {
     if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size % 2)
@@ -554,6 +597,18 @@ void hn_msg_fini(struct hn_msg *m)
     for (size_t i = 0; i < m->n_classes; i++)
         free(m->classes[i].name);
     free(m->classes);
+    free((char *)m->tags);
+    free((char *)m->exclude_tags);
+    for (size_t i = 0; i < m->n_env; i++) {
+        free(m->env[i].key);
+        free(m->env[i].value);
+    }
+    free(m->env);
+    for (size_t i = 0; i < m->n_files; i++) {
+        free(m->files[i].key);
+        free(m->files[i].value);
+    }
+    free(m->files);
     if (m->stats) {
         hn_stats_fini((struct hn_stats *)m->stats);
         free((struct hn_stats *)m->stats);
@@ -584,7 +639,13 @@ static int decode_body(struct dec *d, const msgpack_object *map, struct hn_msg *
             get_i64(d, map, "request_timeout_ms", 1, day_ms, &m->request_timeout_ms) ||
             get_i64(d, map, "connect_timeout_ms", 1, day_ms, &m->connect_timeout_ms) ||
             get_i64(d, map, "heartbeat_timeout_ms", 1000, day_ms, &m->heartbeat_timeout_ms) ||
-            get_u64(d, map, "user_count", &m->user_count))
+            get_u64(d, map, "user_count", &m->user_count) ||
+            get_i64(d, map, "stop_timeout_ms", 0, day_ms, &m->stop_timeout_ms) ||
+            get_u64(d, map, "user_id_base", &m->user_id_base) ||
+            get_str(d, map, "tags", 4096, &m->tags) ||
+            get_str(d, map, "exclude_tags", 4096, &m->exclude_tags) ||
+            get_kvs(d, map, "env", 65536, &m->env, &m->n_env) ||
+            get_kvs(d, map, "files", HN_DATA_MAX_BYTES, &m->files, &m->n_files))
             return HN_EINVAL;
         m->scenario_len = sc->via.str.size;
         return 0;

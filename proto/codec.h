@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/scenario.h"
 #include "common/stats.h"
 
 #define HN_PROTOCOL_VERSION 1
@@ -63,6 +64,14 @@ struct hn_msg {
     int64_t request_timeout_ms;
     int64_t connect_timeout_ms;
     int64_t heartbeat_timeout_ms;
+    int64_t stop_timeout_ms;
+    uint64_t user_id_base; /* this worker's users get {{user_id}} from here up */
+    const char *tags;      /* --tags / --exclude-tags, comma-separated, "" = none */
+    const char *exclude_tags;
+    struct hn_kv *env;     /* environment values the scenario used */
+    size_t n_env;
+    struct hn_kv *files;   /* data files the scenario read */
+    size_t n_files;
     /* spawning_complete, stats, heartbeat */
     uint64_t user_count;
     const char *state; /* heartbeat: worker state */

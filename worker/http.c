@@ -20,11 +20,12 @@ struct sock_ctx {
 
 struct hn_http_req {
     const struct hn_http_step *step;
-    char *url;
-    struct curl_slist *headers;
+    char *url;                  /* static steps: the full URL; templated: the base URL */
+    struct curl_slist *headers; /* static steps */
+    struct curl_slist *fixed;   /* templated steps: Content-Type and Expect: lines */
     long timeout_ms;
     char timeout_msg[48];
-    int is_head, has_body, custom;
+    int is_head, has_body, custom, keep_body, dynamic;
 };
 
 /* A pooled easy handle; while borrowed it is the transfer. */
@@ -36,6 +37,12 @@ struct hn_http_xfer {
     hn_http_done_fn cb;
     void *arg;
     uint64_t body_bytes;
+    struct hn_buf body;     /* kept body, for checks */
+    struct hn_buf url;      /* templated steps: the expanded URL */
+    struct hn_buf hdrs;     /* templated steps: header lines, NUL-separated */
+    struct hn_buf post;     /* templated steps: the expanded body */
+    struct curl_slist *nodes; /* list cells pointing into hdrs (no malloc per request) */
+    size_t n_nodes;
     struct hn_http_xfer *next_idle;
     char msg[64];
     char errbuf[CURL_ERROR_SIZE];
@@ -57,10 +64,12 @@ static int g_curl_ready;
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-    (void)ptr;
     struct hn_http_xfer *x = userdata;
-    x->body_bytes += size * nmemb;
-    return size * nmemb; /* discarded: counted, not kept */
+    size_t n = size * nmemb;
+    x->body_bytes += n;
+    if (x->req && x->req->keep_body && !x->body.truncated)
+        hn_buf_append(&x->body, ptr, n); /* kept up to the cap, counted in full */
+    return n;
 }
 
 static const char *transport_error(struct hn_http_xfer *x, CURLcode rc)
@@ -90,14 +99,24 @@ static const char *transport_error(struct hn_http_xfer *x, CURLcode rc)
     }
 }
 
+static void xfer_free(struct hn_http_xfer *x)
+{
+    curl_easy_cleanup(x->easy);
+    hn_buf_fini(&x->body);
+    hn_buf_fini(&x->url);
+    hn_buf_fini(&x->hdrs);
+    hn_buf_fini(&x->post);
+    free(x->nodes);
+    free(x);
+}
+
 static void release_handle(struct hn_http *h, struct hn_http_xfer *x)
 {
     x->cb = NULL;
     x->arg = NULL;
     x->req = NULL;
     if (h->n_idle >= h->cfg.max_idle_handles) {
-        curl_easy_cleanup(x->easy);
-        free(x);
+        xfer_free(x);
         return;
     }
     x->next_idle = h->idle;
@@ -120,6 +139,11 @@ static void check_done(struct hn_http *h)
         curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &total_us);
         res.latency_us = total_us > 0 ? (uint64_t)total_us : 0;
         res.body_bytes = x->body_bytes;
+        res.xfer = x;
+        if (x->req->keep_body) {
+            res.body = hn_buf_cstr(&x->body);
+            res.body_len = x->body.len;
+        }
         size_t el = strlen(x->errbuf);
         while (el && (x->errbuf[el - 1] == '\n' || x->errbuf[el - 1] == '.'))
             x->errbuf[--el] = '\0';
@@ -291,8 +315,7 @@ void hn_http_destroy(struct hn_http **hp)
     while (h->idle) {
         struct hn_http_xfer *x = h->idle;
         h->idle = x->next_idle;
-        curl_easy_cleanup(x->easy);
-        free(x);
+        xfer_free(x);
     }
     curl_multi_cleanup(h->multi); /* closes cached connections; may call on_curl_socket */
     h->multi = NULL;
@@ -314,16 +337,21 @@ struct hn_http_req *hn_http_req_new(struct hn_http *h, const struct hn_http_step
 {
     struct hn_http_req *r = hn_calloc(1, sizeof *r);
     r->step = step;
-    if (step->url[0] == '/') {
-        size_t bl = strlen(base_url);
-        while (bl && base_url[bl - 1] == '/')
-            bl--;
-        size_t ul = strlen(step->url);
+    r->dynamic = step->is_dynamic;
+    r->keep_body = step->needs_body;
+    const char *url = step->url->text;
+    size_t bl = strlen(base_url);
+    while (bl && base_url[bl - 1] == '/')
+        bl--;
+    if (r->dynamic) {
+        r->url = hn_strndup(base_url, bl); /* the expanded path is appended per request */
+    } else if (url[0] == '/') {
+        size_t ul = strlen(url);
         r->url = hn_malloc(bl + ul + 1);
         memcpy(r->url, base_url, bl);
-        memcpy(r->url + bl, step->url, ul + 1);
+        memcpy(r->url + bl, url, ul + 1);
     } else {
-        r->url = hn_strdup(step->url);
+        r->url = hn_strdup(url);
     }
     CURLU *u = curl_url();
     int bad = curl_url_set(u, CURLUPART_URL, r->url, 0) != CURLUE_OK;
@@ -334,17 +362,19 @@ struct hn_http_req *hn_http_req_new(struct hn_http *h, const struct hn_http_step
         return NULL;
     }
     char line[8192];
-    for (size_t i = 0; i < step->n_headers; i++) {
-        snprintf(line, sizeof line, "%s: %s", step->headers[i].key, step->headers[i].value);
+    for (size_t i = 0; i < step->n_headers && !r->dynamic; i++) {
+        snprintf(line, sizeof line, "%s: %s", step->headers[i].name,
+                 step->headers[i].value->text);
         r->headers = curl_slist_append(r->headers, line);
     }
+    struct curl_slist **fixed = r->dynamic ? &r->fixed : &r->headers;
     if (step->content_type) {
         snprintf(line, sizeof line, "Content-Type: %s", step->content_type);
-        r->headers = curl_slist_append(r->headers, line);
+        *fixed = curl_slist_append(*fixed, line);
     }
     r->has_body = step->body != NULL;
     if (r->has_body) /* no "Expect: 100-continue" round trip */
-        r->headers = curl_slist_append(r->headers, "Expect:");
+        *fixed = curl_slist_append(*fixed, "Expect:");
     r->is_head = !strcmp(step->method, "HEAD");
     r->custom = strcmp(step->method, "GET") && strcmp(step->method, "POST") && !r->is_head;
     if (!r->has_body && !strcmp(step->method, "POST"))
@@ -360,6 +390,7 @@ void hn_http_req_destroy(struct hn_http_req **rp)
     if (!r)
         return;
     curl_slist_free_all(r->headers);
+    curl_slist_free_all(r->fixed);
     free(r->url);
     free(r);
     *rp = NULL;
@@ -375,9 +406,13 @@ static struct hn_http_xfer *borrow(struct hn_http *h)
     }
     x = hn_calloc(1, sizeof *x);
     x->h = h;
+    hn_buf_init(&x->body, h->cfg.max_body_bytes + 1);
+    hn_buf_init(&x->url, 1 << 20);
+    hn_buf_init(&x->hdrs, 1 << 20);
+    hn_buf_init(&x->post, 16 << 20);
     x->easy = curl_easy_init();
     if (!x->easy) {
-        free(x);
+        xfer_free(x);
         return NULL;
     }
     CURL *e = x->easy;
@@ -405,9 +440,9 @@ static void apply(struct hn_http_xfer *x, const struct hn_http_req *r)
     curl_easy_setopt(e, CURLOPT_URL, r->url);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, r->timeout_ms);
-    if (r->has_body) {
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->step->body_len);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->step->body);
+    if (r->has_body && !r->dynamic) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(r->step->body->text));
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->step->body->text);
     } else if (!strcmp(r->step->method, "POST")) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
@@ -419,8 +454,77 @@ static void apply(struct hn_http_xfer *x, const struct hn_http_req *r)
     x->last = r;
 }
 
+/* Copies a templated request's parts into the transfer and points curl at them: the header
+ * lines become list cells over the transfer's own buffer, so no allocation once warm. */
+static void apply_dyn(struct hn_http_xfer *x, const struct hn_http_req *r,
+                      const struct hn_http_dyn *d)
+{
+    CURL *e = x->easy;
+    hn_buf_reset(&x->url);
+    if (d->url[0] == '/')
+        hn_buf_append(&x->url, r->url, strlen(r->url));
+    hn_buf_append(&x->url, d->url, strlen(d->url));
+    curl_easy_setopt(e, CURLOPT_URL, hn_buf_cstr(&x->url));
+
+    hn_buf_reset(&x->hdrs);
+    hn_buf_append(&x->hdrs, d->headers, d->headers_len);
+    size_t n = 0;
+    for (size_t i = 0; i < x->hdrs.len; i++)
+        n += x->hdrs.p[i] == '\n';
+    for (const struct curl_slist *f = r->fixed; f; f = f->next)
+        n++;
+    if (n > x->n_nodes) {
+        x->nodes = hn_realloc(x->nodes, n * sizeof *x->nodes);
+        x->n_nodes = n;
+    }
+    hn_buf_cstr(&x->hdrs);
+    size_t k = 0;
+    char *p = x->hdrs.p, *end = x->hdrs.p + x->hdrs.len;
+    while (p < end) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            break;
+        *nl = '\0';
+        x->nodes[k].data = p;
+        x->nodes[k].next = &x->nodes[k + 1];
+        k++;
+        p = nl + 1;
+    }
+    for (struct curl_slist *f = r->fixed; f; f = f->next) {
+        x->nodes[k].data = f->data;
+        x->nodes[k].next = &x->nodes[k + 1];
+        k++;
+    }
+    if (k)
+        x->nodes[k - 1].next = NULL;
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, k ? x->nodes : NULL);
+
+    if (r->has_body) {
+        hn_buf_reset(&x->post);
+        hn_buf_append(&x->post, d->body, d->body_len);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->post.len);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, hn_buf_cstr(&x->post));
+    }
+}
+
+const char *hn_http_result_header(const struct hn_http_result *res, const char *name, char *buf,
+                                  size_t n)
+{
+    struct curl_header *hd = NULL;
+    if (!res->xfer ||
+        curl_easy_header(res->xfer->easy, name, 0, CURLH_HEADER, -1, &hd) != CURLHE_OK || !hd)
+        return NULL;
+    /* the last occurrence wins, as with a map of headers */
+    size_t amount = hd->amount;
+    if (amount > 1 &&
+        curl_easy_header(res->xfer->easy, name, amount - 1, CURLH_HEADER, -1, &hd) != CURLHE_OK)
+        return NULL;
+    snprintf(buf, n, "%s", hd->value);
+    return buf;
+}
+
 struct hn_http_xfer *hn_http_start(struct hn_http *h, const struct hn_http_req *req,
-                                   hn_http_done_fn cb, void *arg)
+                                   const struct hn_http_dyn *dyn, hn_http_done_fn cb, void *arg)
 {
     struct hn_http_xfer *x = borrow(h);
     if (!x) {
@@ -428,6 +532,9 @@ struct hn_http_xfer *hn_http_start(struct hn_http *h, const struct hn_http_req *
         return NULL;
     }
     apply(x, req);
+    if (req->dynamic)
+        apply_dyn(x, req, dyn);
+    hn_buf_reset(&x->body);
     x->req = req;
     x->cb = cb;
     x->arg = arg;

@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include "common/scenario.h"
+#include "common/template.h"
 
 struct hn_http;
 struct hn_http_req;  /* a step compiled for this transport */
@@ -27,6 +28,23 @@ struct hn_http_result {
     uint64_t body_bytes;
     const char *error;   /* when failed: a stable message ("Connection refused", "HTTP 500",
                             "Timeout after 10000 ms"); borrowed until the callback returns */
+    const char *body;    /* the body kept for checks (steps that need it), else NULL */
+    size_t body_len;     /* bytes kept: at most the cap; body_bytes counts them all */
+    struct hn_http_xfer *xfer; /* for hn_http_result_header, during the callback */
+};
+
+/* One response header's value (the last if repeated) copied into buf; NULL if absent. */
+const char *hn_http_result_header(const struct hn_http_result *res, const char *name, char *buf,
+                                  size_t n);
+
+/* The per-request parts of a templated step, expanded by the caller. Borrowed for the call
+ * only: the transport copies what it keeps into the transfer's own reusable buffers. */
+struct hn_http_dyn {
+    const char *url;
+    const char *headers; /* "Name: value" lines, each ending in '\n' */
+    size_t headers_len;
+    const char *body;
+    size_t body_len;
 };
 
 typedef void (*hn_http_done_fn)(void *arg, const struct hn_http_result *res);
@@ -35,6 +53,7 @@ struct hn_http_config {
     int64_t request_timeout_ms; /* for steps without their own timeout */
     int64_t connect_timeout_ms;
     size_t max_idle_handles;    /* pooled easy handles kept when idle */
+    size_t max_body_bytes;      /* bodies kept for checks are cut here */
 };
 
 /* Creates the transport on loop. Returns NULL if libcurl cannot be set up (logged). */
@@ -47,15 +66,17 @@ void hn_http_destroy(struct hn_http **hp);
 void hn_http_set_max_connections(struct hn_http *h, size_t n);
 
 /* Compiles a step against a base URL ("http://host:port", no trailing slash needed). The step
- * must outlive the compiled request. Returns NULL with a one-line reason in err. */
+ * must outlive the compiled request. For a templated step only the static parts are compiled;
+ * the URL is checked per request. Returns NULL with a one-line reason in err. */
 struct hn_http_req *hn_http_req_new(struct hn_http *h, const struct hn_http_step *step,
                                     const char *base_url, char *err, size_t errlen);
 void hn_http_req_destroy(struct hn_http_req **rp);
 
-/* Starts a request; cb runs exactly once from the loop unless the transfer is cancelled first.
- * Returns NULL (and runs nothing) if the transfer could not be started (logged once). */
+/* Starts a request; dyn carries the expanded parts of a templated step (NULL for a static one).
+ * cb runs exactly once from the loop unless the transfer is cancelled first. Returns NULL (and
+ * runs nothing) if the transfer could not be started (logged once). */
 struct hn_http_xfer *hn_http_start(struct hn_http *h, const struct hn_http_req *req,
-                                   hn_http_done_fn cb, void *arg);
+                                   const struct hn_http_dyn *dyn, hn_http_done_fn cb, void *arg);
 /* Abandons a transfer in flight: the callback will not run. */
 void hn_http_cancel(struct hn_http *h, struct hn_http_xfer *x);
 

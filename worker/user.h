@@ -1,9 +1,11 @@
-/* Users as state machines on the worker's loop: pick a task by weight, run its steps in order,
- * wait the class's wait time, repeat. No thread or coroutine per user: a user is ~200 bytes plus
- * a uv_timer, and holds an HTTP easy handle only while a request is in flight.
+/* Users as state machines on the worker's loop: run on_start once, then pick a task by weight
+ * (or the next one in a sequence), run its steps in order, wait, repeat; run on_stop when
+ * stopped gracefully. No thread or coroutine per user: a user is ~200 bytes plus a uv_timer,
+ * and holds an HTTP easy handle only while a request is in flight.
  *
  * hn_user_env is the compiled run: per class, per task, per step the transport request and the
- * stats entry, resolved once so the hot path does no lookup, parsing or formatting. */
+ * stats entry, resolved once so the hot path does no lookup or parsing; templated steps are
+ * expanded into the env's scratch buffers (single-threaded) and copied by the transport. */
 #ifndef HN_USER_H
 #define HN_USER_H
 
@@ -12,6 +14,7 @@
 
 #include "common/scenario.h"
 #include "common/stats.h"
+#include "common/template.h"
 #include "worker/http.h"
 
 struct hn_user;
@@ -30,6 +33,7 @@ struct hn_task_rt {
 struct hn_class_rt {
     const struct hn_user_class *def;
     struct hn_task_rt *tasks;
+    struct hn_task_rt on_start, on_stop;
     uint64_t target;       /* users of this class the master asked for */
     uint64_t running;
     struct hn_user *users; /* doubly linked, newest first */
@@ -39,27 +43,40 @@ struct hn_user_env {
     uv_loop_t *loop;
     struct hn_http *http;
     struct hn_stats *stats; /* the worker's delta since the last report */
+    const struct hn_scenario *sc;
     struct hn_rng rng;
     struct hn_class_rt *classes;
     size_t n_classes;
     uint64_t n_running;
-    uint64_t next_user_id;
+    uint64_t n_stopping;    /* users running on_stop */
+    struct hn_user *stopping; /* those users, so a stop timeout can end them */
+    int64_t worker_id;
+    uint64_t user_id_base;
+    uint8_t *slot_used;     /* local user slots: {{user_id}} = base + slot */
+    size_t n_slots;
     int64_t wall_offset_ms; /* unix ms = uv_now(loop) + offset */
+    /* template scratch (single-threaded) */
+    char ***var_values;
+    size_t *var_counts;
+    struct hn_buf url, headers, body;
 };
 
 /* Compiles the scenario against host for this env's transport. On error returns HN_EINVAL with
  * a one-line reason in err. */
 int hn_user_env_compile(struct hn_user_env *env, const struct hn_scenario *sc, const char *host,
                         char *err, size_t errlen);
-/* Stops every user and frees the compiled model. */
+/* Stops every user at once and frees the compiled model. */
 void hn_user_env_fini(struct hn_user_env *env);
 
-/* Starts one user of class index cls; its first task begins at once. */
+/* Starts one user of class index cls; on_start (or its first task) begins at once. */
 struct hn_user *hn_user_spawn(struct hn_user_env *env, size_t cls);
-/* Stops a user at once: a request in flight is abandoned (not counted). Memory is freed after
- * the loop closes its timer. */
-void hn_user_stop(struct hn_user_env *env, struct hn_user *u);
+/* Stops a user. graceful: a request in flight is abandoned (not counted) and the class's
+ * on_stop steps run before the user is freed (env->n_stopping counts those). Otherwise the user
+ * ends at once. Memory is freed after the loop closes its timer. */
+void hn_user_stop(struct hn_user_env *env, struct hn_user *u, int graceful);
 /* Stops the newest users of a class until `keep` remain. */
-void hn_user_stop_class(struct hn_user_env *env, size_t cls, uint64_t keep);
+void hn_user_stop_class(struct hn_user_env *env, size_t cls, uint64_t keep, int graceful);
+/* Ends every user still running on_stop (the stop timeout passed). */
+void hn_user_abort_stopping(struct hn_user_env *env);
 
 #endif

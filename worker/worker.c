@@ -26,7 +26,7 @@ struct worker {
     uv_loop_t loop;
     struct hn_rpc *rpc;
     uv_poll_t zpoll;
-    uv_timer_t heartbeat, report, spawner;
+    uv_timer_t heartbeat, report, spawner, stopper;
     uv_signal_t sigint, sigterm;
     char node_id[HN_NODE_ID_MAX];
     enum wstate state;
@@ -53,6 +53,11 @@ struct worker {
     int64_t stats_interval_ms;
     struct hn_cpu_meter cpu;
     unsigned beats;
+    int64_t stop_timeout_ms;
+    uint64_t stop_started_ms;
+    char *tags, *exclude_tags;
+    struct hn_kv *env_vals, *files; /* what the master sent, for the scenario loader */
+    size_t n_env_vals, n_files;
 };
 
 static void pump(struct worker *w);
@@ -102,8 +107,9 @@ static void stop_all_users(struct worker *w)
     uv_timer_stop(&w->spawner);
     for (size_t c = 0; c < w->env.n_classes; c++) {
         w->env.classes[c].target = 0;
-        hn_user_stop_class(&w->env, c, 0);
+        hn_user_stop_class(&w->env, c, 0, 0);
     }
+    hn_user_abort_stopping(&w->env);
 }
 
 static void close_cb(uv_handle_t *h) { (void)h; }
@@ -118,6 +124,7 @@ static void shutdown_worker(struct worker *w, int code)
     uv_timer_stop(&w->heartbeat);
     uv_timer_stop(&w->report);
     uv_timer_stop(&w->spawner);
+    uv_timer_stop(&w->stopper);
     uv_poll_stop(&w->zpoll);
     uv_signal_stop(&w->sigint);
     uv_signal_stop(&w->sigterm);
@@ -183,12 +190,65 @@ static void on_spawn_tick(uv_timer_t *t)
     }
 }
 
-static int load_scenario(struct worker *w, const struct hn_msg *m)
+static const char *kv_find(const struct hn_kv *kv, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(kv[i].key, key))
+            return kv[i].value;
+    return NULL;
+}
+
+static const char *sent_env(void *ctx, const char *name)
+{
+    struct worker *w = ctx;
+    return kv_find(w->env_vals, w->n_env_vals, name);
+}
+
+static char *sent_file(void *ctx, const char *name, size_t *len)
+{
+    struct worker *w = ctx;
+    const char *v = kv_find(w->files, w->n_files, name);
+    if (!v)
+        return NULL;
+    *len = strlen(v);
+    return hn_strdup(v);
+}
+
+static void free_kvs(struct hn_kv **kv, size_t *n)
+{
+    for (size_t i = 0; i < *n; i++) {
+        free((*kv)[i].key);
+        free((*kv)[i].value);
+    }
+    free(*kv);
+    *kv = NULL;
+    *n = 0;
+}
+
+/* Takes over what the loader needs from the message (the message is freed after handling). */
+static void keep_inputs(struct worker *w, struct hn_msg *m)
+{
+    free_kvs(&w->env_vals, &w->n_env_vals);
+    free_kvs(&w->files, &w->n_files);
+    w->env_vals = m->env;
+    w->n_env_vals = m->n_env;
+    w->files = m->files;
+    w->n_files = m->n_files;
+    m->env = m->files = NULL;
+    m->n_env = m->n_files = 0;
+    free(w->tags);
+    free(w->exclude_tags);
+    w->tags = hn_strdup(m->tags);
+    w->exclude_tags = hn_strdup(m->exclude_tags);
+}
+
+static int load_scenario(struct worker *w, struct hn_msg *m)
 {
     if (w->scenario && w->scenario->text_len == m->scenario_len &&
         !memcmp(w->scenario->text, m->scenario, m->scenario_len) && w->host &&
         !strcmp(w->host, m->host))
         return 0; /* same run, new targets */
+    keep_inputs(w, m);
     if (w->env_ready) {
         stop_all_users(w);
         hn_user_env_fini(&w->env);
@@ -198,15 +258,18 @@ static int load_scenario(struct worker *w, const struct hn_msg *m)
     free(w->host);
     w->host = hn_strdup(m->host);
     char err[1024];
-    if (hn_scenario_load_buffer(m->scenario_name, m->scenario, m->scenario_len, &w->scenario, err,
-                                sizeof err)) {
+    struct hn_scenario_io io = {sent_env, sent_file, w};
+    if (hn_scenario_load_buffer(m->scenario_name, m->scenario, m->scenario_len, &io,
+                                &w->scenario, err, sizeof err)) {
         hn_error("cannot load the scenario from the master: %s", err);
         return HN_EINVAL;
     }
+    hn_scenario_filter_tags(w->scenario, w->tags, w->exclude_tags);
     if (!w->http) {
         struct hn_http_config cfg = {.request_timeout_ms = m->request_timeout_ms,
                                      .connect_timeout_ms = m->connect_timeout_ms,
-                                     .max_idle_handles = 256};
+                                     .max_idle_handles = 256,
+                                     .max_body_bytes = w->scenario->max_body_bytes};
         w->http = hn_http_new(&w->loop, &cfg);
         if (!w->http)
             return HN_EIO;
@@ -215,6 +278,7 @@ static int load_scenario(struct worker *w, const struct hn_msg *m)
     w->env.loop = &w->loop;
     w->env.http = w->http;
     w->env.stats = &w->stats;
+    w->env.worker_id = w->index;
     hn_rng_seed(&w->env.rng, hn_mono_us() ^ ((uint64_t)getpid() << 32));
     w->env_ready = 1;
     if (hn_user_env_compile(&w->env, w->scenario, w->host, err, sizeof err)) {
@@ -233,7 +297,7 @@ static void report_exception(struct worker *w, const char *msg)
     send_msg(w, &m);
 }
 
-static void on_spawn(struct worker *w, const struct hn_msg *m)
+static void on_spawn(struct worker *w, struct hn_msg *m)
 {
     if (m->seq <= w->spawn_seq && w->spawn_seq) {
         hn_debug("ignoring stale spawn #%llu", (unsigned long long)m->seq);
@@ -245,6 +309,8 @@ static void on_spawn(struct worker *w, const struct hn_msg *m)
         return;
     }
     w->spawn_seq = m->seq;
+    w->env.user_id_base = m->user_id_base;
+    w->stop_timeout_ms = m->stop_timeout_ms;
     w->stats_interval_ms = m->stats_interval_ms;
     w->heartbeat_timeout_ms = m->heartbeat_timeout_ms;
     for (size_t c = 0; c < w->env.n_classes; c++)
@@ -259,7 +325,7 @@ static void on_spawn(struct worker *w, const struct hn_msg *m)
     }
     for (size_t c = 0; c < w->env.n_classes; c++)
         if (w->env.classes[c].running > w->env.classes[c].target)
-            hn_user_stop_class(&w->env, c, w->env.classes[c].target);
+            hn_user_stop_class(&w->env, c, w->env.classes[c].target, 1);
     w->spawn_rate = m->spawn_rate > 0 ? m->spawn_rate : 1;
     w->spawn_start_ms = uv_now(&w->loop);
     w->spawned_this_round = 0;
@@ -277,6 +343,47 @@ static void on_spawn(struct worker *w, const struct hn_msg *m)
 }
 
 static void on_report_tick(uv_timer_t *t);
+
+static void stopped(struct worker *w)
+{
+    uv_timer_stop(&w->stopper);
+    hn_user_abort_stopping(&w->env); /* whoever outlived the stop timeout */
+    w->state = W_STOPPED;
+    send_stats(w); /* the final delta travels before client_stopped */
+    struct hn_msg r;
+    hn_msg_init(&r, HN_MSG_CLIENT_STOPPED, w->node_id);
+    send_msg(w, &r);
+    uv_timer_stop(&w->report);
+    hn_info("stopped all users");
+}
+
+static void on_stop_tick(uv_timer_t *t)
+{
+    struct worker *w = t->data;
+    if (!w->env.n_stopping ||
+        (int64_t)(uv_now(&w->loop) - w->stop_started_ms) >= w->stop_timeout_ms)
+        stopped(w);
+}
+
+/* Graceful stop: users run their on_stop steps, bounded by the master's stop timeout. */
+static void begin_stop(struct worker *w)
+{
+    if (!w->env_ready) {
+        stopped(w);
+        return;
+    }
+    uv_timer_stop(&w->spawner);
+    for (size_t c = 0; c < w->env.n_classes; c++) {
+        w->env.classes[c].target = 0;
+        hn_user_stop_class(&w->env, c, 0, 1);
+    }
+    if (!w->env.n_stopping) {
+        stopped(w);
+        return;
+    }
+    w->stop_started_ms = uv_now(&w->loop);
+    uv_timer_start(&w->stopper, on_stop_tick, 50, 50);
+}
 
 static void handle(struct worker *w, struct hn_msg *m)
 {
@@ -301,17 +408,9 @@ static void handle(struct worker *w, struct hn_msg *m)
             uv_timer_start(&w->report, on_report_tick, (uint64_t)w->stats_interval_ms,
                            (uint64_t)w->stats_interval_ms);
         break;
-    case HN_MSG_STOP: {
-        stop_all_users(w);
-        w->state = W_STOPPED;
-        send_stats(w); /* the final delta travels before client_stopped */
-        struct hn_msg r;
-        hn_msg_init(&r, HN_MSG_CLIENT_STOPPED, w->node_id);
-        send_msg(w, &r);
-        uv_timer_stop(&w->report);
-        hn_info("stopped all users");
+    case HN_MSG_STOP:
+        begin_stop(w);
         break;
-    }
     case HN_MSG_QUIT:
         hn_info("master said quit%s%s", m->error && *m->error ? ": " : "",
                 m->error ? m->error : "");
@@ -443,7 +542,8 @@ int hn_worker_run(const struct hn_options *o)
     uv_timer_init(&w->loop, &w->heartbeat);
     uv_timer_init(&w->loop, &w->report);
     uv_timer_init(&w->loop, &w->spawner);
-    w->heartbeat.data = w->report.data = w->spawner.data = w;
+    uv_timer_init(&w->loop, &w->stopper);
+    w->heartbeat.data = w->report.data = w->spawner.data = w->stopper.data = w;
     uv_signal_init(&w->loop, &w->sigint);
     uv_signal_init(&w->loop, &w->sigterm);
     w->sigint.data = w->sigterm.data = w;
@@ -469,6 +569,7 @@ int hn_worker_run(const struct hn_options *o)
     uv_close((uv_handle_t *)&w->heartbeat, close_cb);
     uv_close((uv_handle_t *)&w->report, close_cb);
     uv_close((uv_handle_t *)&w->spawner, close_cb);
+    uv_close((uv_handle_t *)&w->stopper, close_cb);
     uv_close((uv_handle_t *)&w->sigint, close_cb);
     uv_close((uv_handle_t *)&w->sigterm, close_cb);
     uv_run(&w->loop, UV_RUN_DEFAULT);
@@ -476,6 +577,10 @@ int hn_worker_run(const struct hn_options *o)
     hn_rpc_destroy(&w->rpc);
     hn_scenario_destroy(&w->scenario);
     free(w->host);
+    free(w->tags);
+    free(w->exclude_tags);
+    free_kvs(&w->env_vals, &w->n_env_vals);
+    free_kvs(&w->files, &w->n_files);
     hn_stats_fini(&w->stats);
     int code = w->exit_code;
     free(w);

@@ -2,6 +2,10 @@
  * It injects latency (--latency-ms, --jitter-ms) and failures (--fail-ratio, --fail-path), can
  * hang (--hang-path) or reset the connection (--reset-path) to exercise client errors, and
  * counts every response it sends per path and per status, served as JSON at GET /__counts so tests can reconcile hornet's numbers with its own.
+ * Endpoints: /healthz, /chat/messages, /analytics/kpi, /billing/usage, /auth/status,
+ * /auth/login (issues tok-N tokens), /billing/usage/track, /billing/invoices (+--invoice-ms),
+ * /billing/enforce (429 over 1000 requested_units), /billing/webhooks. With --require-auth,
+ * /auth/status and every /billing/ path answer 401 without a token this target issued.
  * Listens on loopback by default. Single-threaded; keep-alive and pipelining supported. */
 #include <errno.h>
 #include <signal.h>
@@ -15,7 +19,7 @@
 
 #define MAX_PATHS 16
 #define REQ_MAX (64 * 1024)
-#define N_ROUTES 7
+#define N_ROUTES 12
 
 struct route {
     const char *path;
@@ -34,6 +38,11 @@ static struct route g_routes[N_ROUTES] = {
      "{\"tenant_id\":\"tenant_001\",\"plan\":\"pro\",\"messages\":1200,\"quota\":10000}", 0},
     {"/auth/status", NULL, "{\"authenticated\":true,\"user_id\":\"user_001\"}", 0},
     {"/", NULL, "{\"service\":\"hornet-demo-target\"}", 0},
+    {"/auth/login", "POST", NULL, 0},        /* issues a token */
+    {"/billing/usage/track", "POST", "{\"recorded\":true}", 0},
+    {"/billing/invoices", "POST", NULL, 0},   /* slower: --invoice-ms */
+    {"/billing/enforce", "POST", NULL, 0},    /* 429 over the plan's quota */
+    {"/billing/webhooks", "POST", "{\"received\":true}", 0},
     {NULL, NULL, NULL, 0}, /* 404 bucket */
 };
 
@@ -49,7 +58,9 @@ static struct {
     int n_hang_paths;
     const char *reset_paths[MAX_PATHS];
     int n_reset_paths;
-    uint64_t total, by_status[6], conversations, connections;
+    uint64_t total, by_status[6], conversations, connections, tokens, invoices;
+    int require_auth;
+    uint64_t invoice_ms;
     struct hn_rng rng;
     uv_loop_t *loop;
 } g;
@@ -66,6 +77,8 @@ struct conn {
     int pending_closes;
     int route;
     int fail;
+    int unauthorized;
+    int over_quota;
     uint64_t due_ns; /* uv_hrtime when a delayed answer may go */
     char method[16];
 };
@@ -177,9 +190,25 @@ static void respond(struct conn *c)
                !(!rt->method && !strcmp(c->method, "HEAD"))) {
         status = 405;
         b = "{\"error\":\"method not allowed\"}";
+    } else if (c->unauthorized) {
+        status = 401;
+        b = "{\"error\":\"missing or unknown bearer token\"}";
     } else if (c->fail) {
         status = 500;
         b = "{\"error\":\"injected failure\"}";
+    } else if (c->over_quota) {
+        status = 429;
+        b = "{\"error\":\"plan quota exceeded\",\"plan\":\"pro\",\"quota\":1000}";
+    } else if (!strcmp(rt->path, "/auth/login")) {
+        snprintf(body, sizeof body, "{\"token\":\"tok-%llu\",\"expires_in\":3600}",
+                 (unsigned long long)++g.tokens);
+        b = body;
+    } else if (!strcmp(rt->path, "/billing/invoices")) {
+        snprintf(body, sizeof body, "{\"invoice_id\":\"inv-%llu\",\"status\":\"generated\"}",
+                 (unsigned long long)++g.invoices);
+        b = body;
+    } else if (!strcmp(rt->path, "/billing/enforce")) {
+        b = "{\"allowed\":true,\"plan\":\"pro\",\"quota\":1000}";
     } else if (!b) {
         snprintf(body, sizeof body,
                  "{\"reply\":\"Thanks for your message. An agent will follow up shortly.\","
@@ -308,6 +337,28 @@ static void process(struct conn *c)
         c->busy = 1; /* never answered; the client's timeout ends it */
         return;
     }
+    /* Bearer tokens: only ones this target issued (tok-1 .. tok-N) open /auth/status and
+     * every /billing/ path when --require-auth is on */
+    c->unauthorized = 0;
+    if (g.require_auth && c->route < N_ROUTES - 1 &&
+        (!strcmp(g_routes[c->route].path, "/auth/status") ||
+         !strncmp(g_routes[c->route].path, "/billing/", 9))) {
+        const char *auth = find_header(c->buf, hlen, "Authorization", &vlen);
+        uint64_t tok = 0;
+        char tmp[32];
+        c->unauthorized = 1;
+        if (auth && vlen > 11 && vlen < 11 + 20 && !strncmp(auth, "Bearer tok-", 11)) {
+            memcpy(tmp, auth + 11, vlen - 11);
+            tmp[vlen - 11] = '\0';
+            c->unauthorized = hn_parse_u64(tmp, &tok) || tok == 0 || tok > g.tokens;
+        }
+    }
+    /* plan enforcement: a request for more units than the plan allows is refused */
+    c->over_quota = 0;
+    if (c->route < N_ROUTES - 1 && !strcmp(g_routes[c->route].path, "/billing/enforce")) {
+        const char *u = memmem(c->buf + hlen, (size_t)body_len, "\"requested_units\":", 18);
+        c->over_quota = u && strtoull(u + 18, NULL, 10) > 1000;
+    }
     c->fail = g.fail_ratio > 0 &&
               (g.n_fail_paths == 0 || path_in(path, plen, g.fail_paths, g.n_fail_paths)) &&
               hn_rng_unit(&g.rng) < g.fail_ratio;
@@ -316,6 +367,8 @@ static void process(struct conn *c)
         uint64_t j = hn_rng_below(&g.rng, 2 * g.jitter_ms + 1);
         delay = delay + j >= g.jitter_ms ? delay + j - g.jitter_ms : 0;
     }
+    if (c->route < N_ROUTES - 1 && !strcmp(g_routes[c->route].path, "/billing/invoices"))
+        delay += g.invoice_ms;
     c->busy = 1;
     if (delay) {
         c->due_ns = uv_hrtime() + delay * 1000000u;
@@ -374,7 +427,7 @@ static int usage(const char *msg, const char *arg)
     fprintf(stderr,
             "usage: hornet-demo-target [--host 127.0.0.1] [--port 8000] [--port-file F]\n"
             "       [--latency-ms N] [--jitter-ms N] [--fail-ratio R] [--fail-path P]...\n"
-            "       [--hang-path P]... [--reset-path P]...\n");
+            "       [--hang-path P]... [--reset-path P]... [--require-auth] [--invoice-ms N]\n");
     return 2;
 }
 
@@ -388,6 +441,10 @@ int main(int argc, char **argv)
         uint64_t u;
         if (!strcmp(a, "--help") || !strcmp(a, "-h"))
             return usage("a stand-in AIaaS target for hornet", NULL), 0;
+        if (!strcmp(a, "--require-auth")) {
+            g.require_auth = 1;
+            continue;
+        }
         if (!v)
             return usage("missing value for", a);
         i++;
@@ -412,6 +469,9 @@ int main(int argc, char **argv)
             g.fail_paths[g.n_fail_paths++] = v;
         } else if (!strcmp(a, "--hang-path") && g.n_hang_paths < MAX_PATHS) {
             g.hang_paths[g.n_hang_paths++] = v;
+        } else if (!strcmp(a, "--invoice-ms")) {
+            if (hn_parse_u64(v, &g.invoice_ms) || g.invoice_ms > 600000)
+                return usage("bad --invoice-ms", v);
         } else if (!strcmp(a, "--reset-path") && g.n_reset_paths < MAX_PATHS) {
             g.reset_paths[g.n_reset_paths++] = v;
         } else {

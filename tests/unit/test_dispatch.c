@@ -13,19 +13,29 @@ static void test_classes_follow_weights(void **state)
     (void)state;
     uint32_t w[2] = {3, 1};
     uint64_t c[2];
-    hn_dispatch_classes(w, 2, 20, c);
+    hn_dispatch_classes(w, NULL, 2, 20, c);
     assert_int_equal(c[0], 15);
     assert_int_equal(c[1], 5);
-    hn_dispatch_classes(w, 2, 1, c); /* one user goes to the heavier class */
+    hn_dispatch_classes(w, NULL, 2, 1, c); /* one user goes to the heavier class */
     assert_int_equal(c[0], 1);
     assert_int_equal(c[1], 0);
     uint32_t w3[3] = {1, 1, 1};
     uint64_t c3[3];
-    hn_dispatch_classes(w3, 3, 100, c3);
+    hn_dispatch_classes(w3, NULL, 3, 100, c3);
     assert_int_equal(c3[0] + c3[1] + c3[2], 100);
     assert_int_equal(c3[0], 34); /* ties go to the earlier class */
-    hn_dispatch_classes(w3, 3, 0, c3);
+    hn_dispatch_classes(w3, NULL, 3, 0, c3);
     assert_int_equal(c3[0] + c3[1] + c3[2], 0);
+    /* fixed counts are placed first, the rest by weight */
+    uint32_t wf[3] = {0, 1, 3};
+    uint64_t ff[3] = {2, 0, 0}, cf[3];
+    hn_dispatch_classes(wf, ff, 3, 10, cf);
+    assert_int_equal(cf[0], 2);
+    assert_int_equal(cf[1], 2);
+    assert_int_equal(cf[2], 6);
+    hn_dispatch_classes(wf, ff, 3, 1, cf); /* fewer users than the fixed count */
+    assert_int_equal(cf[0], 1);
+    assert_int_equal(cf[1] + cf[2], 0);
 }
 
 static void test_workers_are_even(void **state)

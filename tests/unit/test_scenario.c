@@ -14,7 +14,7 @@ static struct hn_scenario *load(const char *text)
 {
     struct hn_scenario *s = NULL;
     char err[512] = "";
-    int rc = hn_scenario_load_buffer("t.yaml", text, strlen(text), &s, err, sizeof err);
+    int rc = hn_scenario_load_buffer("t.yaml", text, strlen(text), NULL, &s, err, sizeof err);
     if (rc)
         fprintf(stderr, "unexpected error: %s\n", err);
     assert_int_equal(rc, 0);
@@ -25,7 +25,7 @@ static void expect_error(const char *text, const char *want)
 {
     struct hn_scenario *s = NULL;
     char err[512] = "";
-    int rc = hn_scenario_load_buffer("t.yaml", text, strlen(text), &s, err, sizeof err);
+    int rc = hn_scenario_load_buffer("t.yaml", text, strlen(text), NULL, &s, err, sizeof err);
     if (rc == 0 || !strstr(err, want)) {
         fprintf(stderr, "want error containing: %s\ngot (rc %d): %s\n", want, rc, err);
         fail();
@@ -39,7 +39,7 @@ static void test_default_scenario(void **state)
     (void)state;
     struct hn_scenario *s = NULL;
     char err[512];
-    int rc = hn_scenario_load_file(SRC_DIR "/scenarios/aiaas.yaml", &s, err, sizeof err);
+    int rc = hn_scenario_load_file(SRC_DIR "/scenarios/aiaas.yaml", NULL, &s, err, sizeof err);
     if (rc)
         fprintf(stderr, "%s\n", err);
     assert_int_equal(rc, 0);
@@ -52,9 +52,13 @@ static void test_default_scenario(void **state)
     assert_string_equal(chat->method, "POST");
     assert_string_equal(chat->name, "/chat/messages");
     assert_string_equal(chat->content_type, "application/json");
-    assert_non_null(strstr(chat->body, "\"message\":\"Hello, I need help with my order\""));
-    const struct hn_http_step *kpi = &s->classes[0].tasks[3].steps[0].http;
+    assert_non_null(strstr(chat->body->text, "\"message\":\"{{message}}\""));
+    assert_true(chat->is_dynamic);
+    const struct hn_http_step *kpi = &s->classes[0].tasks[2].steps[0].http;
     assert_string_equal(kpi->name, "/analytics/kpi"); /* query stripped from the row name */
+    assert_string_equal(kpi->url->text, "/analytics/kpi?tenant_id={{tenant}}");
+    assert_int_equal(s->classes[0].on_start.n_steps, 1);
+    assert_int_equal(s->classes[0].n_captures, 2); /* token, conversation_id */
     hn_scenario_destroy(&s);
 }
 
@@ -84,7 +88,9 @@ static void test_model_details(void **state)
     assert_string_equal(h->name, "custom");
     assert_int_equal(h->timeout_ms, 250);
     assert_null(h->content_type); /* an explicit Content-Type header wins */
-    assert_string_equal(h->body, "{\"n\":1,\"f\":1.5,\"b\":true,\"z\":null,\"s\":\"1\",\"l\":[1,\"two\"]}");
+    assert_string_equal(h->body->text, "{\"n\":1,\"f\":1.5,\"b\":true,\"z\":null,\"s\":\"1\",\"l\":[1,\"two\"]}");
+    assert_true(h->body->is_static);
+    assert_false(h->is_dynamic);
     hn_scenario_destroy(&s);
 }
 
@@ -115,7 +121,7 @@ static void test_errors_are_pinned(void **state)
     snprintf(buf, sizeof buf, "%s          - http: {url: healthz}\n", head);
     expect_error(buf, "http.url: must start with '/'");
     snprintf(buf, sizeof buf, "%s          - http: {url: /a, body: x, json: {a: 1}}\n", head);
-    expect_error(buf, "give either body or json, not both");
+    expect_error(buf, "give one of body, json or form");
     snprintf(buf, sizeof buf, "%s          - ws: {url: /a}\n", head);
     expect_error(buf, "steps[0]: unknown key 'ws'");
     snprintf(buf, sizeof buf, "%s          - http: {url: /a, timeout: -1}\n", head);
@@ -125,7 +131,7 @@ static void test_errors_are_pinned(void **state)
                  "t.yaml:4:5: users[1]: user class name 'U' is used twice");
     struct hn_scenario *s;
     char err[512];
-    assert_int_not_equal(hn_scenario_load_file("/nonexistent/x.yaml", &s, err, sizeof err), 0);
+    assert_int_not_equal(hn_scenario_load_file("/nonexistent/x.yaml", NULL, &s, err, sizeof err), 0);
     assert_string_equal(err, "/nonexistent/x.yaml: cannot open scenario file: No such file or directory");
 }
 
@@ -162,12 +168,15 @@ static void test_wait_times(void **state)
     struct hn_rng rng;
     hn_rng_seed(&rng, 5);
     struct hn_wait c = {HN_WAIT_CONSTANT, 1.5, 1.5};
-    assert_int_equal(hn_scenario_wait_ms(&c, &rng), 1500);
+    assert_int_equal(hn_scenario_wait_ms(&c, 0, &rng), 1500);
+    struct hn_wait pacing = {HN_WAIT_PACING, 2, 2};
+    assert_int_equal(hn_scenario_wait_ms(&pacing, 500, &rng), 1500); /* start-to-start 2 s */
+    assert_int_equal(hn_scenario_wait_ms(&pacing, 2500, &rng), 0);   /* late: no wait */
     struct hn_wait b = {HN_WAIT_BETWEEN, 1, 3};
     uint64_t lo = UINT64_MAX, hi = 0;
     double sum = 0;
     for (int i = 0; i < 10000; i++) {
-        uint64_t v = hn_scenario_wait_ms(&b, &rng);
+        uint64_t v = hn_scenario_wait_ms(&b, 0, &rng);
         lo = v < lo ? v : lo;
         hi = v > hi ? v : hi;
         sum += (double)v;
@@ -175,6 +184,183 @@ static void test_wait_times(void **state)
     assert_true(lo >= 1000 && lo < 1010);
     assert_true(hi <= 3000 && hi > 2990);
     assert_true(sum / 10000 > 1950 && sum / 10000 < 2050);
+}
+
+
+static const char *fake_env(void *ctx, const char *name)
+{
+    (void)ctx;
+    if (!strcmp(name, "TEST_BASE_URL"))
+        return "http://from-env:9000";
+    if (!strcmp(name, "TEST_TENANT_ID"))
+        return "tenant_env";
+    return NULL;
+}
+
+static char *fake_file(void *ctx, const char *name, size_t *len)
+{
+    (void)ctx;
+    const char *text = NULL;
+    if (!strcmp(name, "accounts.csv"))
+        text = "user,token\r\nalice,\"t,1\"\r\nbob,t2\n\"carol \"\"c\"\"\",t3\n";
+    else if (!strcmp(name, "ragged.csv"))
+        text = "a,b\n1,2\n3\n";
+    if (!text)
+        return NULL;
+    *len = strlen(text);
+    return strdup(text);
+}
+
+static struct hn_scenario_io g_io = {fake_env, fake_file, NULL};
+
+static struct hn_scenario *load_io(const char *text)
+{
+    struct hn_scenario *s = NULL;
+    char err[512] = "";
+    int rc = hn_scenario_load_buffer("t.yaml", text, strlen(text), &g_io, &s, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "unexpected error: %s\n", err);
+    assert_int_equal(rc, 0);
+    return s;
+}
+
+static void expect_error_io(const char *text, const char *want)
+{
+    struct hn_scenario *s = NULL;
+    char err[512] = "";
+    int rc = hn_scenario_load_buffer("t.yaml", text, strlen(text), &g_io, &s, err, sizeof err);
+    if (rc == 0 || !strstr(err, want)) {
+        fprintf(stderr, "want error containing: %s\ngot (rc %d): %s\n", want, rc, err);
+        fail();
+    }
+}
+
+static void test_env_vars_data(void **state)
+{
+    (void)state;
+    struct hn_scenario *s = load_io(
+        "host: ${TEST_BASE_URL:-http://localhost:8000}\n"
+        "vars: {tenant: [\"${TEST_TENANT_ID:-x}\", \"${MISSING:-dflt}\"], one: solo}\n"
+        "data: {accounts: {csv: accounts.csv}}\n"
+        "users:\n"
+        "  - name: U\n"
+        "    tasks:\n"
+        "      - name: t\n"
+        "        steps:\n"
+        "          - http:\n"
+        "              url: /u/{{user_id}}\n"
+        "              headers: {Authorization: 'Bearer {{accounts.token}}', X-T: '{{tenant}}'}\n"
+        "              query: {q: 'a b', who: '{{accounts.user}}'}\n"
+        "              form: {msg: 'x&y', one: '{{one}}'}\n");
+    assert_string_equal(s->host, "http://from-env:9000");
+    assert_int_equal(s->n_vars, 2);
+    assert_string_equal(s->vars[0].values[0], "tenant_env");
+    assert_string_equal(s->vars[0].values[1], "dflt");
+    assert_int_equal(s->n_env, 2); /* the values used are recorded for the workers */
+    assert_int_equal(s->n_data, 1);
+    assert_int_equal(s->data[0].n_rows, 3);
+    assert_string_equal(s->data[0].rows[0][1], "t,1");
+    assert_string_equal(s->data[0].rows[2][0], "carol \"c\"");
+    assert_int_equal(s->n_files, 1);
+    const struct hn_http_step *h = &s->classes[0].tasks[0].steps[0].http;
+    assert_string_equal(h->url->text, "/u/{{user_id}}?q=a%20b&who={{accounts.user}}");
+    assert_string_equal(h->body->text, "msg=x%26y&one={{one}}");
+    assert_string_equal(h->content_type, "application/x-www-form-urlencoded");
+    hn_scenario_destroy(&s);
+
+    expect_error_io("host: ${NOPE}\nusers: []\n",
+                    "t.yaml:1:7: host: environment variable NOPE is not set (write ${NOPE:-default} for a default)");
+    expect_error_io("data: {a: {csv: missing.csv}}\nusers: []\n",
+                    "t.yaml:1:17: data.a.csv: cannot read 'missing.csv'");
+    expect_error_io("data: {a: {csv: ragged.csv}}\nusers: []\n",
+                    "data.a.csv: ragged.csv: line 3: 1 fields, the header has 2");
+    expect_error_io("users:\n  - name: U\n    tasks: [{name: t, steps: [{http: {url: '/{{nope}}'}}]}]\n",
+                    "t.yaml:3:44: users[0].tasks[0].steps[0].http.url: unknown template variable 'nope'");
+    expect_error_io("data: {accounts: {csv: accounts.csv}}\nusers:\n  - name: U\n"
+                    "    tasks: [{name: t, steps: [{http: {url: '/{{accounts.pin}}'}}]}]\n",
+                    "unknown template variable 'accounts.pin'");
+    expect_error_io("users:\n  - name: U\n    tasks: [{name: t, steps: [{http: {url: '/{{random_int(5,1)}}'}}]}]\n",
+                    "bad random_int(5,1)");
+    expect_error_io("users:\n  - name: U\n    tasks: [{name: t, steps: [{http: {url: '/{{x'}}]}]\n",
+                    "unclosed '{{'");
+}
+
+static void test_checks_captures_classes(void **state)
+{
+    (void)state;
+    struct hn_scenario *s = load_io(
+        "users:\n"
+        "  - name: A\n"
+        "    fixed_count: 2\n"
+        "    wait: {throughput: 4}\n"
+        "    tags: [web]\n"
+        "    on_start: [{http: {method: POST, url: /login, capture: {tok: {json: $.token}, "
+        "sid: {header: X-Session}}}}]\n"
+        "    on_stop: [{http: {method: POST, url: /logout, headers: {Authorization: '{{tok}}'}}}]\n"
+        "    sequence:\n"
+        "      - {name: one, tags: [x], steps: [{http: {url: '/a/{{sid}}', check: {status: [200, 429], "
+        "body_contains: ok, json: {$.a: exists, $.b: missing, \"$.c[0]\": 'v'}}}}]}\n"
+        "      - {name: two, steps: [{http: {url: /b}}]}\n"
+        "  - name: B\n"
+        "    weight: 2\n"
+        "    wait: {pacing: 1.5}\n"
+        "    tasks: [{name: t, tags: [y], steps: [{http: {url: /c}}]}]\n");
+    const struct hn_user_class *a = &s->classes[0];
+    assert_true(a->has_fixed);
+    assert_int_equal(a->fixed_count, 2);
+    assert_int_equal(a->weight, 0);
+    assert_int_equal(a->wait.kind, HN_WAIT_PACING);
+    assert_true(a->wait.min_s == 0.25);
+    assert_true(a->sequential);
+    assert_int_equal(a->n_captures, 2);
+    const struct hn_http_step *login = &a->on_start.steps[0].http;
+    assert_int_equal(login->n_captures, 2);
+    assert_int_equal(login->captures[1].kind, HN_CAPTURE_HEADER);
+    assert_true(login->needs_body);
+    const struct hn_http_step *one = &a->tasks[0].steps[0].http;
+    assert_int_equal(one->check.n_statuses, 2);
+    assert_int_equal(one->check.statuses[1], 429);
+    assert_int_equal(one->check.n_json, 3);
+    assert_int_equal(one->check.json[1].expect, HN_JSON_MISSING);
+    assert_int_equal(one->check.json[2].expect, HN_JSON_EQUALS);
+    assert_int_equal(one->url->segs[1].kind, HN_SEG_CAPTURE);
+    assert_int_equal(one->url->segs[1].a, 1); /* sid */
+    assert_int_equal(s->classes[1].wait.kind, HN_WAIT_PACING);
+
+    /* tags: --tags x keeps task one of A only; B has no task left */
+    hn_scenario_filter_tags(s, "x", NULL);
+    assert_int_equal(s->classes[0].n_tasks, 1);
+    assert_string_equal(s->classes[0].tasks[0].name, "one");
+    assert_false(hn_scenario_class_active(&s->classes[1]));
+    assert_int_equal(s->classes[1].weight, 0);
+    hn_scenario_destroy(&s);
+
+    s = load_io("users:\n  - name: A\n    tags: [web]\n    tasks:\n"
+                "      - {name: one, tags: [slow], steps: [{http: {url: /a}}]}\n"
+                "      - {name: two, steps: [{http: {url: /b}}]}\n");
+    hn_scenario_filter_tags(s, "web", "slow"); /* class tag admits both, exclude drops one */
+    assert_int_equal(s->classes[0].n_tasks, 1);
+    assert_string_equal(s->classes[0].tasks[0].name, "two");
+    assert_int_equal(s->classes[0].cum_weight[0], 1);
+    hn_scenario_destroy(&s);
+
+    expect_error_io("users:\n  - name: U\n    weight: 1\n    fixed_count: 2\n    tasks: []\n",
+                    "users[0]: give weight or fixed_count, not both");
+    expect_error_io("users:\n  - name: U\n    tasks: [{name: t, steps: [{http: {url: /, check: {status: 99}}}]}]\n",
+                    "check.status: an HTTP status is a number from 100 to 599");
+    expect_error_io("users:\n  - name: U\n    tasks: [{name: t, steps: [{http: {url: /, check: {json: {a.b: exists}}}}]}]\n",
+                    "check.json: 'a.b' is not a JSONPath like $.a.b[0]");
+    expect_error_io("users:\n  - name: U\n    tasks: [{name: t, steps: [{http: {url: /, capture: {x: {json: $.a, header: H}}}}]}]\n",
+                    "capture.x: give exactly one of {json: $.path} or {header: Name}");
+    expect_error_io("users:\n  - name: U\n    wait: {constant: 1, between: [1, 2]}\n    tasks: []\n",
+                    "users[0].wait: give exactly one of constant, between, pacing or throughput");
+    expect_error_io("users:\n  - name: U\n    wait: {throughput: 0}\n    tasks: []\n",
+                    "users[0].wait.throughput: tasks per second must be a number above 0");
+    expect_error_io("users:\n  - name: U\n    tasks: [{name: t, steps: [{http: {url: /}}]}]\n"
+                    "    sequence: [{name: t, steps: [{http: {url: /}}]}]\n",
+                    "give tasks (weighted) or sequence (in order), not both");
+    expect_error_io("users:\n  - name: U\n    tasks: [{name: t, tags: [a b], steps: [{http: {url: /}}]}]\n",
+                    "tags are words without spaces or commas");
 }
 
 int main(void)
@@ -185,6 +371,8 @@ int main(void)
         cmocka_unit_test(test_errors_are_pinned),
         cmocka_unit_test(test_task_pick_follows_weights),
         cmocka_unit_test(test_wait_times),
+        cmocka_unit_test(test_env_vars_data),
+        cmocka_unit_test(test_checks_captures_classes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,311 @@
+#include "common/template.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void hn_buf_init(struct hn_buf *b, size_t max)
+{
+    memset(b, 0, sizeof *b);
+    b->max = max;
+}
+
+void hn_buf_fini(struct hn_buf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+void hn_buf_reset(struct hn_buf *b)
+{
+    b->len = 0;
+    b->truncated = 0;
+}
+
+static int reserve(struct hn_buf *b, size_t extra)
+{
+    if (b->len + extra + 1 > b->max) {
+        b->truncated = 1;
+        return 0;
+    }
+    if (b->len + extra + 1 > b->cap) {
+        size_t c = b->cap ? b->cap : 256;
+        while (c < b->len + extra + 1)
+            c *= 2;
+        if (c > b->max)
+            c = b->max;
+        b->p = hn_realloc(b->p, c);
+        b->cap = c;
+    }
+    return 1;
+}
+
+void hn_buf_append(struct hn_buf *b, const char *s, size_t n)
+{
+    if (!reserve(b, n)) {
+        size_t room = b->max > b->len + 1 ? b->max - b->len - 1 : 0;
+        if (!room || !reserve(b, room))
+            return;
+        n = room;
+        b->truncated = 1;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+void hn_buf_append_esc(struct hn_buf *b, const char *s, size_t n, enum hn_esc esc)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    if (esc == HN_ESC_NONE) {
+        hn_buf_append(b, s, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        char tmp[8];
+        size_t tl = 0;
+        switch (esc) {
+        case HN_ESC_JSON:
+            if (ch == '"' || ch == '\\') {
+                tmp[tl++] = '\\';
+                tmp[tl++] = (char)ch;
+            } else if (ch < 0x20) {
+                tl = (size_t)snprintf(tmp, sizeof tmp, "\\u%04x", ch);
+            } else {
+                tmp[tl++] = (char)ch;
+            }
+            break;
+        case HN_ESC_URL:
+            if (isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+                tmp[tl++] = (char)ch;
+            } else {
+                tmp[tl++] = '%';
+                tmp[tl++] = hex[ch >> 4];
+                tmp[tl++] = hex[ch & 15];
+            }
+            break;
+        case HN_ESC_HEADER:
+            if (ch != '\r' && ch != '\n' && ch != 0)
+                tmp[tl++] = (char)ch;
+            break;
+        default:
+            tmp[tl++] = (char)ch;
+        }
+        hn_buf_append(b, tmp, tl);
+    }
+}
+
+const char *hn_buf_cstr(struct hn_buf *b)
+{
+    if (!b->p || b->len + 1 > b->cap) {
+        size_t keep = b->max;
+        b->max = b->len + 2 > b->max ? b->len + 2 : b->max;
+        reserve(b, 0);
+        b->max = keep;
+    }
+    b->p[b->len] = '\0';
+    return b->p;
+}
+
+static void add_seg(struct hn_tpl *t, const struct hn_seg *s)
+{
+    t->segs = hn_realloc(t->segs, (t->n_segs + 1) * sizeof *t->segs);
+    t->segs[t->n_segs++] = *s;
+}
+
+static void add_lit(struct hn_tpl *t, const char *s, size_t n)
+{
+    if (!n)
+        return;
+    struct hn_seg seg = {.kind = HN_SEG_LIT, .lit = hn_strndup(s, n), .lit_len = n};
+    add_seg(t, &seg);
+}
+
+static int builtin(const char *name, struct hn_seg *seg)
+{
+    static const struct {
+        const char *name;
+        enum hn_seg_kind kind;
+    } k[] = {{"user_id", HN_SEG_USER_ID},     {"worker_id", HN_SEG_WORKER_ID},
+             {"iteration", HN_SEG_ITERATION}, {"uuid", HN_SEG_UUID},
+             {"now_ms", HN_SEG_NOW_MS}};
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
+        if (!strcmp(name, k[i].name)) {
+            seg->kind = k[i].kind;
+            return 1;
+        }
+    size_t n = strlen(name);
+    if (strncmp(name, "random_int", 10))
+        return 0;
+    /* random_int(A,B): whole numbers, A <= B */
+    const char *p = name + 10;
+    while (*p == ' ')
+        p++;
+    if (*p != '(' || name[n - 1] != ')')
+        return -1;
+    char *e;
+    long long lo = strtoll(p + 1, &e, 10);
+    if (e == p + 1)
+        return -1;
+    while (*e == ' ')
+        e++;
+    if (*e != ',')
+        return -1;
+    const char *q = e + 1;
+    long long hi = strtoll(q, &e, 10);
+    if (e == q)
+        return -1;
+    while (*e == ' ')
+        e++;
+    if (*e != ')' || e != name + n - 1 || hi < lo)
+        return -1;
+    seg->kind = HN_SEG_RANDOM_INT;
+    seg->lo = lo;
+    seg->hi = hi;
+    return 1;
+}
+
+int hn_tpl_compile(const char *text, size_t len, enum hn_esc esc, hn_tpl_resolve_fn resolve,
+                   void *ctx, struct hn_tpl **out, char *err, size_t errlen)
+{
+    struct hn_tpl *t = hn_calloc(1, sizeof *t);
+    t->esc = esc;
+    t->text = hn_strndup(text, len);
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        const char *open = NULL;
+        for (const char *q = p; q + 1 < end; q++)
+            if (q[0] == '{' && q[1] == '{') {
+                open = q;
+                break;
+            }
+        if (!open) {
+            add_lit(t, p, (size_t)(end - p));
+            break;
+        }
+        add_lit(t, p, (size_t)(open - p));
+        const char *close = NULL;
+        for (const char *q = open + 2; q + 1 < end; q++)
+            if (q[0] == '}' && q[1] == '}') {
+                close = q;
+                break;
+            }
+        if (!close) {
+            snprintf(err, errlen, "unclosed '{{' in \"%s\"", t->text);
+            hn_tpl_destroy(&t);
+            return HN_EINVAL;
+        }
+        /* trim spaces: {{ name }} */
+        const char *a = open + 2, *b = close;
+        while (a < b && isspace((unsigned char)*a))
+            a++;
+        while (b > a && isspace((unsigned char)b[-1]))
+            b--;
+        char name[256];
+        size_t nl = (size_t)(b - a);
+        if (nl == 0 || nl >= sizeof name) {
+            snprintf(err, errlen, "empty or overlong template variable in \"%s\"", t->text);
+            hn_tpl_destroy(&t);
+            return HN_EINVAL;
+        }
+        memcpy(name, a, nl);
+        name[nl] = '\0';
+        struct hn_seg seg = {0};
+        int bi = builtin(name, &seg);
+        if (bi < 0) {
+            snprintf(err, errlen, "bad %s: write random_int(A,B) with whole numbers A <= B",
+                     name);
+            hn_tpl_destroy(&t);
+            return HN_EINVAL;
+        }
+        if (!bi && (!resolve || resolve(ctx, name, &seg))) {
+            snprintf(err, errlen, "unknown template variable '%s'", name);
+            hn_tpl_destroy(&t);
+            return HN_EINVAL;
+        }
+        add_seg(t, &seg);
+        p = close + 2;
+    }
+    t->is_static = t->n_segs == 0 || (t->n_segs == 1 && t->segs[0].kind == HN_SEG_LIT);
+    *out = t;
+    return 0;
+}
+
+void hn_tpl_destroy(struct hn_tpl **tp)
+{
+    struct hn_tpl *t = tp ? *tp : NULL;
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->n_segs; i++)
+        free(t->segs[i].lit);
+    free(t->segs);
+    free(t->text);
+    free(t);
+    *tp = NULL;
+}
+
+void hn_tpl_expand(const struct hn_tpl *t, const struct hn_tpl_ctx *c, struct hn_buf *out)
+{
+    char num[48];
+    for (size_t i = 0; i < t->n_segs; i++) {
+        const struct hn_seg *s = &t->segs[i];
+        const char *v = NULL;
+        size_t vl = 0;
+        switch (s->kind) {
+        case HN_SEG_LIT:
+            hn_buf_append(out, s->lit, s->lit_len); /* literals are already in place */
+            continue;
+        case HN_SEG_VAR:
+            v = c->var_values[s->a][hn_rng_below(c->rng, c->var_counts[s->a])];
+            vl = strlen(v);
+            break;
+        case HN_SEG_DATA:
+            v = c->data_rows[s->a][s->b];
+            vl = strlen(v);
+            break;
+        case HN_SEG_CAPTURE:
+            v = c->captures ? c->captures[s->a] : NULL;
+            if (!v)
+                v = "";
+            vl = strlen(v);
+            break;
+        case HN_SEG_USER_ID:
+            vl = (size_t)snprintf(num, sizeof num, "%" PRIu64, c->user_id);
+            v = num;
+            break;
+        case HN_SEG_WORKER_ID:
+            vl = (size_t)snprintf(num, sizeof num, "%" PRId64, c->worker_id);
+            v = num;
+            break;
+        case HN_SEG_ITERATION:
+            vl = (size_t)snprintf(num, sizeof num, "%" PRIu64, c->iteration);
+            v = num;
+            break;
+        case HN_SEG_NOW_MS:
+            vl = (size_t)snprintf(num, sizeof num, "%" PRId64, c->now_ms);
+            v = num;
+            break;
+        case HN_SEG_RANDOM_INT: {
+            uint64_t span = (uint64_t)(s->hi - s->lo) + 1;
+            int64_t r = s->lo + (int64_t)(span ? hn_rng_below(c->rng, span) : hn_rng_next(c->rng));
+            vl = (size_t)snprintf(num, sizeof num, "%" PRId64, r);
+            v = num;
+            break;
+        }
+        case HN_SEG_UUID: {
+            uint64_t a = hn_rng_next(c->rng), b = hn_rng_next(c->rng);
+            a = (a & ~UINT64_C(0xf000)) | UINT64_C(0x4000); /* version 4 */
+            b = (b & ~(UINT64_C(3) << 62)) | (UINT64_C(2) << 62); /* RFC 4122 variant */
+            vl = (size_t)snprintf(num, sizeof num, "%08x-%04x-%04x-%04x-%012llx",
+                                  (unsigned)(a >> 32), (unsigned)((a >> 16) & 0xffff),
+                                  (unsigned)(a & 0xffff), (unsigned)(b >> 48),
+                                  (unsigned long long)(b & UINT64_C(0xffffffffffff)));
+            v = num;
+            break;
+        }
+        }
+        hn_buf_append_esc(out, v, vl, t->esc);
+    }
+}

@@ -1,0 +1,175 @@
+#include "master/describe.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "master/dispatch.h"
+
+void hn_describe_class_counts(const struct hn_scenario *sc, uint64_t users, uint64_t *counts)
+{
+    size_t nc = sc->n_classes;
+    uint32_t *weights = hn_calloc(nc, sizeof *weights);
+    uint64_t *fixed = hn_calloc(nc, sizeof *fixed);
+    for (size_t c = 0; c < nc; c++) {
+        weights[c] = sc->classes[c].weight;
+        fixed[c] = sc->classes[c].fixed_count;
+    }
+    hn_dispatch_classes(weights, fixed, nc, users, counts);
+    free(weights);
+    free(fixed);
+}
+
+void hn_describe_list(FILE *f, const struct hn_scenario *sc)
+{
+    fprintf(f, "Available user classes:\n");
+    for (size_t c = 0; c < sc->n_classes; c++)
+        if (hn_scenario_class_active(&sc->classes[c]))
+            fprintf(f, "    %s\n", sc->classes[c].name);
+}
+
+static double task_share(const struct hn_user_class *uc, size_t t)
+{
+    if (uc->sequential)
+        return 1.0 / (double)uc->n_tasks;
+    return (double)uc->tasks[t].weight / (double)uc->cum_weight[uc->n_tasks - 1];
+}
+
+void hn_describe_ratio(FILE *f, const struct hn_scenario *sc, uint64_t users)
+{
+    /* class shares: by weight, with fixed-count classes as the share of `users` they take */
+    uint64_t *counts = hn_calloc(sc->n_classes, sizeof *counts);
+    hn_describe_class_counts(sc, users, counts);
+    double wsum = 0, fixed_share = 0;
+    for (size_t c = 0; c < sc->n_classes; c++) {
+        wsum += sc->classes[c].weight;
+        if (!sc->classes[c].weight && users)
+            fixed_share += (double)counts[c] / (double)users;
+    }
+    double *share = hn_calloc(sc->n_classes, sizeof *share);
+    for (size_t c = 0; c < sc->n_classes; c++) {
+        const struct hn_user_class *uc = &sc->classes[c];
+        if (!uc->weight)
+            share[c] = users ? (double)counts[c] / (double)users : 0;
+        else
+            share[c] = (1.0 - fixed_share) * uc->weight / wsum;
+    }
+    fprintf(f, "Ratio per user class\n");
+    for (size_t c = 0; c < sc->n_classes; c++) {
+        const struct hn_user_class *uc = &sc->classes[c];
+        if (!hn_scenario_class_active(uc))
+            continue;
+        fprintf(f, " %5.1f%% %s\n", 100.0 * share[c], uc->name);
+        for (size_t t = 0; t < uc->n_tasks; t++)
+            fprintf(f, "        %5.1f%% %s\n", 100.0 * task_share(uc, t), uc->tasks[t].name);
+    }
+    fprintf(f, "\nTotal task ratio\n");
+    for (size_t c = 0; c < sc->n_classes; c++) {
+        const struct hn_user_class *uc = &sc->classes[c];
+        for (size_t t = 0; t < uc->n_tasks; t++)
+            fprintf(f, " %5.1f%% %s.%s\n", 100.0 * share[c] * task_share(uc, t), uc->name,
+                    uc->tasks[t].name);
+    }
+    free(share);
+    free(counts);
+}
+
+static void describe_steps(FILE *f, const struct hn_task *t, const char *indent)
+{
+    for (size_t k = 0; k < t->n_steps; k++) {
+        const struct hn_http_step *h = &t->steps[k].http;
+        fprintf(f, "%s%s %s  (row \"%s\", line %d%s)\n", indent, h->method, h->url->text,
+                h->name, t->steps[k].line, h->is_dynamic ? ", templated" : "");
+        for (size_t i = 0; i < h->n_headers; i++)
+            fprintf(f, "%s  header %s: %s\n", indent, h->headers[i].name,
+                    h->headers[i].value->text);
+        if (h->body)
+            fprintf(f, "%s  body%s%s: %s\n", indent, h->content_type ? " " : "",
+                    h->content_type ? h->content_type : "", h->body->text);
+        if (h->timeout_ms)
+            fprintf(f, "%s  timeout %lld ms\n", indent, (long long)h->timeout_ms);
+        if (h->check.n_statuses) {
+            fprintf(f, "%s  check status in [", indent);
+            for (size_t i = 0; i < h->check.n_statuses; i++)
+                fprintf(f, "%s%d", i ? ", " : "", h->check.statuses[i]);
+            fprintf(f, "]\n");
+        }
+        if (h->check.body_contains)
+            fprintf(f, "%s  check body contains '%s'\n", indent, h->check.body_contains);
+        for (size_t i = 0; i < h->check.n_json; i++) {
+            const struct hn_json_check *j = &h->check.json[i];
+            fprintf(f, "%s  check %s %s%s\n", indent, j->path,
+                    j->expect == HN_JSON_EXISTS ? "exists" :
+                    j->expect == HN_JSON_MISSING ? "missing" : "== ",
+                    j->expect == HN_JSON_EQUALS ? j->value : "");
+        }
+        for (size_t i = 0; i < h->n_captures; i++)
+            fprintf(f, "%s  capture %s from %s %s\n", indent, h->captures[i].name,
+                    h->captures[i].kind == HN_CAPTURE_JSON ? "json" : "header",
+                    h->captures[i].expr);
+    }
+}
+
+void hn_describe_model(FILE *f, const struct hn_scenario *sc)
+{
+    fprintf(f, "%s: ok\n", sc->path);
+    fprintf(f, "host: %s\n", sc->host ? sc->host : "(none: pass -H)");
+    for (size_t i = 0; i < sc->n_vars; i++)
+        fprintf(f, "var %s: %zu values\n", sc->vars[i].name, sc->vars[i].n_values);
+    for (size_t i = 0; i < sc->n_data; i++)
+        fprintf(f, "data %s: %s, %zu rows x %zu columns%s\n", sc->data[i].name, sc->data[i].file,
+                sc->data[i].n_rows, sc->data[i].n_columns, sc->data[i].wrap ? ", wraps" : "");
+    for (size_t c = 0; c < sc->n_classes; c++) {
+        const struct hn_user_class *uc = &sc->classes[c];
+        fprintf(f, "user %s: ", uc->name);
+        if (uc->has_fixed)
+            fprintf(f, "fixed_count %llu", (unsigned long long)uc->fixed_count);
+        else
+            fprintf(f, "weight %u", uc->weight);
+        const struct hn_wait *w = &uc->wait;
+        if (w->kind == HN_WAIT_CONSTANT)
+            fprintf(f, ", wait constant %gs", w->min_s);
+        else if (w->kind == HN_WAIT_BETWEEN)
+            fprintf(f, ", wait between %gs and %gs", w->min_s, w->max_s);
+        else
+            fprintf(f, ", pacing %gs", w->min_s);
+        fprintf(f, "%s\n", uc->sequential ? ", tasks in sequence" : "");
+        if (uc->on_start.n_steps) {
+            fprintf(f, "  on_start:\n");
+            describe_steps(f, &uc->on_start, "    ");
+        }
+        for (size_t t = 0; t < uc->n_tasks; t++) {
+            fprintf(f, "  task %s (weight %u)", uc->tasks[t].name, uc->tasks[t].weight);
+            for (size_t i = 0; i < uc->tasks[t].n_tags; i++)
+                fprintf(f, "%s%s", i ? ", " : " tags ", uc->tasks[t].tags[i]);
+            fprintf(f, ":\n");
+            describe_steps(f, &uc->tasks[t], "    ");
+        }
+        if (uc->on_stop.n_steps) {
+            fprintf(f, "  on_stop:\n");
+            describe_steps(f, &uc->on_stop, "    ");
+        }
+    }
+}
+
+int hn_describe_validate_run(const struct hn_scenario *sc, uint64_t users, char *err,
+                             size_t errlen)
+{
+    int any = 0;
+    for (size_t c = 0; c < sc->n_classes; c++)
+        any |= hn_scenario_class_active(&sc->classes[c]);
+    if (!any) {
+        snprintf(err, errlen, "%s: users: no task is left after --tags/--exclude-tags", sc->path);
+        return HN_EINVAL;
+    }
+    for (size_t i = 0; i < sc->n_data; i++) {
+        const struct hn_data_source *d = &sc->data[i];
+        if (!d->wrap && d->n_rows < users) {
+            snprintf(err, errlen,
+                     "%s: data.%s: %s has %zu rows for %llu users; add rows, lower -u, or set "
+                     "wrap: true to reuse rows",
+                     sc->path, d->name, d->file, d->n_rows, (unsigned long long)users);
+            return HN_EINVAL;
+        }
+    }
+    return 0;
+}
