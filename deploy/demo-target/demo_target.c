@@ -60,6 +60,7 @@ static struct {
     int n_reset_paths;
     uint64_t total, by_status[6], conversations, connections, tokens, invoices;
     int require_auth;
+    FILE *request_log; /* --log-requests: "METHOD TARGET" per request, for tests */
     uint64_t invoice_ms;
     struct hn_rng rng;
     uv_loop_t *loop;
@@ -321,6 +322,8 @@ static void process(struct conn *c)
         send_response(c, 200, body, c->close_after);
         return;
     }
+    if (g.request_log)
+        fprintf(g.request_log, "%s %.*s\n", c->method, (int)(sp2 - path), path);
     c->route = N_ROUTES - 1;
     for (int i = 0; i < N_ROUTES - 1; i++)
         if (strlen(g_routes[i].path) == plen && !memcmp(g_routes[i].path, path, plen))
@@ -427,7 +430,8 @@ static int usage(const char *msg, const char *arg)
     fprintf(stderr,
             "usage: hornet-demo-target [--host 127.0.0.1] [--port 8000] [--port-file F]\n"
             "       [--latency-ms N] [--jitter-ms N] [--fail-ratio R] [--fail-path P]...\n"
-            "       [--hang-path P]... [--reset-path P]... [--require-auth] [--invoice-ms N]\n");
+            "       [--hang-path P]... [--reset-path P]... [--require-auth] [--invoice-ms N]\n"
+            "       [--log-requests FILE]\n");
     return 2;
 }
 
@@ -469,6 +473,11 @@ int main(int argc, char **argv)
             g.fail_paths[g.n_fail_paths++] = v;
         } else if (!strcmp(a, "--hang-path") && g.n_hang_paths < MAX_PATHS) {
             g.hang_paths[g.n_hang_paths++] = v;
+        } else if (!strcmp(a, "--log-requests")) {
+            g.request_log = fopen(v, "w");
+            if (!g.request_log)
+                return usage("cannot write --log-requests", v);
+            setvbuf(g.request_log, NULL, _IOLBF, 0);
         } else if (!strcmp(a, "--invoice-ms")) {
             if (hn_parse_u64(v, &g.invoice_ms) || g.invoice_ms > 600000)
                 return usage("bad --invoice-ms", v);
