@@ -5,7 +5,7 @@
 # process tree). Prints requests per CPU-second and the ratios; then the idle-memory run: 5000
 # users that each made one request and now hold an open keep-alive connection.
 # Usage: bench/run.sh [SECONDS (default 15)] [REPEATS (default 3; medians are reported)]
-# IDLE_ONLY=1 skips the throughput runs.
+# IDLE_ONLY=1 skips the throughput runs; BENCH_TOOLS="wrk hornet" picks generators.
 set -u
 cd "$(dirname "$0")/.."
 secs=${1:-15}; reps=${2:-3}
@@ -39,18 +39,21 @@ run_locust() {
   local n; n=$(awk -F, '$2=="Aggregated"{print $3}' "$B/locust_stats.csv")
   echo "$n $(cpu_of "$B/locust.time") $(rss_of "$B/locust.time")"
 }
-run_hornet() {
-  /usr/bin/time -v taskset -c 0 build/hornet -f bench/healthz.yaml -H "$URL" -u 50 -r 1000 \
+hornet_with() { # hornet_with SCENARIO
+  /usr/bin/time -v taskset -c 0 build/hornet -f "$1" -H "$URL" -u 50 -r 1000 \
      -t "${secs}s" --processes 1 --only-summary --csv "$B/hornet" --loglevel WARNING \
      >"$B/hornet.out" 2>"$B/hornet.time"
   local n; n=$(awk -F, '$2=="Aggregated"{print $3}' "$B/hornet_stats.csv")
   echo "$n $(cpu_of "$B/hornet.time") $(rss_of "$B/hornet.time")"
 }
+run_hornet() { hornet_with bench/healthz.yaml; }
+run_hornet_templated() { hornet_with bench/templated.yaml; }
+run_hornet_static_post() { hornet_with bench/static_post.yaml; }
 
 if [ -z "${IDLE_ONLY:-}" ]; then
 printf "%-28s %12s %14s %12s %10s\n" generator "requests/s" "req/CPU-s" "max RSS KB" "ratio"
 declare -A PER_CPU
-for tool in wrk locust hornet; do
+for tool in ${BENCH_TOOLS:-wrk locust hornet hornet_static_post hornet_templated}; do
   : >"$B/$tool.samples"
   for r in $(seq "$reps"); do
     read -r n cpu rss < <(run_$tool)
@@ -65,9 +68,12 @@ for tool in wrk locust hornet; do
   ratio=$(awk -v a="$pc" -v b="${PER_CPU[wrk]}" 'BEGIN{printf "%.2fx wrk", (b>0? a/b : 0)}')
   printf "%-28s %12s %14s %12s %10s\n" "$tool" "$rps" "$pc" "$rss" "$ratio"
 done
-awk -v h="${PER_CPU[hornet]}" -v l="${PER_CPU[locust]}" -v w="${PER_CPU[wrk]}" 'BEGIN{
+awk -v h="${PER_CPU[hornet]:-0}" -v l="${PER_CPU[locust]:-0}" -v w="${PER_CPU[wrk]:-0}" \
+    -v t="${PER_CPU[hornet_templated]:-0}" -v p="${PER_CPU[hornet_static_post]:-0}" 'BEGIN{
   printf "hornet/wrk per CPU-second: %.2f (goal >= 0.30); hornet/Locust FastHttpUser: %.1fx\n",
-         (w>0? h/w : 0), (l>0? h/l : 0) }'
+         (w>0? h/w : 0), (l>0? h/l : 0)
+  printf "templated (3 headers + JSON body) / plain GET: %.2f; / the same POST written literally: %.2f (goal >= 0.90)\n",
+         (h>0? t/h : 0), (p>0? t/p : 0) }'
 fi
 
 # Idle memory: 5000 users, each one request then 60 s wait with its connection kept open. The

@@ -55,45 +55,45 @@ void hn_buf_append(struct hn_buf *b, const char *s, size_t n)
     b->len += n;
 }
 
+static int plain(unsigned char ch, enum hn_esc esc)
+{
+    switch (esc) {
+    case HN_ESC_JSON: return ch >= 0x20 && ch != '"' && ch != '\\';
+    case HN_ESC_URL:
+        return isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~';
+    case HN_ESC_HEADER: return ch != '\r' && ch != '\n' && ch != 0;
+    default: return 1;
+    }
+}
+
 void hn_buf_append_esc(struct hn_buf *b, const char *s, size_t n, enum hn_esc esc)
 {
     static const char hex[] = "0123456789ABCDEF";
-    if (esc == HN_ESC_NONE) {
-        hn_buf_append(b, s, n);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i; /* copy runs that need no escaping in one go */
+        while (run < n && plain((unsigned char)s[run], esc))
+            run++;
+        hn_buf_append(b, s + i, run - i);
+        if (run == n)
+            break;
+        unsigned char ch = (unsigned char)s[run];
         char tmp[8];
         size_t tl = 0;
-        switch (esc) {
-        case HN_ESC_JSON:
+        if (esc == HN_ESC_JSON) {
             if (ch == '"' || ch == '\\') {
                 tmp[tl++] = '\\';
                 tmp[tl++] = (char)ch;
-            } else if (ch < 0x20) {
+            } else {
                 tl = (size_t)snprintf(tmp, sizeof tmp, "\\u%04x", ch);
-            } else {
-                tmp[tl++] = (char)ch;
             }
-            break;
-        case HN_ESC_URL:
-            if (isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-                tmp[tl++] = (char)ch;
-            } else {
-                tmp[tl++] = '%';
-                tmp[tl++] = hex[ch >> 4];
-                tmp[tl++] = hex[ch & 15];
-            }
-            break;
-        case HN_ESC_HEADER:
-            if (ch != '\r' && ch != '\n' && ch != 0)
-                tmp[tl++] = (char)ch;
-            break;
-        default:
-            tmp[tl++] = (char)ch;
-        }
+        } else if (esc == HN_ESC_URL) {
+            tmp[tl++] = '%';
+            tmp[tl++] = hex[ch >> 4];
+            tmp[tl++] = hex[ch & 15];
+        } /* HN_ESC_HEADER: dropped */
         hn_buf_append(b, tmp, tl);
+        i = run + 1;
     }
 }
 

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -12,7 +14,9 @@
 struct sock_ctx {
     uv_poll_t poll;
     curl_socket_t fd;
-    int events;  /* what curl asked to wait for */
+    int want;    /* what curl asked to wait for */
+    int events;  /* what libuv watches now (0 = stopped) */
+    int parked;  /* curl let go of it: an idle keep-alive connection */
     int closing;
     struct hn_http *h;
     struct sock_ctx *next, *prev; /* open polls, so destroy can close what curl left */
@@ -25,7 +29,7 @@ struct hn_http_req {
     struct curl_slist *fixed;   /* templated steps: Content-Type and Expect: lines */
     long timeout_ms;
     char timeout_msg[48];
-    int is_head, has_body, custom, keep_body, dynamic;
+    int is_head, has_body, custom, keep_body, dynamic, dynamic_url;
 };
 
 /* A pooled easy handle; while borrowed it is the transfer. */
@@ -56,6 +60,8 @@ struct hn_http {
     struct hn_http_xfer *idle;
     size_t n_idle, n_flight;
     struct sock_ctx *socks;
+    struct sock_ctx **by_fd; /* parked and active sockets by descriptor */
+    size_t n_by_fd;
     int pending_closes;
     int destroying;
 };
@@ -168,10 +174,31 @@ static void check_done(struct hn_http *h)
     }
 }
 
+static void on_poll(uv_poll_t *p, int status, int events);
+
+static void set_events(struct sock_ctx *s, int events)
+{
+    if (s->events == events)
+        return; /* no epoll_ctl when nothing changes */
+    s->events = events;
+    if (events)
+        uv_poll_start(&s->poll, events, on_poll);
+    else
+        uv_poll_stop(&s->poll);
+}
+
 static void on_poll(uv_poll_t *p, int status, int events)
 {
     struct sock_ctx *s = p->data;
     struct hn_http *h = s->h;
+    if (status < 0)
+        s->events = 0; /* libuv stopped the handle on the error */
+    if (s->parked) {
+        /* an idle connection spoke (the peer closed it): stop watching; curl notices the dead
+         * connection itself before it would reuse it */
+        set_events(s, 0);
+        return;
+    }
     int flags = 0;
     /* On a socket error (libuv reports EPOLLERR as a status) let curl read and write, so it
      * meets the real OS error ("Connection reset by peer") instead of a generic poll error. */
@@ -183,9 +210,9 @@ static void on_poll(uv_poll_t *p, int status, int events)
         flags |= CURL_CSELECT_OUT;
     int running;
     curl_multi_socket_action(h->multi, s->fd, flags, &running);
-    /* libuv stopped the handle on the error; if curl still wants the socket, watch it again */
-    if (status < 0 && !s->closing)
-        uv_poll_start(&s->poll, s->events, on_poll);
+    /* if curl still wants the socket after an error, watch it again */
+    if (status < 0 && !s->closing && !s->parked)
+        set_events(s, s->want);
     check_done(h);
 }
 
@@ -225,7 +252,11 @@ static void on_sock_closed(uv_handle_t *hd)
 static void sock_close(struct sock_ctx *s)
 {
     struct hn_http *h = s->h;
+    if (s->closing)
+        return;
     s->closing = 1;
+    if ((size_t)s->fd < h->n_by_fd && h->by_fd[s->fd] == s)
+        h->by_fd[s->fd] = NULL;
     if (s->prev)
         s->prev->next = s->next;
     else
@@ -236,6 +267,10 @@ static void sock_close(struct sock_ctx *s)
     uv_close((uv_handle_t *)&s->poll, on_sock_closed);
 }
 
+/* curl's socket callback. A connection that goes back to the cache is REMOVEd, and picked up
+ * again for the next request: rather than an epoll_ctl DEL and ADD around every request, the
+ * poll handle stays, parked, watching for readability only (an idle keep-alive connection is
+ * silent), and is closed when curl closes the socket (on_close_socket). */
 static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
     (void)easy;
@@ -243,25 +278,41 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
     struct sock_ctx *s = socketp;
     if (what == CURL_POLL_REMOVE) {
         if (s) {
-            uv_poll_stop(&s->poll);
-            sock_close(s);
             curl_multi_assign(h->multi, fd, NULL);
+            s->parked = 1;
+            s->want = 0;
+            if (s->events)
+                set_events(s, UV_READABLE);
         }
         return 0;
     }
     if (!s) {
-        s = hn_calloc(1, sizeof *s);
-        s->fd = fd;
-        s->h = h;
-        if (uv_poll_init_socket(h->loop, &s->poll, fd) != 0) {
-            free(s);
-            return -1;
+        s = (size_t)fd < h->n_by_fd ? h->by_fd[fd] : NULL;
+        if (s) {
+            s->parked = 0;
+        } else {
+            s = hn_calloc(1, sizeof *s);
+            s->fd = fd;
+            s->h = h;
+            if (uv_poll_init_socket(h->loop, &s->poll, fd) != 0) {
+                free(s);
+                return -1;
+            }
+            s->poll.data = s;
+            s->next = h->socks;
+            if (h->socks)
+                h->socks->prev = s;
+            h->socks = s;
+            if ((size_t)fd >= h->n_by_fd) {
+                size_t n = h->n_by_fd ? h->n_by_fd : 256;
+                while (n <= (size_t)fd)
+                    n *= 2;
+                h->by_fd = hn_realloc(h->by_fd, n * sizeof *h->by_fd);
+                memset(h->by_fd + h->n_by_fd, 0, (n - h->n_by_fd) * sizeof *h->by_fd);
+                h->n_by_fd = n;
+            }
+            h->by_fd[fd] = s;
         }
-        s->poll.data = s;
-        s->next = h->socks;
-        if (h->socks)
-            h->socks->prev = s;
-        h->socks = s;
         curl_multi_assign(h->multi, fd, s);
     }
     int events = 0;
@@ -269,9 +320,30 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
         events |= UV_READABLE;
     if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
         events |= UV_WRITABLE;
-    s->events = events;
-    uv_poll_start(&s->poll, events, on_poll);
+    s->want = events;
+    set_events(s, events);
     return 0;
+}
+
+/* Every socket curl opens or closes passes here, so no poll handle outlives its descriptor:
+ * the handle is closed (epoll DEL) while the descriptor is still open. */
+static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
+                                    struct curl_sockaddr *addr)
+{
+    struct hn_http *h = clientp;
+    (void)purpose;
+    curl_socket_t fd = socket(addr->family, addr->socktype, addr->protocol);
+    if (fd >= 0 && (size_t)fd < h->n_by_fd && h->by_fd[fd])
+        sock_close(h->by_fd[fd]); /* stale: its descriptor was closed behind our back */
+    return fd;
+}
+
+static int on_close_socket(void *clientp, curl_socket_t fd)
+{
+    struct hn_http *h = clientp;
+    if ((size_t)fd < h->n_by_fd && h->by_fd[fd])
+        sock_close(h->by_fd[fd]);
+    return close(fd);
 }
 
 struct hn_http *hn_http_new(uv_loop_t *loop, const struct hn_http_config *cfg)
@@ -323,6 +395,9 @@ void hn_http_destroy(struct hn_http **hp)
     h->pending_closes++; /* the timer */
     while (h->socks)
         sock_close(h->socks);
+    free(h->by_fd);
+    h->by_fd = NULL;
+    h->n_by_fd = 0;
     uv_close((uv_handle_t *)&h->timer, on_timer_closed);
 }
 
@@ -338,12 +413,13 @@ struct hn_http_req *hn_http_req_new(struct hn_http *h, const struct hn_http_step
     struct hn_http_req *r = hn_calloc(1, sizeof *r);
     r->step = step;
     r->dynamic = step->is_dynamic;
+    r->dynamic_url = !step->url->is_static;
     r->keep_body = step->needs_body;
     const char *url = step->url->text;
     size_t bl = strlen(base_url);
     while (bl && base_url[bl - 1] == '/')
         bl--;
-    if (r->dynamic) {
+    if (r->dynamic_url) {
         r->url = hn_strndup(base_url, bl); /* the expanded path is appended per request */
     } else if (url[0] == '/') {
         size_t ul = strlen(url);
@@ -418,6 +494,10 @@ static struct hn_http_xfer *borrow(struct hn_http *h)
     CURL *e = x->easy;
     curl_easy_setopt(e, CURLOPT_PRIVATE, x);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, h);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, h);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
@@ -460,11 +540,13 @@ static void apply_dyn(struct hn_http_xfer *x, const struct hn_http_req *r,
                       const struct hn_http_dyn *d)
 {
     CURL *e = x->easy;
-    hn_buf_reset(&x->url);
-    if (d->url[0] == '/')
-        hn_buf_append(&x->url, r->url, strlen(r->url));
-    hn_buf_append(&x->url, d->url, strlen(d->url));
-    curl_easy_setopt(e, CURLOPT_URL, hn_buf_cstr(&x->url));
+    if (r->dynamic_url) { /* a static URL was set once by apply(): curl parses it per set */
+        hn_buf_reset(&x->url);
+        if (d->url[0] == '/')
+            hn_buf_append(&x->url, r->url, strlen(r->url));
+        hn_buf_append(&x->url, d->url, strlen(d->url));
+        curl_easy_setopt(e, CURLOPT_URL, hn_buf_cstr(&x->url));
+    }
 
     hn_buf_reset(&x->hdrs);
     hn_buf_append(&x->hdrs, d->headers, d->headers_len);

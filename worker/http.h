@@ -40,7 +40,7 @@ const char *hn_http_result_header(const struct hn_http_result *res, const char *
 /* The per-request parts of a templated step, expanded by the caller. Borrowed for the call
  * only: the transport copies what it keeps into the transfer's own reusable buffers. */
 struct hn_http_dyn {
-    const char *url;
+    const char *url;     /* ignored when the step's URL is static */
     const char *headers; /* "Name: value" lines, each ending in '\n' */
     size_t headers_len;
     const char *body;

@@ -210,7 +210,8 @@ static void run_step(struct hn_user *u)
         hn_buf_reset(&env->url);
         hn_buf_reset(&env->headers);
         hn_buf_reset(&env->body);
-        hn_tpl_expand(hs->url, &ctx, &env->url);
+        if (!hs->url->is_static)
+            hn_tpl_expand(hs->url, &ctx, &env->url);
         for (size_t i = 0; i < hs->n_headers; i++) {
             hn_buf_append(&env->headers, hs->headers[i].name, strlen(hs->headers[i].name));
             hn_buf_append(&env->headers, ": ", 2);
