@@ -998,8 +998,9 @@ static int parse_csv(const char *text, size_t len, char ****rows, size_t *n_rows
             else if (cur_n != nc) {
                 snprintf(why, whylen, "line %zu: %zu fields, the header has %zu", line, cur_n, nc);
                 ok = 0;
+                break; /* cur and cur_n are freed below */
             }
-            if (ok) {
+            {
                 if (nr == cap) {
                     cap *= 2;
                     r = hn_realloc(r, cap * sizeof *r);

@@ -44,6 +44,8 @@ static int reserve(struct hn_buf *b, size_t extra)
 
 void hn_buf_append(struct hn_buf *b, const char *s, size_t n)
 {
+    if (!n)
+        return;
     if (!reserve(b, n)) {
         size_t room = b->max > b->len + 1 ? b->max - b->len - 1 : 0;
         if (!room || !reserve(b, room))

@@ -63,6 +63,7 @@ struct master {
     size_t n_children;
     int exit_code;
     int all_lost;
+    size_t missing_final; /* workers whose final stats never came */
 };
 
 static volatile sig_atomic_t g_signals;
@@ -197,6 +198,8 @@ static void worker_gone(struct master *m, struct wk *w, const char *why)
 {
     w->gone = 1;
     hn_warn("worker %s left: %s (%zu workers remain)", w->id, why, n_live(m));
+    if (m->state == M_STOPPING && !w->stopped)
+        m->missing_final++;
     if (m->state == M_WAITING || m->state >= M_STOPPING)
         return;
     if (n_live(m) == 0) {
@@ -659,10 +662,9 @@ static int run_loop(struct master *m)
                     all = 0;
             if (all) {
                 m->state = M_DONE;
-            } else if ((int64_t)(now - m->stop_ms) > o->stop_timeout_ms) {
-                hn_warn("some workers did not confirm the stop within %lld s; their last "
-                        "seconds of stats may be missing",
-                        (long long)(o->stop_timeout_ms / 1000));
+            } else if ((int64_t)(now - m->stop_ms) > o->stop_timeout_ms + 2000) {
+                for (size_t i = 0; i < m->n_workers; i++)
+                    m->missing_final += !m->workers[i].gone && !m->workers[i].stopped;
                 m->state = M_DONE;
             }
             break;
@@ -792,6 +794,13 @@ int hn_master_run(const struct hn_options *o)
         stop_children(m);
 
     code = m->exit_code;
+    if (m->missing_final) {
+        hn_error("the final stats of %zu workers never arrived: the last seconds of their "
+                 "requests are missing from the results",
+                 m->missing_final);
+        if (!code)
+            code = HN_EXIT_CLUSTER;
+    }
     if (!code && m->all_lost)
         code = HN_EXIT_CLUSTER;
     if (!code && (m->stats.total.n_failures > 0 || m->n_exc > 0))
