@@ -36,10 +36,41 @@ static void http_step_fini(struct hn_http_step *h)
     free(h->captures);
 }
 
+static void ws_step_fini(struct hn_ws_step *w)
+{
+    hn_tpl_destroy(&w->url);
+    free(w->name);
+    for (size_t i = 0; i < w->n_headers; i++) {
+        free(w->headers[i].name);
+        hn_tpl_destroy(&w->headers[i].value);
+    }
+    free(w->headers);
+    free(w->subprotocol);
+    for (size_t i = 0; i < w->n_subs; i++) {
+        struct hn_ws_sub *u = &w->subs[i];
+        hn_tpl_destroy(&u->payload);
+        free(u->contains);
+        for (size_t k = 0; k < u->n_json; k++) {
+            free(u->json[k].path);
+            free(u->json[k].value);
+        }
+        free(u->json);
+        for (size_t k = 0; k < u->n_captures; k++) {
+            free(u->captures[k].name);
+            free(u->captures[k].expr);
+        }
+        free(u->captures);
+        free(u->desc);
+    }
+    free(w->subs);
+}
+
 static void task_fini(struct hn_task *t)
 {
-    for (size_t k = 0; k < t->n_steps; k++)
+    for (size_t k = 0; k < t->n_steps; k++) {
         http_step_fini(&t->steps[k].http);
+        ws_step_fini(&t->steps[k].ws);
+    }
     free(t->steps);
     free(t->name);
     strv_free(t->tags, t->n_tags);

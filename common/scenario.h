@@ -70,12 +70,42 @@ struct hn_http_step {
     int is_dynamic;        /* some part is a non-static template */
 };
 
-enum hn_step_kind { HN_STEP_HTTP = 1 };
+enum hn_ws_action { HN_WS_SEND = 1, HN_WS_SEND_BINARY, HN_WS_EXPECT, HN_WS_HOLD };
+
+/* One action inside a ws: step. */
+struct hn_ws_sub {
+    enum hn_ws_action action;
+    struct hn_tpl *payload; /* send */
+    int64_t ms;             /* expect: timeout; hold: duration */
+    /* expect: a message matches when every given condition holds (any: true = the next one) */
+    char *contains;
+    struct hn_json_check *json;
+    size_t n_json;
+    struct hn_capture *captures; /* from the matching message (JSON) */
+    size_t n_captures;
+    char *desc;             /* "matching {"$.type": agent_response}", for messages */
+};
+
+struct hn_ws_step {
+    struct hn_tpl *url;     /* /path (host's scheme becomes ws/wss) or ws:// wss:// */
+    char *name;             /* rows "connect NAME", "message NAME", "session NAME" */
+    struct hn_header *headers;
+    size_t n_headers;
+    char *subprotocol;
+    struct hn_ws_sub *subs;
+    size_t n_subs;
+    int64_t ping_interval_ms;
+    size_t max_message_bytes;
+    int64_t connect_timeout_ms; /* 0 = the run's --connect-timeout */
+};
+
+enum hn_step_kind { HN_STEP_HTTP = 1, HN_STEP_WS };
 
 struct hn_step {
     enum hn_step_kind kind;
     int line; /* 1-based line in the scenario file, for messages */
     struct hn_http_step http;
+    struct hn_ws_step ws;
 };
 
 struct hn_task {

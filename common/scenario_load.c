@@ -366,6 +366,37 @@ static struct hn_json *to_json(struct ctx *c, yaml_node_t *n, const char *field,
 static const char *const k_methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
                                         NULL};
 
+/* {"$.path": exists | missing | value, ...} */
+static int load_json_checks(struct ctx *c, yaml_node_t *v, const char *f,
+                            struct hn_json_check **out, size_t *n)
+{
+    if (want(c, v, YAML_MAPPING_NODE, f))
+        return HN_EINVAL;
+    size_t cnt = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+    *out = hn_calloc(cnt, sizeof **out);
+    for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = node(c, p->key), *vn = node(c, p->value);
+        const char *path = scalar(kn);
+        if (!path || hn_json_path_check(path))
+            return fail(c, kn, f, "'%s' is not a JSONPath like $.a.b[0]", path ? path : "");
+        struct hn_json_check *jc = &(*out)[(*n)++];
+        jc->path = hn_strdup(path);
+        const char *want_s = scalar(vn);
+        if (!want_s)
+            return fail(c, vn, f, "expected exists, missing or a value");
+        if (vn->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !strcmp(want_s, "exists"))
+            jc->expect = HN_JSON_EXISTS;
+        else if (vn->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !strcmp(want_s, "missing"))
+            jc->expect = HN_JSON_MISSING;
+        else {
+            jc->expect = HN_JSON_EQUALS;
+            if (get_string(c, vn, f, &jc->value))
+                return HN_EINVAL;
+        }
+    }
+    return 0;
+}
+
 static int load_check(struct ctx *c, yaml_node_t *n, const char *field, struct hn_http_step *h)
 {
     static const char *const keys[] = {"status", "body_contains", "json", NULL};
@@ -402,43 +433,20 @@ static int load_check(struct ctx *c, yaml_node_t *n, const char *field, struct h
     v = get(c, n, "json");
     if (v) {
         snprintf(f, sizeof f, "%s.json", field);
-        if (want(c, v, YAML_MAPPING_NODE, f))
+        if (load_json_checks(c, v, f, &k->json, &k->n_json))
             return HN_EINVAL;
-        size_t cnt = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
-        k->json = hn_calloc(cnt, sizeof *k->json);
-        for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
-             p++) {
-            yaml_node_t *kn = node(c, p->key), *vn = node(c, p->value);
-            const char *path = scalar(kn);
-            if (!path || hn_json_path_check(path))
-                return fail(c, kn, f, "'%s' is not a JSONPath like $.a.b[0]", path ? path : "");
-            struct hn_json_check *jc = &k->json[k->n_json++];
-            jc->path = hn_strdup(path);
-            const char *want_s = scalar(vn);
-            if (!want_s)
-                return fail(c, vn, f, "expected exists, missing or a value");
-            if (vn->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !strcmp(want_s, "exists"))
-                jc->expect = HN_JSON_EXISTS;
-            else if (vn->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-                     !strcmp(want_s, "missing"))
-                jc->expect = HN_JSON_MISSING;
-            else {
-                jc->expect = HN_JSON_EQUALS;
-                if (get_string(c, vn, f, &jc->value))
-                    return HN_EINVAL;
-            }
-        }
         h->needs_body = 1;
     }
     return 0;
 }
 
-static int load_captures(struct ctx *c, yaml_node_t *n, const char *field, struct hn_http_step *h)
+static int load_captures(struct ctx *c, yaml_node_t *n, const char *field,
+                         struct hn_capture **caps, size_t *n_caps, int *needs_body, int json_only)
 {
     if (want(c, n, YAML_MAPPING_NODE, field))
         return HN_EINVAL;
     size_t cnt = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
-    h->captures = hn_calloc(cnt, sizeof *h->captures);
+    *caps = hn_calloc(cnt, sizeof **caps);
     static const char *const keys[] = {"json", "header", NULL};
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *kn = node(c, p->key), *vn = node(c, p->value);
@@ -446,7 +454,7 @@ static int load_captures(struct ctx *c, yaml_node_t *n, const char *field, struc
         snprintf(f, sizeof f, "%s.%s", field, scalar(kn) ? scalar(kn) : "?");
         if (want(c, vn, YAML_MAPPING_NODE, f) || check_keys(c, vn, f, keys))
             return HN_EINVAL;
-        struct hn_capture *cap = &h->captures[h->n_captures++];
+        struct hn_capture *cap = &(*caps)[(*n_caps)++];
         cap->name = hn_strdup(scalar(kn));
         for (size_t i = 0; i < c->cls->n_captures; i++)
             if (!strcmp(c->cls->capture_names[i], cap->name))
@@ -460,7 +468,9 @@ static int load_captures(struct ctx *c, yaml_node_t *n, const char *field, struc
                 return fail(c, j, f, "'%s' is not a JSONPath like $.a.b[0]",
                             scalar(j) ? scalar(j) : "");
             cap->expr = hn_strdup(scalar(j));
-            h->needs_body = 1;
+            *needs_body = 1;
+        } else if (json_only) {
+            return fail(c, hd, f, "a WebSocket message has no headers: capture with {json: $.path}");
         } else {
             cap->kind = HN_CAPTURE_HEADER;
             if (!scalar(hd) || !*scalar(hd) || strpbrk(scalar(hd), ": \r\n"))
@@ -665,12 +675,214 @@ static int load_http(struct ctx *c, yaml_node_t *n, const char *field, struct hn
     v = get(c, n, "capture");
     if (v) {
         snprintf(f, sizeof f, "%s.capture", field);
-        if (load_captures(c, v, f, h))
+        if (load_captures(c, v, f, &h->captures, &h->n_captures, &h->needs_body, 0))
             return HN_EINVAL;
     }
     h->is_dynamic = !h->url->is_static || (h->body && !h->body->is_static);
     for (size_t i = 0; i < h->n_headers; i++)
         h->is_dynamic |= !h->headers[i].value->is_static;
+    return 0;
+}
+
+static int load_ws_sub(struct ctx *c, yaml_node_t *n, const char *field, struct hn_ws_sub *u)
+{
+    static const char *const keys[] = {"send", "send_binary", "expect", "hold", NULL};
+    char f[360];
+    if (want(c, n, YAML_MAPPING_NODE, field) || check_keys(c, n, field, keys))
+        return HN_EINVAL;
+    if (n->data.mapping.pairs.top - n->data.mapping.pairs.start != 1)
+        return fail(c, n, field, "give one of send, send_binary, expect or hold");
+    yaml_node_t *k = node(c, n->data.mapping.pairs.start->key);
+    yaml_node_t *v = node(c, n->data.mapping.pairs.start->value);
+    const char *kind = scalar(k);
+    snprintf(f, sizeof f, "%s.%s", field, kind);
+    if (!strcmp(kind, "send") || !strcmp(kind, "send_binary")) {
+        u->action = kind[4] ? HN_WS_SEND_BINARY : HN_WS_SEND;
+        char *text;
+        if (get_string(c, v, f, &text))
+            return HN_EINVAL;
+        /* a message that looks like JSON gets JSON escaping for its placeholders */
+        enum hn_esc esc = text[0] == '{' || text[0] == '[' ? HN_ESC_JSON : HN_ESC_NONE;
+        int rc = compile(c, v, f, text, esc, &u->payload);
+        free(text);
+        return rc;
+    }
+    if (!strcmp(kind, "hold")) {
+        u->action = HN_WS_HOLD;
+        double sec;
+        if (get_seconds(c, v, f, &sec))
+            return HN_EINVAL;
+        u->ms = (int64_t)(sec * 1000.0 + 0.5);
+        return 0;
+    }
+    u->action = HN_WS_EXPECT;
+    u->ms = 10000;
+    static const char *const ekeys[] = {"json", "contains", "any", "timeout", "capture", NULL};
+    if (want(c, v, YAML_MAPPING_NODE, f) || check_keys(c, v, f, ekeys))
+        return HN_EINVAL;
+    char ff[400];
+    yaml_node_t *x = get(c, v, "contains");
+    if (x) {
+        snprintf(ff, sizeof ff, "%s.contains", f);
+        if (get_string(c, x, ff, &u->contains))
+            return HN_EINVAL;
+    }
+    x = get(c, v, "json");
+    if (x) {
+        snprintf(ff, sizeof ff, "%s.json", f);
+        if (load_json_checks(c, x, ff, &u->json, &u->n_json))
+            return HN_EINVAL;
+    }
+    x = get(c, v, "any");
+    int any = 0;
+    if (x) {
+        snprintf(ff, sizeof ff, "%s.any", f);
+        if (get_bool(c, x, ff, &any))
+            return HN_EINVAL;
+    }
+    if (!any && !u->contains && !u->n_json)
+        return fail(c, v, f, "say what to wait for: json, contains, or any: true");
+    x = get(c, v, "timeout");
+    if (x) {
+        snprintf(ff, sizeof ff, "%s.timeout", f);
+        double sec;
+        if (get_seconds(c, x, ff, &sec))
+            return HN_EINVAL;
+        if (sec <= 0)
+            return fail(c, x, ff, "must be above 0");
+        u->ms = (int64_t)(sec * 1000.0 + 0.5);
+    }
+    x = get(c, v, "capture");
+    if (x) {
+        snprintf(ff, sizeof ff, "%s.capture", f);
+        int dummy = 0;
+        if (load_captures(c, x, ff, &u->captures, &u->n_captures, &dummy, 1))
+            return HN_EINVAL;
+    }
+    /* a stable description of the match, for failure messages */
+    struct hn_buf d;
+    hn_buf_init(&d, 512);
+    if (u->contains) {
+        hn_buf_append(&d, "contains '", 10);
+        hn_buf_append(&d, u->contains, strlen(u->contains));
+        hn_buf_append(&d, "'", 1);
+    }
+    for (size_t i = 0; i < u->n_json; i++) {
+        if (d.len)
+            hn_buf_append(&d, " and ", 5);
+        const struct hn_json_check *j = &u->json[i];
+        hn_buf_append(&d, j->path, strlen(j->path));
+        const char *w = j->expect == HN_JSON_EXISTS ? " exists" :
+                        j->expect == HN_JSON_MISSING ? " missing" : " == ";
+        hn_buf_append(&d, w, strlen(w));
+        if (j->value)
+            hn_buf_append(&d, j->value, strlen(j->value));
+    }
+    if (!d.len)
+        hn_buf_append(&d, "any message", 11);
+    u->desc = hn_strdup(hn_buf_cstr(&d));
+    hn_buf_fini(&d);
+    return 0;
+}
+
+static int load_ws(struct ctx *c, yaml_node_t *n, const char *field, struct hn_ws_step *w)
+{
+    static const char *const keys[] = {"url", "name", "headers", "subprotocol", "steps",
+                                       "ping_interval", "max_message_bytes", "timeout", NULL};
+    char f[340];
+    if (want(c, n, YAML_MAPPING_NODE, field) || check_keys(c, n, field, keys))
+        return HN_EINVAL;
+    snprintf(f, sizeof f, "%s.url", field);
+    yaml_node_t *v = get(c, n, "url");
+    if (!v)
+        return fail(c, n, f, "missing (every ws step needs a url)");
+    char *url;
+    if (get_string(c, v, f, &url))
+        return HN_EINVAL;
+    if (url[0] != '/' && strncmp(url, "ws://", 5) && strncmp(url, "wss://", 6)) {
+        free(url);
+        return fail(c, v, f, "must start with '/' or be an absolute ws:// or wss:// URL");
+    }
+    yaml_node_t *name = get(c, n, "name");
+    if (name) {
+        snprintf(f, sizeof f, "%s.name", field);
+        if (get_string(c, name, f, &w->name)) {
+            free(url);
+            return HN_EINVAL;
+        }
+    } else {
+        w->name = hn_strndup(url, strcspn(url, "?#"));
+    }
+    snprintf(f, sizeof f, "%s.url", field);
+    int rc = compile(c, v, f, url, HN_ESC_URL, &w->url);
+    free(url);
+    if (rc)
+        return rc;
+    v = get(c, n, "headers");
+    if (v) {
+        snprintf(f, sizeof f, "%s.headers", field);
+        if (want(c, v, YAML_MAPPING_NODE, f))
+            return HN_EINVAL;
+        size_t cnt = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+        w->headers = hn_calloc(cnt, sizeof *w->headers);
+        for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+             p++) {
+            yaml_node_t *k = node(c, p->key), *val = node(c, p->value);
+            if (!scalar(k) || !*scalar(k) || strpbrk(scalar(k), ": \t\r\n") || !scalar(val))
+                return fail(c, k, f, "header names are tokens; values one-line strings");
+            struct hn_header *hd = &w->headers[w->n_headers++];
+            hd->name = hn_strdup(scalar(k));
+            char *text;
+            if (expand_env(c, val, f, scalar(val), &text))
+                return HN_EINVAL;
+            rc = compile(c, val, f, text, HN_ESC_HEADER, &hd->value);
+            free(text);
+            if (rc)
+                return rc;
+        }
+    }
+    v = get(c, n, "subprotocol");
+    snprintf(f, sizeof f, "%s.subprotocol", field);
+    if (v && get_string(c, v, f, &w->subprotocol))
+        return HN_EINVAL;
+    w->max_message_bytes = 1 << 20;
+    v = get(c, n, "max_message_bytes");
+    if (v) {
+        uint64_t mb;
+        snprintf(f, sizeof f, "%s.max_message_bytes", field);
+        if (!scalar(v) || hn_parse_u64(scalar(v), &mb) || mb < 16 || mb > (64u << 20))
+            return fail(c, v, f, "must be a whole number from 16 to 67108864");
+        w->max_message_bytes = (size_t)mb;
+    }
+    double sec;
+    v = get(c, n, "ping_interval");
+    if (v) {
+        snprintf(f, sizeof f, "%s.ping_interval", field);
+        if (get_seconds(c, v, f, &sec))
+            return HN_EINVAL;
+        w->ping_interval_ms = (int64_t)(sec * 1000.0 + 0.5);
+    }
+    v = get(c, n, "timeout");
+    if (v) {
+        snprintf(f, sizeof f, "%s.timeout", field);
+        if (get_seconds(c, v, f, &sec))
+            return HN_EINVAL;
+        w->connect_timeout_ms = (int64_t)(sec * 1000.0 + 0.5);
+    }
+    v = get(c, n, "steps");
+    snprintf(f, sizeof f, "%s.steps", field);
+    if (!v)
+        return fail(c, n, f, "missing (send, expect, hold)");
+    if (want(c, v, YAML_SEQUENCE_NODE, f))
+        return HN_EINVAL;
+    size_t cnt = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    w->subs = hn_calloc(cnt ? cnt : 1, sizeof *w->subs);
+    for (size_t i = 0; i < cnt; i++) {
+        char sf[360];
+        snprintf(sf, sizeof sf, "%s[%zu]", f, i);
+        if (load_ws_sub(c, node(c, v->data.sequence.items.start[i]), sf, &w->subs[w->n_subs++]))
+            return HN_EINVAL;
+    }
     return 0;
 }
 
@@ -686,18 +898,18 @@ static int load_steps(struct ctx *c, yaml_node_t *v, const char *field, struct h
         yaml_node_t *s = node(c, v->data.sequence.items.start[i]);
         char f[300];
         snprintf(f, sizeof f, "%s[%zu]", field, i);
-        static const char *const step_keys[] = {"http", NULL};
+        static const char *const step_keys[] = {"http", "ws", NULL};
         if (want(c, s, YAML_MAPPING_NODE, f) || check_keys(c, s, f, step_keys))
             return HN_EINVAL;
-        yaml_node_t *h = get(c, s, "http");
-        if (!h)
-            return fail(c, s, f, "a step needs a kind (http)");
+        yaml_node_t *h = get(c, s, "http"), *ws = get(c, s, "ws");
+        if ((h != NULL) == (ws != NULL))
+            return fail(c, s, f, "a step is one of http or ws");
         struct hn_step *st = &t->steps[t->n_steps++];
-        st->kind = HN_STEP_HTTP;
+        st->kind = h ? HN_STEP_HTTP : HN_STEP_WS;
         st->line = (int)s->start_mark.line + 1;
         char hf[320];
-        snprintf(hf, sizeof hf, "%s.http", f);
-        if (load_http(c, h, hf, &st->http))
+        snprintf(hf, sizeof hf, "%s.%s", f, h ? "http" : "ws");
+        if (h ? load_http(c, h, hf, &st->http) : load_ws(c, ws, hf, &st->ws))
             return HN_EINVAL;
     }
     return 0;

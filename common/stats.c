@@ -80,6 +80,7 @@ static void entry_fini(struct hn_stats_entry *e)
 static void entry_reset(struct hn_stats_entry *e)
 {
     e->n_requests = e->n_failures = e->content_bytes = 0;
+    e->msgs_sent = e->msgs_received = e->bytes_sent = e->bytes_received = 0;
     hn_hist_reset(&e->hist);
     memset(&e->reqs_per_s, 0, sizeof e->reqs_per_s);
     memset(&e->fails_per_s, 0, sizeof e->fails_per_s);
@@ -257,6 +258,10 @@ void hn_stats_entry_merge(struct hn_stats_entry *dst, const struct hn_stats_entr
     dst->n_requests += src->n_requests;
     dst->n_failures += src->n_failures;
     dst->content_bytes += src->content_bytes;
+    dst->msgs_sent += src->msgs_sent;
+    dst->msgs_received += src->msgs_received;
+    dst->bytes_sent += src->bytes_sent;
+    dst->bytes_received += src->bytes_received;
     hn_hist_merge(&dst->hist, &src->hist);
     persec_merge(&dst->reqs_per_s, &src->reqs_per_s);
     persec_merge(&dst->fails_per_s, &src->fails_per_s);
@@ -266,7 +271,7 @@ void hn_stats_merge(struct hn_stats *dst, const struct hn_stats *src)
 {
     for (size_t i = 0; i < src->n_entries; i++) {
         const struct hn_stats_entry *e = src->entries[i];
-        if (!e->n_requests && !e->n_failures)
+        if (!hn_stats_entry_used(e))
             continue;
         hn_stats_entry_merge(hn_stats_entry(dst, e->type, e->name), e);
         hn_stats_entry_merge(&dst->total, e);

@@ -35,6 +35,8 @@ struct hn_stats_entry {
     uint64_t n_requests;
     uint64_t n_failures;
     uint64_t content_bytes;
+    /* message counters (WebSocket session rows): sent / received messages and bytes */
+    uint64_t msgs_sent, msgs_received, bytes_sent, bytes_received;
     struct hn_hist hist; /* holds sum, min, max of response times */
     struct hn_persec reqs_per_s;
     struct hn_persec fails_per_s;
@@ -82,6 +84,12 @@ static inline void hn_stats_record(struct hn_stats_entry *e, uint64_t latency_us
         e->n_failures++;
         hn_persec_add(&e->fails_per_s, now_s, 1);
     }
+}
+
+/* Does the entry hold anything worth reporting? */
+static inline int hn_stats_entry_used(const struct hn_stats_entry *e)
+{
+    return e->n_requests || e->msgs_sent || e->msgs_received;
 }
 
 /* Adds every count of src into dst: entries into the matching entries and into dst->total,

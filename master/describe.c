@@ -76,6 +76,26 @@ void hn_describe_ratio(FILE *f, const struct hn_scenario *sc, uint64_t users)
 static void describe_steps(FILE *f, const struct hn_task *t, const char *indent)
 {
     for (size_t k = 0; k < t->n_steps; k++) {
+        if (t->steps[k].kind == HN_STEP_WS) {
+            const struct hn_ws_step *w = &t->steps[k].ws;
+            fprintf(f, "%sWS %s  (rows \"connect|message|session %s\", line %d)\n", indent,
+                    w->url->text, w->name, t->steps[k].line);
+            for (size_t i = 0; i < w->n_headers; i++)
+                fprintf(f, "%s  header %s: %s\n", indent, w->headers[i].name,
+                        w->headers[i].value->text);
+            for (size_t i = 0; i < w->n_subs; i++) {
+                const struct hn_ws_sub *u = &w->subs[i];
+                if (u->action == HN_WS_SEND || u->action == HN_WS_SEND_BINARY)
+                    fprintf(f, "%s  send%s %s\n", indent,
+                            u->action == HN_WS_SEND_BINARY ? " binary" : "", u->payload->text);
+                else if (u->action == HN_WS_EXPECT)
+                    fprintf(f, "%s  expect %s within %lld ms\n", indent, u->desc,
+                            (long long)u->ms);
+                else
+                    fprintf(f, "%s  hold %lld ms\n", indent, (long long)u->ms);
+            }
+            continue;
+        }
         const struct hn_http_step *h = &t->steps[k].http;
         fprintf(f, "%s%s %s  (row \"%s\", line %d%s)\n", indent, h->method, h->url->text,
                 h->name, t->steps[k].line, h->is_dynamic ? ", templated" : "");

@@ -241,7 +241,7 @@ static void merge_stats(struct master *m, struct wk *w, const struct hn_msg *msg
     for (size_t i = 0; i < msg->stats->n_entries; i++) {
         const struct hn_stats_entry *e = msg->stats->entries[i];
         if (!e->n_requests)
-            continue;
+            continue; /* message counters only: no histogram to window */
         const struct hn_stats_entry *me = hn_stats_find(&m->stats, e->type, e->name);
         hn_hist_merge(&m->win[me->index][m->win_cur], &e->hist);
         hn_hist_merge(&m->total_win[m->win_cur], &e->hist);
@@ -406,7 +406,8 @@ static void write_tables(struct master *m)
     if (!p)
         return;
     if (hn_csv_write_stats(p, &m->stats, duration_s(m)) ||
-        hn_csv_write_failures(p, &m->stats) || hn_csv_write_exceptions(p, m->exc, m->n_exc))
+        hn_csv_write_failures(p, &m->stats) || hn_csv_write_exceptions(p, m->exc, m->n_exc) ||
+        hn_csv_write_messages(p, &m->stats))
         hn_error("cannot write CSV files %s_*.csv: %s", p, strerror(errno));
 }
 

@@ -168,6 +168,38 @@ int hn_csv_write_exceptions(const char *prefix, const struct hn_exception *ex, s
     return commit(f, tmp, path);
 }
 
+int hn_csv_write_messages(const char *prefix, const struct hn_stats *s)
+{
+    int any = 0;
+    for (size_t i = 0; i < s->n_entries; i++)
+        any |= s->entries[i]->msgs_sent || s->entries[i]->msgs_received;
+    if (!any)
+        return 0;
+    static const char *const cols[] = {"Type", "Name", "Messages Sent", "Messages Received",
+                                       "Bytes Sent", "Bytes Received"};
+    char path[4096], tmp[4200];
+    FILE *f = open_tmp(prefix, "_messages.csv", path, sizeof path, tmp, sizeof tmp);
+    if (!f)
+        return HN_EIO;
+    header(f, cols, 6, 0, NULL, 0);
+    struct hn_stats_entry **v = hn_stats_sorted(s);
+    for (size_t i = 0; i < s->n_entries; i++) {
+        const struct hn_stats_entry *e = v[i];
+        if (!e->msgs_sent && !e->msgs_received)
+            continue;
+        field(f, e->type, 0);
+        field(f, e->name, 0);
+        ufield(f, e->msgs_sent);
+        ufield(f, e->msgs_received);
+        ufield(f, e->bytes_sent);
+        char b[32];
+        snprintf(b, sizeof b, "%llu", (unsigned long long)e->bytes_received);
+        field(f, b, 1);
+    }
+    free(v);
+    return commit(f, tmp, path);
+}
+
 FILE *hn_csv_history_open(const char *prefix)
 {
     static const char *const cols[] = {"Timestamp", "User Count", "Type", "Name", "Requests/s",

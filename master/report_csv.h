@@ -24,6 +24,11 @@ int hn_csv_write_stats(const char *prefix, const struct hn_stats *s, double dura
 int hn_csv_write_failures(const char *prefix, const struct hn_stats *s);
 int hn_csv_write_exceptions(const char *prefix, const struct hn_exception *ex, size_t n);
 
+/* hornet's addition: PREFIX_messages.csv (Type, Name, Messages Sent, Messages Received,
+ * Bytes Sent, Bytes Received) for rows that carry messages (WebSocket sessions); written only
+ * when some row does. */
+int hn_csv_write_messages(const char *prefix, const struct hn_stats *s);
+
 /* Opens PREFIX_stats_history.csv and writes its header; NULL on error (errno kept). */
 FILE *hn_csv_history_open(const char *prefix);
 /* Appends one row per entry (full history) plus the Aggregated row. windows, when not NULL,

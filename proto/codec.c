@@ -88,14 +88,14 @@ static void pack_stats(msgpack_packer *pk, const struct hn_stats *s)
 {
     size_t n = 0;
     for (size_t i = 0; i < s->n_entries; i++)
-        n += s->entries[i]->n_requests != 0;
+        n += hn_stats_entry_used(s->entries[i]);
     pack_key(pk, "entries");
     msgpack_pack_array(pk, n);
     for (size_t i = 0; i < s->n_entries; i++) {
         const struct hn_stats_entry *e = s->entries[i];
-        if (!e->n_requests)
+        if (!hn_stats_entry_used(e))
             continue;
-        msgpack_pack_array(pk, 11);
+        msgpack_pack_array(pk, 15);
         pack_str(pk, e->type);
         pack_str(pk, e->name);
         msgpack_pack_uint64(pk, e->n_requests);
@@ -108,6 +108,10 @@ static void pack_stats(msgpack_packer *pk, const struct hn_stats *s)
         hn_hist_foreach(&e->hist, pack_bucket, pk);
         pack_persec(pk, &e->reqs_per_s);
         pack_persec(pk, &e->fails_per_s);
+        msgpack_pack_uint64(pk, e->msgs_sent);
+        msgpack_pack_uint64(pk, e->msgs_received);
+        msgpack_pack_uint64(pk, e->bytes_sent);
+        msgpack_pack_uint64(pk, e->bytes_received);
     }
     n = 0;
     for (size_t i = 0; i < s->n_errors; i++)
@@ -504,8 +508,8 @@ static int decode_persec(struct dec *d, const msgpack_object *o, struct hn_perse
 
 static int decode_entry(struct dec *d, const msgpack_object *o, struct hn_stats *s)
 {
-    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 11)
-        return derr(d, "a stats entry must be an array of 11 fields");
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 15)
+        return derr(d, "a stats entry must be an array of 15 fields");
     const msgpack_object *f = o->via.array.ptr;
     char *type = obj_strdup(&f[0], 64), *name = obj_strdup(&f[1], HN_NAME_MAX);
     uint64_t v[6];
@@ -513,7 +517,10 @@ static int decode_entry(struct dec *d, const msgpack_object *o, struct hn_stats 
     for (int i = 0; i < 6 && !bad; i++)
         bad = obj_u64(&f[2 + i], &v[i]) != 0;
     /* n_requests, n_failures, sum, min, max, content: failures never exceed requests */
-    bad = bad || v[1] > v[0] || v[0] == 0 || v[3] > v[4];
+    uint64_t m[4];
+    for (int i = 0; i < 4 && !bad; i++)
+        bad = obj_u64(&f[11 + i], &m[i]) != 0;
+    bad = bad || v[1] > v[0] || (v[0] == 0 && !m[0] && !m[1]) || (v[0] && v[3] > v[4]);
     if (bad) {
         free(type);
         free(name);
@@ -522,8 +529,12 @@ static int decode_entry(struct dec *d, const msgpack_object *o, struct hn_stats 
     struct hn_stats_entry *e = hn_stats_entry(s, type, name);
     free(type);
     free(name);
-    if (e->n_requests)
+    if (hn_stats_entry_used(e))
         return derr(d, "stats entry '%s %s' appears twice", e->type, e->name);
+    e->msgs_sent = m[0];
+    e->msgs_received = m[1];
+    e->bytes_sent = m[2];
+    e->bytes_received = m[3];
     e->n_requests = v[0];
     e->n_failures = v[1];
     e->content_bytes = v[5];
@@ -543,7 +554,7 @@ static int decode_entry(struct dec *d, const msgpack_object *o, struct hn_stats 
         return derr(d, "histogram of '%s' holds %llu samples, entry says %llu", e->name,
                     (unsigned long long)total, (unsigned long long)v[0]);
     e->hist.sum_us = v[2];
-    e->hist.min_us = v[3];
+    e->hist.min_us = v[0] ? v[3] : UINT64_MAX;
     e->hist.max_us = v[4];
     if (decode_persec(d, &f[9], &e->reqs_per_s) || decode_persec(d, &f[10], &e->fails_per_s))
         return HN_EINVAL;

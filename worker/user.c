@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "common/json.h"
 #include "worker/check.h"
 
 enum phase { P_START, P_TASKS, P_STOP };
@@ -16,6 +17,7 @@ struct hn_user {
     struct hn_http_xfer *xfer;
     const struct hn_task_rt *task; /* what runs now */
     char **captures;               /* per capture slot of the class, lazily allocated */
+    struct ws_session *ws;         /* during a ws step */
     uv_timer_t timer;
     uint64_t iteration;
     uint64_t task_start_ms;
@@ -28,6 +30,18 @@ struct hn_user {
     uint8_t finished; /* closing */
 };
 
+/* The state of a ws step for one user. */
+struct ws_session {
+    struct hn_ws_conn *conn;
+    size_t sub;
+    uint64_t start_ns, open_ns, send_ns;
+    int waiting;   /* an expect is pending */
+    int opened;
+    int closing;   /* we asked to close */
+    int failed;
+    uint64_t unsolicited;
+};
+
 static int compile_task(struct hn_user_env *env, const struct hn_task *task, struct hn_task_rt *tr,
                         const char *host, const char *what, char *err, size_t errlen)
 {
@@ -37,6 +51,33 @@ static int compile_task(struct hn_user_env *env, const struct hn_task *task, str
         const struct hn_step *st = &task->steps[k];
         struct hn_step_rt *sr = &tr->steps[k];
         sr->def = st;
+        if (st->kind == HN_STEP_WS) {
+            char row[1100];
+            snprintf(row, sizeof row, "connect %s", st->ws.name);
+            sr->ws_connect = hn_stats_entry(env->stats, "WS", row);
+            snprintf(row, sizeof row, "message %s", st->ws.name);
+            sr->ws_message = hn_stats_entry(env->stats, "WS", row);
+            snprintf(row, sizeof row, "session %s", st->ws.name);
+            sr->ws_session = hn_stats_entry(env->stats, "WS", row);
+            /* http://host -> ws://host, https -> wss */
+            size_t hl = strlen(host);
+            while (hl && host[hl - 1] == '/')
+                hl--;
+            int tls = !strncmp(host, "https://", 8);
+            const char *rest = host + (tls ? 8 : 7);
+            sr->ws_base = hn_malloc(hl + 8);
+            snprintf(sr->ws_base, hl + 8, "%s%.*s", tls ? "wss://" : "ws://",
+                     (int)(hl - (size_t)(rest - host)), rest);
+            if (!env->ws) {
+                env->ws = hn_ws_new(env->loop);
+                if (!env->ws) {
+                    snprintf(err, errlen, "%s:%d: %s.steps[%zu].ws: WebSocket support could not "
+                             "start", env->sc->path, st->line, what, k);
+                    return HN_EINVAL;
+                }
+            }
+            continue;
+        }
         char why[256];
         sr->req = hn_http_req_new(env->http, &st->http, host, why, sizeof why);
         if (!sr->req) {
@@ -51,8 +92,10 @@ static int compile_task(struct hn_user_env *env, const struct hn_task *task, str
 
 static void free_task(struct hn_task_rt *tr)
 {
-    for (size_t k = 0; k < tr->n_steps; k++)
+    for (size_t k = 0; k < tr->n_steps; k++) {
         hn_http_req_destroy(&tr->steps[k].req);
+        free(tr->steps[k].ws_base);
+    }
     free(tr->steps);
     tr->steps = NULL;
     tr->n_steps = 0;
@@ -109,6 +152,7 @@ void hn_user_env_fini(struct hn_user_env *env)
         free(cr->tasks);
     }
     free(env->classes);
+    hn_ws_destroy(&env->ws);
     free(env->var_values);
     free(env->var_counts);
     free(env->slot_used);
@@ -184,29 +228,44 @@ static const char *const *data_row(const struct hn_user_env *env, size_t i, uint
     return (const char *const *)d->rows[user_id % d->n_rows];
 }
 
+/* What a user brings to a template expansion; rows must hold 16 pointers. */
+static void make_ctx(struct hn_user *u, struct hn_tpl_ctx *ctx, const char *const **rows)
+{
+    struct hn_user_env *env = u->env;
+    uint64_t user_id = env->user_id_base + u->slot;
+    size_t nd = env->sc->n_data < 16 ? env->sc->n_data : 16;
+    for (size_t i = 0; i < nd; i++)
+        rows[i] = data_row(env, i, user_id);
+    struct hn_tpl_ctx c = {
+        .rng = &env->rng,
+        .var_values = (char *const *const *)env->var_values,
+        .var_counts = env->var_counts,
+        .data_rows = rows,
+        .captures = u->captures,
+        .user_id = user_id,
+        .worker_id = env->worker_id,
+        .iteration = u->iteration,
+        .now_ms = (int64_t)uv_now(env->loop) + env->wall_offset_ms,
+    };
+    *ctx = c;
+}
+
+static void ws_begin(struct hn_user *u);
+
 static void run_step(struct hn_user *u)
 {
     struct hn_user_env *env = u->env;
     const struct hn_step_rt *s = &u->task->steps[u->step];
+    if (s->def->kind == HN_STEP_WS) {
+        ws_begin(u);
+        return;
+    }
     const struct hn_http_step *hs = &s->def->http;
     struct hn_http_dyn dyn, *dp = NULL;
     if (hs->is_dynamic) {
-        uint64_t user_id = env->user_id_base + u->slot;
         const char *const *rows[16];
-        size_t nd = env->sc->n_data < 16 ? env->sc->n_data : 16;
-        for (size_t i = 0; i < nd; i++)
-            rows[i] = data_row(env, i, user_id);
-        struct hn_tpl_ctx ctx = {
-            .rng = &env->rng,
-            .var_values = (char *const *const *)env->var_values,
-            .var_counts = env->var_counts,
-            .data_rows = rows,
-            .captures = u->captures,
-            .user_id = user_id,
-            .worker_id = env->worker_id,
-            .iteration = u->iteration,
-            .now_ms = (int64_t)uv_now(env->loop) + env->wall_offset_ms,
-        };
+        struct hn_tpl_ctx ctx;
+        make_ctx(u, &ctx, rows);
         hn_buf_reset(&env->url);
         hn_buf_reset(&env->headers);
         hn_buf_reset(&env->body);
@@ -230,6 +289,236 @@ static void run_step(struct hn_user *u)
     u->xfer = hn_http_start(env->http, s->req, dp, on_response, u);
     if (!u->xfer) /* could not even start (logged there): back off rather than spin */
         uv_timer_start(&u->timer, on_wait_done, 1000, 0);
+}
+
+/* ---------- ws steps ---------- */
+
+static int64_t now_s_of(struct hn_user_env *env)
+{
+    return ((int64_t)uv_now(env->loop) + env->wall_offset_ms) / 1000;
+}
+
+static void ws_record(struct hn_user *u, struct hn_stats_entry *e, uint64_t us, uint64_t bytes,
+                      const char *error)
+{
+    struct hn_user_env *env = u->env;
+    hn_stats_record(e, us, bytes, now_s_of(env), error != NULL);
+    if (error)
+        hn_stats_error_add(env->stats, e->type, e->name, error, 1);
+}
+
+static void next_step(struct hn_user *u)
+{
+    if (++u->step >= u->task->n_steps)
+        after_task(u);
+    else
+        run_step(u);
+}
+
+static void on_ws_continue(uv_timer_t *t) { next_step(t->data); }
+
+static void ws_free(struct hn_user *u)
+{
+    free(u->ws);
+    u->ws = NULL;
+}
+
+static void on_ws_hold(uv_timer_t *t);
+static void on_ws_expect_timeout(uv_timer_t *t);
+
+static void ws_advance(struct hn_user *u)
+{
+    struct hn_user_env *env = u->env;
+    struct ws_session *w = u->ws;
+    const struct hn_ws_step *st = &u->task->steps[u->step].def->ws;
+    while (w->sub < st->n_subs) {
+        const struct hn_ws_sub *sub = &st->subs[w->sub];
+        if (sub->action == HN_WS_SEND || sub->action == HN_WS_SEND_BINARY) {
+            const char *const *rows[16];
+            struct hn_tpl_ctx ctx;
+            make_ctx(u, &ctx, rows);
+            hn_buf_reset(&env->body);
+            hn_tpl_expand(sub->payload, &ctx, &env->body);
+            hn_ws_send(w->conn, env->body.p ? env->body.p : "", env->body.len,
+                       sub->action == HN_WS_SEND_BINARY);
+            struct hn_stats_entry *se = u->task->steps[u->step].ws_session;
+            se->msgs_sent++;
+            se->bytes_sent += env->body.len;
+            w->send_ns = uv_hrtime();
+            w->sub++;
+            continue;
+        }
+        if (sub->action == HN_WS_EXPECT) {
+            w->waiting = 1;
+            uv_timer_start(&u->timer, on_ws_expect_timeout, (uint64_t)sub->ms, 0);
+            return;
+        }
+        uv_timer_start(&u->timer, on_ws_hold, (uint64_t)sub->ms, 0); /* hold */
+        return;
+    }
+    w->closing = 1;
+    hn_ws_close(w->conn, 1000);
+}
+
+static void on_ws_hold(uv_timer_t *t)
+{
+    struct hn_user *u = t->data;
+    u->ws->sub++;
+    ws_advance(u);
+}
+
+static void on_ws_expect_timeout(uv_timer_t *t)
+{
+    struct hn_user *u = t->data;
+    struct ws_session *w = u->ws;
+    const struct hn_ws_sub *sub = &u->task->steps[u->step].def->ws.subs[w->sub];
+    char msg[600];
+    snprintf(msg, sizeof msg, "no reply matching %s within %lld ms", sub->desc,
+             (long long)sub->ms);
+    ws_record(u, u->task->steps[u->step].ws_message, (uint64_t)sub->ms * 1000, 0, msg);
+    w->waiting = 0;
+    w->failed = 1;
+    w->closing = 1;
+    hn_ws_close(w->conn, 1000);
+}
+
+static void ws_on_open(void *arg)
+{
+    struct hn_user *u = arg;
+    struct ws_session *w = u->ws;
+    w->opened = 1;
+    w->open_ns = uv_hrtime();
+    ws_record(u, u->task->steps[u->step].ws_connect, (w->open_ns - w->start_ns) / 1000, 0, NULL);
+    ws_advance(u);
+}
+
+static int ws_matches(const struct hn_ws_sub *sub, const char *data, size_t len, char **captures)
+{
+    if (sub->contains && !memmem(data, len, sub->contains, strlen(sub->contains)))
+        return 0;
+    if (!sub->n_json && !sub->n_captures)
+        return 1;
+    struct hn_json *doc = hn_json_parse(data, len);
+    int ok = doc != NULL || !sub->n_json;
+    char text[HN_CAPTURE_MAX_BYTES];
+    for (size_t i = 0; ok && i < sub->n_json; i++) {
+        const struct hn_json_check *j = &sub->json[i];
+        const struct hn_json *got = hn_json_path_get(doc, j->path);
+        if (j->expect == HN_JSON_EXISTS)
+            ok = got != NULL;
+        else if (j->expect == HN_JSON_MISSING)
+            ok = got == NULL;
+        else
+            ok = got && (hn_json_text(got, text, sizeof text), !strcmp(text, j->value));
+    }
+    for (size_t i = 0; ok && i < sub->n_captures; i++) {
+        const struct hn_json *got = doc ? hn_json_path_get(doc, sub->captures[i].expr) : NULL;
+        ok = got != NULL;
+        if (ok) {
+            hn_json_text(got, text, sizeof text);
+            free(captures[sub->captures[i].slot]);
+            captures[sub->captures[i].slot] = hn_strdup(text);
+        }
+    }
+    if (doc)
+        hn_json_free(doc);
+    return ok;
+}
+
+static void ws_on_message(void *arg, const char *data, size_t len, int binary)
+{
+    (void)binary;
+    struct hn_user *u = arg;
+    struct ws_session *w = u->ws;
+    const struct hn_ws_step *st = &u->task->steps[u->step].def->ws;
+    struct hn_stats_entry *se = u->task->steps[u->step].ws_session;
+    se->msgs_received++;
+    se->bytes_received += len;
+    if (!w->waiting) {
+        w->unsolicited++; /* during a hold or after the last expect: counted, not matched */
+        return;
+    }
+    const struct hn_ws_sub *sub = &st->subs[w->sub];
+    if (sub->n_captures && !u->captures)
+        u->captures = hn_calloc(u->env->classes[u->cls].def->n_captures, sizeof(char *));
+    if (!ws_matches(sub, data, len, u->captures)) {
+        w->unsolicited++; /* e.g. a streamed partial chunk before the final answer */
+        return;
+    }
+    uv_timer_stop(&u->timer);
+    ws_record(u, u->task->steps[u->step].ws_message, (uv_hrtime() - w->send_ns) / 1000, len,
+              NULL);
+    w->waiting = 0;
+    w->sub++;
+    ws_advance(u);
+}
+
+static void ws_on_close(void *arg, int opened, int code, int by_server, const char *error)
+{
+    struct hn_user *u = arg;
+    struct ws_session *w = u->ws;
+    const struct hn_step_rt *s = &u->task->steps[u->step];
+    uint64_t now = uv_hrtime();
+    char msg[256];
+    uv_timer_stop(&u->timer);
+    if (!opened) {
+        ws_record(u, s->ws_connect, (now - w->start_ns) / 1000, 0,
+                  error ? error : "Connection failed");
+    } else {
+        const char *why = NULL;
+        if (error) {
+            why = error;
+        } else if (by_server && !w->closing) {
+            snprintf(msg, sizeof msg, "closed by server, code %d", code);
+            why = msg;
+        }
+        if (w->waiting && why)
+            ws_record(u, s->ws_message, (now - w->send_ns) / 1000, 0, why);
+        ws_record(u, s->ws_session, (now - w->open_ns) / 1000, 0, why);
+    }
+    ws_free(u);
+    /* continue from the loop, never from inside a libwebsockets callback */
+    uv_timer_start(&u->timer, on_ws_continue, 0, 0);
+}
+
+static const struct hn_ws_events k_ws_events = {ws_on_open, ws_on_message, ws_on_close};
+
+static void ws_begin(struct hn_user *u)
+{
+    struct hn_user_env *env = u->env;
+    const struct hn_step_rt *s = &u->task->steps[u->step];
+    const struct hn_ws_step *st = &s->def->ws;
+    const char *const *rows[16];
+    struct hn_tpl_ctx ctx;
+    make_ctx(u, &ctx, rows);
+    hn_buf_reset(&env->url);
+    hn_buf_reset(&env->headers);
+    if (st->url->text[0] == '/')
+        hn_buf_append(&env->url, s->ws_base, strlen(s->ws_base));
+    hn_tpl_expand(st->url, &ctx, &env->url);
+    for (size_t i = 0; i < st->n_headers; i++) {
+        hn_buf_append(&env->headers, st->headers[i].name, strlen(st->headers[i].name));
+        hn_buf_append(&env->headers, ": ", 2);
+        hn_tpl_expand(st->headers[i].value, &ctx, &env->headers);
+        hn_buf_append(&env->headers, "\n", 1);
+    }
+    u->ws = hn_calloc(1, sizeof *u->ws);
+    u->ws->start_ns = uv_hrtime();
+    char err[256];
+    int64_t cto = st->connect_timeout_ms ? st->connect_timeout_ms : env->connect_timeout_ms;
+    struct hn_ws_conn *c = hn_ws_connect(env->ws, hn_buf_cstr(&env->url),
+                                         hn_buf_cstr(&env->headers), st->subprotocol,
+                                         st->max_message_bytes, cto, &k_ws_events, u, err,
+                                         sizeof err);
+    if (!u->ws)
+        return; /* the failure was already reported from inside the connect */
+    if (!c) {
+        ws_record(u, s->ws_connect, 0, 0, err[0] ? err : "Connection failed");
+        ws_free(u);
+        uv_timer_start(&u->timer, on_ws_continue, 0, 0);
+        return;
+    }
+    u->ws->conn = c;
 }
 
 static void start_task(struct hn_user *u)
@@ -322,6 +611,11 @@ static void finish(struct hn_user *u)
         hn_http_cancel(env->http, u->xfer);
         u->xfer = NULL;
     }
+    if (u->ws) { /* close 1000 (Normal Closure), without callbacks */
+        if (u->ws->conn)
+            hn_ws_abandon(u->ws->conn);
+        ws_free(u);
+    }
     uv_timer_stop(&u->timer);
     if (u->slot < env->n_slots)
         env->slot_used[u->slot] = 0;
@@ -350,6 +644,11 @@ void hn_user_stop(struct hn_user_env *env, struct hn_user *u, int graceful)
     if (u->xfer) {
         hn_http_cancel(env->http, u->xfer);
         u->xfer = NULL;
+    }
+    if (u->ws) {
+        if (u->ws->conn)
+            hn_ws_abandon(u->ws->conn);
+        ws_free(u);
     }
     uv_timer_stop(&u->timer);
     u->phase = P_STOP;

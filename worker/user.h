@@ -16,13 +16,17 @@
 #include "common/stats.h"
 #include "common/template.h"
 #include "worker/http.h"
+#include "worker/ws.h"
 
 struct hn_user;
 
 struct hn_step_rt {
     const struct hn_step *def;
-    struct hn_http_req *req;
-    struct hn_stats_entry *entry;
+    struct hn_http_req *req;      /* http steps */
+    struct hn_stats_entry *entry; /* http steps */
+    /* ws steps: rows "connect NAME", "message NAME", "session NAME" (type WS) */
+    struct hn_stats_entry *ws_connect, *ws_message, *ws_session;
+    char *ws_base; /* ws://host:port for relative URLs */
 };
 
 struct hn_task_rt {
@@ -42,6 +46,8 @@ struct hn_class_rt {
 struct hn_user_env {
     uv_loop_t *loop;
     struct hn_http *http;
+    struct hn_ws *ws;       /* created when the scenario has ws steps */
+    int64_t connect_timeout_ms;
     struct hn_stats *stats; /* the worker's delta since the last report */
     const struct hn_scenario *sc;
     struct hn_rng rng;

@@ -279,6 +279,7 @@ static int load_scenario(struct worker *w, struct hn_msg *m)
     w->env.http = w->http;
     w->env.stats = &w->stats;
     w->env.worker_id = w->index;
+    w->env.connect_timeout_ms = m->connect_timeout_ms;
     hn_rng_seed(&w->env.rng, hn_mono_us() ^ ((uint64_t)getpid() << 32));
     w->env_ready = 1;
     if (hn_user_env_compile(&w->env, w->scenario, w->host, err, sizeof err)) {

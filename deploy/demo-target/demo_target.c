@@ -6,6 +6,9 @@
  * /auth/login (issues tok-N tokens), /billing/usage/track, /billing/invoices (+--invoice-ms),
  * /billing/enforce (429 over 1000 requested_units), /billing/webhooks. With --require-auth,
  * /auth/status and every /billing/ path answer 401 without a token this target issued.
+ * /ws/chat upgrades to a WebSocket that answers each message with an agent response after
+ * --latency-ms, preceded by --ws-chunks partial messages (as streaming AI backends do); it can
+ * close with 1011 after --ws-close-after replies, or never answer (--ws-no-reply).
  * Listens on loopback by default. Single-threaded; keep-alive and pipelining supported. */
 #include <errno.h>
 #include <signal.h>
@@ -14,6 +17,8 @@
 #include <string.h>
 #include <strings.h>
 #include <uv.h>
+
+#include <libwebsockets.h>
 
 #include "common/util.h"
 
@@ -60,6 +65,8 @@ static struct {
     int n_reset_paths;
     uint64_t total, by_status[6], conversations, connections, tokens, invoices;
     int require_auth;
+    uint64_t ws_chunks, ws_close_after, ws_connections, ws_messages, ws_replies;
+    int ws_no_reply;
     FILE *request_log; /* --log-requests: "METHOD TARGET" per request, for tests */
     uint64_t invoice_ms;
     struct hn_rng rng;
@@ -82,6 +89,11 @@ struct conn {
     int over_quota;
     uint64_t due_ns; /* uv_hrtime when a delayed answer may go */
     char method[16];
+    /* WebSocket mode (after an upgrade on /ws/chat) */
+    int ws;
+    uint64_t ws_replies;
+    uint64_t ws_due[64]; /* replies waiting for their delay, oldest first */
+    unsigned ws_head, ws_n;
 };
 
 static void conn_close(struct conn *c);
@@ -107,6 +119,7 @@ struct wreq {
     uv_write_t req;
     struct conn *c;
     int close;
+    int ws;
     char data[];
 };
 
@@ -116,7 +129,7 @@ static void on_written(uv_write_t *w, int status)
 {
     struct wreq *r = (struct wreq *)w;
     struct conn *c = r->c;
-    int close = r->close;
+    int close = r->close, ws = r->ws;
     free(r);
     if (c->closing)
         return;
@@ -124,7 +137,8 @@ static void on_written(uv_write_t *w, int status)
         conn_close(c);
         return;
     }
-    process(c); /* a pipelined request may already be buffered */
+    if (!ws)
+        process(c); /* a pipelined request may already be buffered */
 }
 
 static void send_response(struct conn *c, int status, const char *body, int close)
@@ -141,6 +155,7 @@ static void send_response(struct conn *c, int status, const char *body, int clos
                      status, reason, blen, close ? "Connection: close\r\n" : "", body);
     r->c = c;
     r->close = close;
+    r->ws = 0;
     uv_buf_t b = uv_buf_init(r->data, (unsigned)n);
     if (uv_write(&r->req, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) {
         free(r);
@@ -173,9 +188,12 @@ static void counts_json(char *out, size_t n)
                                 g_routes[i].path ? g_routes[i].path : "other",
                                 (unsigned long long)g_routes[i].served);
     if (off < n)
-        snprintf(out + off, n - off, "},\"status\":{\"2xx\":%llu,\"4xx\":%llu,\"5xx\":%llu}}",
+        snprintf(out + off, n - off,
+                 "},\"status\":{\"2xx\":%llu,\"4xx\":%llu,\"5xx\":%llu},"
+                 "\"ws_connections\":%llu,\"ws_messages\":%llu,\"ws_replies\":%llu}",
                  (unsigned long long)g.by_status[2], (unsigned long long)g.by_status[4],
-                 (unsigned long long)g.by_status[5]);
+                 (unsigned long long)g.by_status[5], (unsigned long long)g.ws_connections,
+                 (unsigned long long)g.ws_messages, (unsigned long long)g.ws_replies);
 }
 
 static void respond(struct conn *c)
@@ -261,11 +279,204 @@ static const char *find_header(const char *hdrs, size_t len, const char *name, s
     return NULL;
 }
 
+
+/* ---------- WebSocket (RFC 6455) on /ws/chat ---------- */
+
+static void send_raw(struct conn *c, const char *data, size_t len, int close)
+{
+    struct wreq *r = hn_malloc(sizeof *r + len);
+    memcpy(r->data, data, len);
+    r->c = c;
+    r->close = close;
+    r->ws = 1;
+    uv_buf_t b = uv_buf_init(r->data, (unsigned)len);
+    if (uv_write(&r->req, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) {
+        free(r);
+        conn_close(c);
+    }
+}
+
+static void ws_frame(struct conn *c, int opcode, const char *payload, size_t len, int close)
+{
+    char hdr[10];
+    size_t h = 0;
+    hdr[h++] = (char)(0x80 | opcode);
+    if (len < 126) {
+        hdr[h++] = (char)len;
+    } else if (len < 65536) {
+        hdr[h++] = 126;
+        hdr[h++] = (char)(len >> 8);
+        hdr[h++] = (char)len;
+    } else {
+        hdr[h++] = 127;
+        for (int i = 7; i >= 0; i--)
+            hdr[h++] = (char)((uint64_t)len >> (8 * i));
+    }
+    char *frame = hn_malloc(h + len);
+    memcpy(frame, hdr, h);
+    memcpy(frame + h, payload, len);
+    send_raw(c, frame, h + len, close);
+    free(frame);
+}
+
+static void ws_close_with(struct conn *c, int code)
+{
+    char p[2] = {(char)(code >> 8), (char)code};
+    ws_frame(c, 8, p, 2, 1);
+    c->ws = 2; /* closing: ignore further input */
+}
+
+static void ws_reply(struct conn *c)
+{
+    char body[256];
+    for (uint64_t i = 0; i < g.ws_chunks; i++) {
+        int n = snprintf(body, sizeof body, "{\"type\":\"partial\",\"seq\":%llu,\"text\":\"...\"}",
+                         (unsigned long long)i);
+        ws_frame(c, 1, body, (size_t)n, 0);
+    }
+    c->ws_replies++;
+    g.ws_replies++;
+    int n = snprintf(body, sizeof body,
+                     "{\"type\":\"agent_response\",\"agent\":\"support\",\"text\":\"An agent will "
+                     "help you with that.\",\"reply\":%llu}",
+                     (unsigned long long)c->ws_replies);
+    ws_frame(c, 1, body, (size_t)n, 0);
+    if (g.ws_close_after && c->ws_replies >= g.ws_close_after)
+        ws_close_with(c, 1011);
+}
+
+static void ws_arm(struct conn *c);
+
+static void on_ws_timer(uv_timer_t *t)
+{
+    struct conn *c = t->data;
+    uint64_t now = uv_hrtime();
+    while (c->ws == 1 && c->ws_n && c->ws_due[c->ws_head] <= now) {
+        c->ws_head = (c->ws_head + 1) % 64;
+        c->ws_n--;
+        ws_reply(c);
+    }
+    ws_arm(c);
+}
+
+static void ws_arm(struct conn *c)
+{
+    if (c->ws != 1 || !c->ws_n)
+        return;
+    uint64_t now = uv_hrtime(), due = c->ws_due[c->ws_head];
+    uint64_t ms = due > now ? (due - now + 999999) / 1000000 : 0;
+    uv_update_time(g.loop);
+    uv_timer_start(&c->timer, on_ws_timer, ms, 0);
+}
+
+static void ws_message(struct conn *c)
+{
+    g.ws_messages++;
+    if (g.ws_no_reply)
+        return;
+    if (c->ws_n == 64) { /* a client flooding faster than we answer: drop the oldest */
+        c->ws_head = (c->ws_head + 1) % 64;
+        c->ws_n--;
+    }
+    c->ws_due[(c->ws_head + c->ws_n) % 64] = uv_hrtime() + g.latency_ms * 1000000u;
+    c->ws_n++;
+    if (c->ws_n == 1)
+        ws_arm(c);
+}
+
+/* Parses the complete frames in the buffer. Client frames must be masked. */
+static void ws_process(struct conn *c)
+{
+    for (;;) {
+        if (c->ws != 1 || c->len < 2)
+            return;
+        unsigned char *b = (unsigned char *)c->buf;
+        int fin = b[0] & 0x80, op = b[0] & 0x0f, masked = b[1] & 0x80;
+        uint64_t len = b[1] & 0x7f;
+        size_t h = 2;
+        if (len == 126) {
+            if (c->len < 4)
+                return;
+            len = ((uint64_t)b[2] << 8) | b[3];
+            h = 4;
+        } else if (len == 127) {
+            if (c->len < 10)
+                return;
+            len = 0;
+            for (int i = 0; i < 8; i++)
+                len = (len << 8) | b[2 + i];
+            h = 10;
+        }
+        if (!masked) {
+            ws_close_with(c, 1002);
+            return;
+        }
+        if (len > REQ_MAX - 14) {
+            ws_close_with(c, 1009);
+            return;
+        }
+        if (c->len < h + 4 + len)
+            return;
+        unsigned char *mask = b + h, *pl = b + h + 4;
+        for (uint64_t i = 0; i < len; i++)
+            pl[i] ^= mask[i & 3];
+        if (op == 8) {
+            ws_frame(c, 8, (char *)pl, len >= 2 ? 2 : 0, 1);
+            c->ws = 2;
+            return;
+        }
+        if (op == 9)
+            ws_frame(c, 10, (char *)pl, (size_t)len, 0);
+        else if ((op == 1 || op == 2) && fin)
+            ws_message(c);
+        else if (op != 10) {
+            ws_close_with(c, 1003); /* fragmented messages are not supported here */
+            return;
+        }
+        size_t used = h + 4 + (size_t)len;
+        memmove(c->buf, c->buf + used, c->len - used);
+        c->len -= used;
+    }
+}
+
+/* The upgrade handshake: Sec-WebSocket-Accept = base64(SHA-1(key + GUID)). */
+static int ws_upgrade(struct conn *c, size_t hlen)
+{
+    size_t klen = 0, ulen = 0, plen = 0;
+    const char *key = find_header(c->buf, hlen, "Sec-WebSocket-Key", &klen);
+    const char *up = find_header(c->buf, hlen, "Upgrade", &ulen);
+    const char *proto = find_header(c->buf, hlen, "Sec-WebSocket-Protocol", &plen);
+    if (!key || !up || ulen != 9 || strncasecmp(up, "websocket", 9) || klen > 64)
+        return -1;
+    char cat[128];
+    snprintf(cat, sizeof cat, "%.*s258EAFA5-E914-47DA-95CA-C5AB0DC85B11", (int)klen, key);
+    unsigned char sha[20];
+    lws_SHA1((unsigned char *)cat, strlen(cat), sha);
+    char accept[64];
+    lws_b64_encode_string((char *)sha, 20, accept, sizeof accept);
+    char resp[512];
+    int n = snprintf(resp, sizeof resp,
+                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n%s%.*s%s\r\n",
+                     accept, proto ? "Sec-WebSocket-Protocol: " : "", (int)(proto ? strcspn(proto, ", \r") : 0),
+                     proto ? proto : "", proto ? "\r\n" : "");
+    memmove(c->buf, c->buf + hlen, c->len - hlen);
+    c->len -= hlen;
+    c->ws = 1;
+    g.ws_connections++;
+    send_raw(c, resp, (size_t)n, 0);
+    return 0;
+}
+
 /* Parses one complete request from the buffer, if there is one, and answers it. */
 static void process(struct conn *c)
 {
     if (c->busy || c->closing)
         return;
+    if (c->ws) {
+        ws_process(c);
+        return;
+    }
     char *hend = memmem(c->buf, c->len, "\r\n\r\n", 4);
     if (!hend) {
         if (c->len == REQ_MAX) {
@@ -314,6 +525,15 @@ static void process(struct conn *c)
     int http10 = !memcmp(sp2 + 1, "HTTP/1.0", 8);
     c->close_after = conn_hdr ? (vlen == 5 && !strncasecmp(conn_hdr, "close", 5)) : http10;
 
+    if (plen == 8 && !memcmp(path, "/ws/chat", 8)) {
+        if (g.request_log)
+            fprintf(g.request_log, "%s %.*s\n", c->method, (int)(sp2 - path), path);
+        if (ws_upgrade(c, hlen) == 0)
+            return;
+        c->len = 0;
+        send_response(c, 400, "{\"error\":\"expected a WebSocket upgrade\"}", 1);
+        return;
+    }
     if (plen == 9 && !memcmp(path, "/__counts", 9)) {
         char body[2048];
         counts_json(body, sizeof body);
@@ -431,7 +651,7 @@ static int usage(const char *msg, const char *arg)
             "usage: hornet-demo-target [--host 127.0.0.1] [--port 8000] [--port-file F]\n"
             "       [--latency-ms N] [--jitter-ms N] [--fail-ratio R] [--fail-path P]...\n"
             "       [--hang-path P]... [--reset-path P]... [--require-auth] [--invoice-ms N]\n"
-            "       [--log-requests FILE]\n");
+            "       [--log-requests FILE] [--ws-chunks N] [--ws-close-after N] [--ws-no-reply]\n");
     return 2;
 }
 
@@ -447,6 +667,10 @@ int main(int argc, char **argv)
             return usage("a stand-in AIaaS target for hornet", NULL), 0;
         if (!strcmp(a, "--require-auth")) {
             g.require_auth = 1;
+            continue;
+        }
+        if (!strcmp(a, "--ws-no-reply")) {
+            g.ws_no_reply = 1;
             continue;
         }
         if (!v)
@@ -473,6 +697,12 @@ int main(int argc, char **argv)
             g.fail_paths[g.n_fail_paths++] = v;
         } else if (!strcmp(a, "--hang-path") && g.n_hang_paths < MAX_PATHS) {
             g.hang_paths[g.n_hang_paths++] = v;
+        } else if (!strcmp(a, "--ws-chunks")) {
+            if (hn_parse_u64(v, &g.ws_chunks) || g.ws_chunks > 1000)
+                return usage("bad --ws-chunks", v);
+        } else if (!strcmp(a, "--ws-close-after")) {
+            if (hn_parse_u64(v, &g.ws_close_after))
+                return usage("bad --ws-close-after", v);
         } else if (!strcmp(a, "--log-requests")) {
             g.request_log = fopen(v, "w");
             if (!g.request_log)

@@ -131,6 +131,11 @@ static void build_stats(struct hn_stats *s)
     for (uint64_t i = 1; i <= 1000; i++)
         hn_stats_record(e, i * 37, 15, 1700000000 + (int64_t)(i % 3), i % 10 == 0);
     hn_stats_entry(s, "POST", "/never-used"); /* empty entries are not sent */
+    struct hn_stats_entry *ws = hn_stats_entry(s, "WS", "session /ws/chat");
+    ws->msgs_sent = 3; /* message counters alone are worth a report */
+    ws->msgs_received = 5;
+    ws->bytes_sent = 30;
+    ws->bytes_received = 500;
     hn_stats_error_add(s, "GET", "/healthz", "HTTP 500", 100);
 }
 
@@ -146,7 +151,14 @@ static void test_stats_round_trip(void **state)
     m.stats = &s;
     round_trip(&m, &d);
     assert_int_equal(d.seq, 12);
-    assert_int_equal(d.stats->n_entries, 1);
+    assert_int_equal(d.stats->n_entries, 2);
+    const struct hn_stats_entry *w = hn_stats_find(d.stats, "WS", "session /ws/chat");
+    assert_non_null(w);
+    assert_int_equal(w->n_requests, 0);
+    assert_int_equal(w->msgs_sent, 3);
+    assert_int_equal(w->msgs_received, 5);
+    assert_int_equal(w->bytes_sent, 30);
+    assert_int_equal(w->bytes_received, 500);
     const struct hn_stats_entry *a = s.entries[0], *b = d.stats->entries[0];
     assert_string_equal(b->name, "/healthz");
     assert_int_equal(b->n_requests, a->n_requests);

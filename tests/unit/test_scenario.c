@@ -122,8 +122,16 @@ static void test_errors_are_pinned(void **state)
     expect_error(buf, "http.url: must start with '/'");
     snprintf(buf, sizeof buf, "%s          - http: {url: /a, body: x, json: {a: 1}}\n", head);
     expect_error(buf, "give one of body, json or form");
+    snprintf(buf, sizeof buf, "%s          - grpc: {url: /a}\n", head);
+    expect_error(buf, "steps[0]: unknown key 'grpc'");
     snprintf(buf, sizeof buf, "%s          - ws: {url: /a}\n", head);
-    expect_error(buf, "steps[0]: unknown key 'ws'");
+    expect_error(buf, "steps[0].ws.steps: missing (send, expect, hold)");
+    snprintf(buf, sizeof buf, "%s          - ws: {url: /a, steps: [{expect: {timeout: 1s}}]}\n", head);
+    expect_error(buf, "steps[0].ws.steps[0].expect: say what to wait for: json, contains, or any: true");
+    snprintf(buf, sizeof buf, "%s          - ws: {url: http://x/a, steps: [{hold: 1s}]}\n", head);
+    expect_error(buf, "ws.url: must start with '/' or be an absolute ws:// or wss:// URL");
+    snprintf(buf, sizeof buf, "%s          - ws: {url: /a, steps: [{expect: {any: true, capture: {x: {header: H}}}}]}\n", head);
+    expect_error(buf, "a WebSocket message has no headers");
     snprintf(buf, sizeof buf, "%s          - http: {url: /a, timeout: -1}\n", head);
     expect_error(buf, "http.timeout: must be between 0 and 86400 seconds");
     expect_error("users:\n  - name: U\n    tasks: [{name: t, steps: [{http: {url: /}}]}]\n"
