@@ -205,22 +205,24 @@ static int get_weight(struct ctx *c, yaml_node_t *n, const char *field, uint32_t
 
 static int get_seconds(struct ctx *c, yaml_node_t *n, const char *field, double *out)
 {
-    if (want(c, n, YAML_SCALAR_NODE, field))
+    char *s;
+    if (get_string(c, n, field, &s)) /* durations may come from ${ENV} too */
         return HN_EINVAL;
-    const char *s = scalar(n);
     double v;
+    int64_t ms;
+    int rc = 0;
     if (hn_parse_double(s, &v) == 0) {
         if (v < 0 || v > 86400)
-            return fail(c, n, field, "must be between 0 and 86400 seconds, got '%s'", s);
-        *out = v;
-        return 0;
-    }
-    int64_t ms;
-    if (hn_parse_duration_ms(s, &ms) == 0 && ms <= 86400000) {
+            rc = fail(c, n, field, "must be between 0 and 86400 seconds, got '%s'", s);
+        else
+            *out = v;
+    } else if (hn_parse_duration_ms(s, &ms) == 0 && ms <= 86400000) {
         *out = (double)ms / 1000.0;
-        return 0;
+    } else {
+        rc = fail(c, n, field, "bad duration '%s' (use seconds, or 500ms, 2s, 1m)", s);
     }
-    return fail(c, n, field, "bad duration '%s' (use seconds, or 500ms, 2s, 1m)", s);
+    free(s);
+    return rc;
 }
 
 static int get_tags(struct ctx *c, yaml_node_t *n, const char *field, char ***tags, size_t *nt)

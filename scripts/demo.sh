@@ -14,7 +14,7 @@ trap cleanup EXIT
 
 build/deploy/demo-target/hornet-demo-target --port 0 --port-file "$run/port" \
   --latency-ms 40 --jitter-ms 20 --fail-ratio 0.1 --fail-path /billing/usage \
-  --require-auth --invoice-ms 300 2>"$run/target.log" &
+  --require-auth --invoice-ms 300 --ws-chunks 3 2>"$run/target.log" &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$run/port" ] && break; sleep 0.05; done
 [ -s "$run/port" ] || { echo "demo: the demo target did not start:"; cat "$run/target.log"; exit 5; }

@@ -481,6 +481,21 @@ static void ws_on_close(void *arg, int opened, int code, int by_server, const ch
     uv_timer_start(&u->timer, on_ws_continue, 0, 0);
 }
 
+/* The user is stopped during a ws step: close 1000 (Normal Closure) without callbacks; a
+ * session that was open ends normally and counts as one. */
+static void ws_stop(struct hn_user *u)
+{
+    struct ws_session *w = u->ws;
+    if (!w)
+        return;
+    if (w->opened)
+        ws_record(u, u->task->steps[u->step].ws_session, (uv_hrtime() - w->open_ns) / 1000, 0,
+                  NULL);
+    if (w->conn)
+        hn_ws_abandon(w->conn);
+    ws_free(u);
+}
+
 static const struct hn_ws_events k_ws_events = {ws_on_open, ws_on_message, ws_on_close};
 
 static void ws_begin(struct hn_user *u)
@@ -508,8 +523,8 @@ static void ws_begin(struct hn_user *u)
     int64_t cto = st->connect_timeout_ms ? st->connect_timeout_ms : env->connect_timeout_ms;
     struct hn_ws_conn *c = hn_ws_connect(env->ws, hn_buf_cstr(&env->url),
                                          hn_buf_cstr(&env->headers), st->subprotocol,
-                                         st->max_message_bytes, cto, &k_ws_events, u, err,
-                                         sizeof err);
+                                         st->max_message_bytes, cto, st->ping_interval_ms,
+                                         &k_ws_events, u, err, sizeof err);
     if (!u->ws)
         return; /* the failure was already reported from inside the connect */
     if (!c) {
@@ -611,11 +626,7 @@ static void finish(struct hn_user *u)
         hn_http_cancel(env->http, u->xfer);
         u->xfer = NULL;
     }
-    if (u->ws) { /* close 1000 (Normal Closure), without callbacks */
-        if (u->ws->conn)
-            hn_ws_abandon(u->ws->conn);
-        ws_free(u);
-    }
+    ws_stop(u);
     uv_timer_stop(&u->timer);
     if (u->slot < env->n_slots)
         env->slot_used[u->slot] = 0;
@@ -645,11 +656,7 @@ void hn_user_stop(struct hn_user_env *env, struct hn_user *u, int graceful)
         hn_http_cancel(env->http, u->xfer);
         u->xfer = NULL;
     }
-    if (u->ws) {
-        if (u->ws->conn)
-            hn_ws_abandon(u->ws->conn);
-        ws_free(u);
-    }
+    ws_stop(u);
     uv_timer_stop(&u->timer);
     u->phase = P_STOP;
     u->prev = NULL;

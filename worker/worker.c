@@ -358,10 +358,17 @@ static void stopped(struct worker *w)
     hn_info("stopped all users");
 }
 
+/* Users are done when none runs on_stop and every WebSocket has finished its closing
+ * handshake (1000), so the stop never cuts a session's close short. */
+static int users_done(const struct worker *w)
+{
+    return !w->env.n_stopping && (!w->env.ws || !hn_ws_open_connections(w->env.ws));
+}
+
 static void on_stop_tick(uv_timer_t *t)
 {
     struct worker *w = t->data;
-    if (!w->env.n_stopping ||
+    if (users_done(w) ||
         (int64_t)(uv_now(&w->loop) - w->stop_started_ms) >= w->stop_timeout_ms)
         stopped(w);
 }
@@ -378,7 +385,7 @@ static void begin_stop(struct worker *w)
         w->env.classes[c].target = 0;
         hn_user_stop_class(&w->env, c, 0, 1);
     }
-    if (!w->env.n_stopping) {
+    if (users_done(w)) {
         stopped(w);
         return;
     }

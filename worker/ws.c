@@ -28,10 +28,12 @@ struct hn_ws_conn {
     struct msg *head, *tail;
     int opened;
     int close_code;   /* to send, when closing from our side */
+    int close_sent;
     int peer_code;    /* what the peer's close frame said */
     int by_server;
     int reported;
     char err[128];
+    lws_retry_bo_t idle; /* the ping policy; lws keeps a pointer for the connection's life */
 };
 
 struct hn_ws {
@@ -168,9 +170,17 @@ static int on_lws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                 lws_callback_on_writable(wsi);
             break;
         }
-        if (c->close_code) {
-            lws_close_reason(wsi, (enum lws_close_status)c->close_code, NULL, 0);
-            return -1;
+        if (c->close_code && !c->close_sent) {
+            /* send the close frame ourselves and wait for the peer's answer (RFC 6455's
+             * closing handshake); libwebsockets 4.1 drops the TCP connection without one when
+             * a callback returns -1 */
+            unsigned char frame[LWS_PRE + 2];
+            frame[LWS_PRE] = (unsigned char)(c->close_code >> 8);
+            frame[LWS_PRE + 1] = (unsigned char)(c->close_code & 0xff);
+            c->close_sent = 1;
+            if (lws_write(wsi, frame + LWS_PRE, 2, (enum lws_write_protocol)4 /* close */) < 0)
+                return -1;
+            lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, 5);
         }
         break;
     }
@@ -250,8 +260,9 @@ void hn_ws_destroy(struct hn_ws **wp)
 
 struct hn_ws_conn *hn_ws_connect(struct hn_ws *w, const char *url, const char *headers,
                                  const char *subprotocol, size_t max_message_bytes,
-                                 int64_t connect_timeout_ms, const struct hn_ws_events *ev,
-                                 void *arg, char *err, size_t errlen)
+                                 int64_t connect_timeout_ms, int64_t ping_interval_ms,
+                                 const struct hn_ws_events *ev, void *arg, char *err,
+                                 size_t errlen)
 {
     int tls = !strncmp(url, "wss://", 6);
     if (!tls && strncmp(url, "ws://", 5)) {
@@ -296,6 +307,14 @@ struct hn_ws_conn *hn_ws_connect(struct hn_ws *w, const char *url, const char *h
     ci.userdata = c;
     ci.pwsi = &c->wsi;
     ci.ietf_version_or_minus_one = -1;
+    if (ping_interval_ms > 0) {
+        int64_t secs = (ping_interval_ms + 999) / 1000;
+        if (secs > 20000)
+            secs = 20000;
+        c->idle.secs_since_valid_ping = (uint16_t)secs;
+        c->idle.secs_since_valid_hangup = (uint16_t)(secs * 3);
+        ci.retry_and_idle_policy = &c->idle;
+    }
     if (!lws_client_connect_via_info(&ci)) {
         /* lws has already reported CONNECTION_ERROR and freed c through WSI_DESTROY, or never
          * created a wsi: either way c must not be used; report is done in the callback */

@@ -30,11 +30,13 @@ struct hn_ws *hn_ws_new(uv_loop_t *loop);
 void hn_ws_destroy(struct hn_ws **wp);
 
 /* Starts a connection. url: ws:// or wss://; headers: "Name: value\n" lines; subprotocol may
- * be NULL. Returns NULL with a reason in err when the URL is unusable. */
+ * be NULL. ping_interval_ms > 0: an idle connection sends a PING that often and is dropped
+ * when silent for three intervals (pings from the server are always answered). Returns NULL with a reason in err when the URL is unusable. */
 struct hn_ws_conn *hn_ws_connect(struct hn_ws *w, const char *url, const char *headers,
                                  const char *subprotocol, size_t max_message_bytes,
-                                 int64_t connect_timeout_ms, const struct hn_ws_events *ev,
-                                 void *arg, char *err, size_t errlen);
+                                 int64_t connect_timeout_ms, int64_t ping_interval_ms,
+                                 const struct hn_ws_events *ev, void *arg, char *err,
+                                 size_t errlen);
 /* Queues a message (copied). */
 void hn_ws_send(struct hn_ws_conn *c, const char *data, size_t len, int binary);
 /* Closes with a code (1000 = normal); on_close follows. */

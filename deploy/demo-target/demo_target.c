@@ -65,7 +65,7 @@ static struct {
     int n_reset_paths;
     uint64_t total, by_status[6], conversations, connections, tokens, invoices;
     int require_auth;
-    uint64_t ws_chunks, ws_close_after, ws_connections, ws_messages, ws_replies;
+    uint64_t ws_chunks, ws_close_after, ws_connections, ws_messages, ws_replies, ws_normal_closes;
     int ws_no_reply;
     FILE *request_log; /* --log-requests: "METHOD TARGET" per request, for tests */
     uint64_t invoice_ms;
@@ -190,10 +190,12 @@ static void counts_json(char *out, size_t n)
     if (off < n)
         snprintf(out + off, n - off,
                  "},\"status\":{\"2xx\":%llu,\"4xx\":%llu,\"5xx\":%llu},"
-                 "\"ws_connections\":%llu,\"ws_messages\":%llu,\"ws_replies\":%llu}",
+                 "\"ws_connections\":%llu,\"ws_messages\":%llu,\"ws_replies\":%llu,"
+                 "\"ws_normal_closes\":%llu}",
                  (unsigned long long)g.by_status[2], (unsigned long long)g.by_status[4],
                  (unsigned long long)g.by_status[5], (unsigned long long)g.ws_connections,
-                 (unsigned long long)g.ws_messages, (unsigned long long)g.ws_replies);
+                 (unsigned long long)g.ws_messages, (unsigned long long)g.ws_replies,
+                 (unsigned long long)g.ws_normal_closes);
 }
 
 static void respond(struct conn *c)
@@ -420,7 +422,11 @@ static void ws_process(struct conn *c)
         unsigned char *mask = b + h, *pl = b + h + 4;
         for (uint64_t i = 0; i < len; i++)
             pl[i] ^= mask[i & 3];
+        if (g.request_log)
+            fprintf(g.request_log, "WS frame op %d len %llu\n", op, (unsigned long long)len);
         if (op == 8) {
+            if (len >= 2 && ((pl[0] << 8) | pl[1]) == 1000)
+                g.ws_normal_closes++;
             ws_frame(c, 8, (char *)pl, len >= 2 ? 2 : 0, 1);
             c->ws = 2;
             return;

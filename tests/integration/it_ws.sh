@@ -22,6 +22,16 @@ check "connections reconcile ($conns reported, $served accepted)" test "$served"
 check "sessions are rows too" test "$(csv_get "$S" "session /ws/chat" "Request Count")" -gt 0
 check "streamed partial chunks were skipped, not matched" test "$(csv_get "$S" "message /ws/chat" "Failure Count")" = 0
 
+# Users stopped while holding their sessions close them with 1000 (Normal Closure).
+start_target HOLD --latency-ms 5
+WS_HOLD=60s "$HORNET" -f "$SC" -H "http://127.0.0.1:$HOLD_PORT" -u 6 -r 100 -t 2s \
+  --csv "$T/hold/run" >"$T/hold.out" 2>"$T/hold.err"; rc=$?
+check "stopping holders exits 0 (got $rc)" test "$rc" = 0
+closes=$(target_count "$HOLD_PORT" ws_normal_closes); opened=$(target_count "$HOLD_PORT" ws_connections)
+echo "# $opened sessions opened, $closes closed with 1000"
+check "every held session was closed with 1000 at the stop" test "$opened" = 6 -a "$closes" = 6
+check "stopped sessions count as sessions" test "$(csv_get "$T/hold/run_stats.csv" "session /ws/chat" "Request Count")" = 6
+
 start_target DROP --latency-ms 5 --ws-close-after 1
 "$HORNET" -f "$SC" -H "http://127.0.0.1:$DROP_PORT" -u 4 -r 100 -t 3s --csv "$T/drop/run" \
   >"$T/drop.out" 2>"$T/drop.err"; rc=$?

@@ -54,11 +54,13 @@ static void test_default_scenario(void **state)
     assert_string_equal(chat->content_type, "application/json");
     assert_non_null(strstr(chat->body->text, "\"message\":\"{{message}}\""));
     assert_true(chat->is_dynamic);
-    const struct hn_http_step *kpi = &s->classes[0].tasks[2].steps[0].http;
+    const struct hn_http_step *kpi = &s->classes[0].tasks[3].steps[0].http;
     assert_string_equal(kpi->name, "/analytics/kpi"); /* query stripped from the row name */
     assert_string_equal(kpi->url->text, "/analytics/kpi?tenant_id={{tenant}}");
     assert_int_equal(s->classes[0].on_start.n_steps, 1);
     assert_int_equal(s->classes[0].n_captures, 2); /* token, conversation_id */
+    assert_int_equal(s->classes[0].tasks[1].steps[0].kind, HN_STEP_WS); /* the seed's chat */
+    assert_int_equal(s->classes[0].tasks[1].steps[0].ws.n_subs, 5);
     hn_scenario_destroy(&s);
 }
 
