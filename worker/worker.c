@@ -26,7 +26,7 @@ struct worker {
     uv_loop_t loop;
     struct hn_rpc *rpc;
     uv_poll_t zpoll;
-    uv_timer_t heartbeat, report, spawner, stopper;
+    uv_timer_t heartbeat, report, spawner, stopper, pumper;
     uv_signal_t sigint, sigterm;
     char node_id[HN_NODE_ID_MAX];
     enum wstate state;
@@ -62,13 +62,19 @@ struct worker {
 
 static void pump(struct worker *w);
 
+static void on_pump(uv_timer_t *t) { pump(t->data); }
+
 static void send_msg(struct worker *w, struct hn_msg *m)
 {
     int rc = hn_rpc_send(w->rpc, NULL, m);
     if (rc)
         hn_warn("could not send %s to the master: %s", hn_msg_type_name(m->type),
                 hn_strerror(rc));
-    pump(w); /* ZMQ_FD is edge-triggered: a send can swallow a readable edge */
+    /* ZMQ_FD is edge-triggered: a send can swallow a readable edge, so drain the socket, but
+     * from the loop, never from inside the caller (handling a stop inside send_stats would send
+     * the same delta twice) */
+    if (!w->quitting)
+        uv_timer_start(&w->pumper, on_pump, 0, 0);
 }
 
 static uint64_t target_total(const struct worker *w)
@@ -125,6 +131,7 @@ static void shutdown_worker(struct worker *w, int code)
     uv_timer_stop(&w->report);
     uv_timer_stop(&w->spawner);
     uv_timer_stop(&w->stopper);
+    uv_timer_stop(&w->pumper);
     uv_poll_stop(&w->zpoll);
     uv_signal_stop(&w->sigint);
     uv_signal_stop(&w->sigterm);
@@ -551,7 +558,8 @@ int hn_worker_run(const struct hn_options *o)
     uv_timer_init(&w->loop, &w->report);
     uv_timer_init(&w->loop, &w->spawner);
     uv_timer_init(&w->loop, &w->stopper);
-    w->heartbeat.data = w->report.data = w->spawner.data = w->stopper.data = w;
+    uv_timer_init(&w->loop, &w->pumper);
+    w->heartbeat.data = w->report.data = w->spawner.data = w->stopper.data = w->pumper.data = w;
     uv_signal_init(&w->loop, &w->sigint);
     uv_signal_init(&w->loop, &w->sigterm);
     w->sigint.data = w->sigterm.data = w;
@@ -578,6 +586,7 @@ int hn_worker_run(const struct hn_options *o)
     uv_close((uv_handle_t *)&w->report, close_cb);
     uv_close((uv_handle_t *)&w->spawner, close_cb);
     uv_close((uv_handle_t *)&w->stopper, close_cb);
+    uv_close((uv_handle_t *)&w->pumper, close_cb);
     uv_close((uv_handle_t *)&w->sigint, close_cb);
     uv_close((uv_handle_t *)&w->sigterm, close_cb);
     uv_run(&w->loop, UV_RUN_DEFAULT);
