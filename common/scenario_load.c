@@ -851,8 +851,13 @@ static int load_ws(struct ctx *c, yaml_node_t *n, const char *field, struct hn_w
     v = get(c, n, "max_message_bytes");
     if (v) {
         uint64_t mb;
+        char *text;
         snprintf(f, sizeof f, "%s.max_message_bytes", field);
-        if (!scalar(v) || hn_parse_u64(scalar(v), &mb) || mb < 16 || mb > (64u << 20))
+        if (get_string(c, v, f, &text))
+            return HN_EINVAL;
+        int bad = hn_parse_u64(text, &mb) || mb < 16 || mb > (64u << 20);
+        free(text);
+        if (bad)
             return fail(c, v, f, "must be a whole number from 16 to 67108864");
         w->max_message_bytes = (size_t)mb;
     }

@@ -65,7 +65,7 @@ static struct {
     int n_reset_paths;
     uint64_t total, by_status[6], conversations, connections, tokens, invoices;
     int require_auth;
-    uint64_t ws_chunks, ws_close_after, ws_connections, ws_messages, ws_replies, ws_normal_closes;
+    uint64_t ws_chunks, ws_reply_bytes, ws_close_after, ws_connections, ws_messages, ws_replies, ws_normal_closes;
     int ws_no_reply;
     FILE *request_log; /* --log-requests: "METHOD TARGET" per request, for tests */
     uint64_t invoice_ms;
@@ -340,9 +340,23 @@ static void ws_reply(struct conn *c)
     g.ws_replies++;
     int n = snprintf(body, sizeof body,
                      "{\"type\":\"agent_response\",\"agent\":\"support\",\"text\":\"An agent will "
-                     "help you with that.\",\"reply\":%llu}",
+                     "help you with that.\",\"reply\":%llu",
                      (unsigned long long)c->ws_replies);
-    ws_frame(c, 1, body, (size_t)n, 0);
+    /* --ws-reply-bytes: pad the answer to that size (oversize-message tests) */
+    size_t want = g.ws_reply_bytes > (uint64_t)n + 12 ? (size_t)g.ws_reply_bytes : (size_t)n + 1;
+    char *msg = hn_malloc(want + 1);
+    memcpy(msg, body, (size_t)n);
+    size_t len = (size_t)n;
+    if (want > len + 1) {
+        memcpy(msg + len, ",\"pad\":\"", 8);
+        len += 8;
+        while (len < want - 2)
+            msg[len++] = 'x';
+        msg[len++] = '"';
+    }
+    msg[len++] = '}';
+    ws_frame(c, 1, msg, len, 0);
+    free(msg);
     if (g.ws_close_after && c->ws_replies >= g.ws_close_after)
         ws_close_with(c, 1011);
 }
@@ -657,7 +671,8 @@ static int usage(const char *msg, const char *arg)
             "usage: hornet-demo-target [--host 127.0.0.1] [--port 8000] [--port-file F]\n"
             "       [--latency-ms N] [--jitter-ms N] [--fail-ratio R] [--fail-path P]...\n"
             "       [--hang-path P]... [--reset-path P]... [--require-auth] [--invoice-ms N]\n"
-            "       [--log-requests FILE] [--ws-chunks N] [--ws-close-after N] [--ws-no-reply]\n");
+            "       [--log-requests FILE] [--ws-chunks N] [--ws-reply-bytes N]\n"
+            "       [--ws-close-after N] [--ws-no-reply]\n");
     return 2;
 }
 
@@ -706,6 +721,9 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--ws-chunks")) {
             if (hn_parse_u64(v, &g.ws_chunks) || g.ws_chunks > 1000)
                 return usage("bad --ws-chunks", v);
+        } else if (!strcmp(a, "--ws-reply-bytes")) {
+            if (hn_parse_u64(v, &g.ws_reply_bytes) || g.ws_reply_bytes > (16u << 20))
+                return usage("bad --ws-reply-bytes", v);
         } else if (!strcmp(a, "--ws-close-after")) {
             if (hn_parse_u64(v, &g.ws_close_after))
                 return usage("bad --ws-close-after", v);

@@ -39,6 +39,13 @@ check "server closing mid-flow: exit 1, no crash (got $rc)" test "$rc" = 1
 check "the waiting message fails as closed by server, code 1011" grep -q "^WS,message /ws/chat,\"closed by server, code 1011\"," "$T/drop/run_failures.csv"
 check "the session fails the same way" grep -q "^WS,session /ws/chat,\"closed by server, code 1011\"," "$T/drop/run_failures.csv"
 
+start_target BIG --latency-ms 5 --ws-reply-bytes 4096
+WS_MAX=1024 "$HORNET" -f "$SC" -H "http://127.0.0.1:$BIG_PORT" -u 2 -r 100 -t 2s \
+  --csv "$T/big/run" >"$T/big.out" 2>"$T/big.err"; rc=$?
+check "an oversize message: exit 1, no crash (got $rc)" test "$rc" = 1
+check "the session fails naming the cap" grep -q "^WS,session /ws/chat,message larger than 1024 bytes," "$T/big/run_failures.csv"
+check "and the pending expect fails too" grep -q "^WS,message /ws/chat,message larger than 1024 bytes," "$T/big/run_failures.csv"
+
 start_target MUTE --ws-no-reply
 "$HORNET" -f "$SC" -H "http://127.0.0.1:$MUTE_PORT" -u 2 -r 100 -t 4s --csv "$T/mute/run" \
   >"$T/mute.out" 2>"$T/mute.err"; rc=$?
