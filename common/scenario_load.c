@@ -511,6 +511,47 @@ static int load_kv_query(struct ctx *c, yaml_node_t *v, const char *f, struct hn
     return 0;
 }
 
+/* A positive duration, in milliseconds. */
+static int get_timeout_ms(struct ctx *c, yaml_node_t *v, const char *f, int64_t *ms)
+{
+    double sec;
+    if (get_seconds(c, v, f, &sec))
+        return HN_EINVAL;
+    if (sec <= 0)
+        return fail(c, v, f, "must be above 0");
+    *ms = (int64_t)(sec * 1000.0 + 0.5);
+    return 0;
+}
+
+/* headers: {Name: value} with templated values; *has_ct says whether Content-Type is among them */
+static int load_headers(struct ctx *c, yaml_node_t *v, const char *f, struct hn_header **out,
+                        size_t *n, int *has_ct)
+{
+    if (want(c, v, YAML_MAPPING_NODE, f))
+        return HN_EINVAL;
+    size_t cnt = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+    *out = hn_calloc(cnt, sizeof **out);
+    for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = node(c, p->key), *val = node(c, p->value);
+        if (!scalar(k) || !*scalar(k) || strpbrk(scalar(k), ": \t\r\n"))
+            return fail(c, k, f, "header names must be non-empty tokens without ':' or spaces");
+        if (!scalar(val) || strpbrk(scalar(val), "\r\n"))
+            return fail(c, val, f, "header '%s' must have a one-line string value", scalar(k));
+        struct hn_header *hd = &(*out)[(*n)++];
+        hd->name = hn_strdup(scalar(k));
+        if (has_ct)
+            *has_ct |= !strcasecmp(hd->name, "Content-Type");
+        char *text;
+        if (expand_env(c, val, f, scalar(val), &text))
+            return HN_EINVAL;
+        int rc = compile(c, val, f, text, HN_ESC_HEADER, &hd->value);
+        free(text);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 static int load_http(struct ctx *c, yaml_node_t *n, const char *field, struct hn_http_step *h)
 {
     static const char *const keys[] = {"method", "url", "name", "headers", "query", "body",
@@ -589,29 +630,8 @@ static int load_http(struct ctx *c, yaml_node_t *n, const char *field, struct hn
     v = get(c, n, "headers");
     if (v) {
         snprintf(f, sizeof f, "%s.headers", field);
-        if (want(c, v, YAML_MAPPING_NODE, f))
+        if (load_headers(c, v, f, &h->headers, &h->n_headers, &has_ct))
             return HN_EINVAL;
-        size_t cnt = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
-        h->headers = hn_calloc(cnt, sizeof *h->headers);
-        for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
-             p++) {
-            yaml_node_t *k = node(c, p->key), *val = node(c, p->value);
-            if (!scalar(k) || !*scalar(k) || strpbrk(scalar(k), ": \t\r\n"))
-                return fail(c, k, f, "header names must be non-empty tokens without ':' or spaces");
-            if (!scalar(val) || strpbrk(scalar(val), "\r\n"))
-                return fail(c, val, f, "header '%s' must have a one-line string value",
-                            scalar(k));
-            struct hn_header *hd = &h->headers[h->n_headers++];
-            hd->name = hn_strdup(scalar(k));
-            has_ct |= !strcasecmp(hd->name, "Content-Type");
-            char *text;
-            if (expand_env(c, val, f, scalar(val), &text))
-                return HN_EINVAL;
-            rc = compile(c, val, f, text, HN_ESC_HEADER, &hd->value);
-            free(text);
-            if (rc)
-                return rc;
-        }
     }
 
     yaml_node_t *body = get(c, n, "body"), *json = get(c, n, "json"), *form = get(c, n, "form");
@@ -659,15 +679,9 @@ static int load_http(struct ctx *c, yaml_node_t *n, const char *field, struct hn
     }
 
     v = get(c, n, "timeout");
-    if (v) {
-        snprintf(f, sizeof f, "%s.timeout", field);
-        double sec;
-        if (get_seconds(c, v, f, &sec))
-            return HN_EINVAL;
-        if (sec <= 0)
-            return fail(c, v, f, "must be above 0");
-        h->timeout_ms = (int64_t)(sec * 1000.0 + 0.5);
-    }
+    snprintf(f, sizeof f, "%s.timeout", field);
+    if (v && get_timeout_ms(c, v, f, &h->timeout_ms))
+        return HN_EINVAL;
     v = get(c, n, "check");
     if (v) {
         snprintf(f, sizeof f, "%s.check", field);
@@ -745,15 +759,9 @@ static int load_ws_sub(struct ctx *c, yaml_node_t *n, const char *field, struct 
     if (!any && !u->contains && !u->n_json)
         return fail(c, v, f, "say what to wait for: json, contains, or any: true");
     x = get(c, v, "timeout");
-    if (x) {
-        snprintf(ff, sizeof ff, "%s.timeout", f);
-        double sec;
-        if (get_seconds(c, x, ff, &sec))
-            return HN_EINVAL;
-        if (sec <= 0)
-            return fail(c, x, ff, "must be above 0");
-        u->ms = (int64_t)(sec * 1000.0 + 0.5);
-    }
+    snprintf(ff, sizeof ff, "%s.timeout", f);
+    if (x && get_timeout_ms(c, x, ff, &u->ms))
+        return HN_EINVAL;
     x = get(c, v, "capture");
     if (x) {
         snprintf(ff, sizeof ff, "%s.capture", f);
@@ -823,25 +831,8 @@ static int load_ws(struct ctx *c, yaml_node_t *n, const char *field, struct hn_w
     v = get(c, n, "headers");
     if (v) {
         snprintf(f, sizeof f, "%s.headers", field);
-        if (want(c, v, YAML_MAPPING_NODE, f))
+        if (load_headers(c, v, f, &w->headers, &w->n_headers, NULL))
             return HN_EINVAL;
-        size_t cnt = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
-        w->headers = hn_calloc(cnt, sizeof *w->headers);
-        for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
-             p++) {
-            yaml_node_t *k = node(c, p->key), *val = node(c, p->value);
-            if (!scalar(k) || !*scalar(k) || strpbrk(scalar(k), ": \t\r\n") || !scalar(val))
-                return fail(c, k, f, "header names are tokens; values one-line strings");
-            struct hn_header *hd = &w->headers[w->n_headers++];
-            hd->name = hn_strdup(scalar(k));
-            char *text;
-            if (expand_env(c, val, f, scalar(val), &text))
-                return HN_EINVAL;
-            rc = compile(c, val, f, text, HN_ESC_HEADER, &hd->value);
-            free(text);
-            if (rc)
-                return rc;
-        }
     }
     v = get(c, n, "subprotocol");
     snprintf(f, sizeof f, "%s.subprotocol", field);
@@ -870,12 +861,9 @@ static int load_ws(struct ctx *c, yaml_node_t *n, const char *field, struct hn_w
         w->ping_interval_ms = (int64_t)(sec * 1000.0 + 0.5);
     }
     v = get(c, n, "timeout");
-    if (v) {
-        snprintf(f, sizeof f, "%s.timeout", field);
-        if (get_seconds(c, v, f, &sec))
-            return HN_EINVAL;
-        w->connect_timeout_ms = (int64_t)(sec * 1000.0 + 0.5);
-    }
+    snprintf(f, sizeof f, "%s.timeout", field);
+    if (v && get_timeout_ms(c, v, f, &w->connect_timeout_ms))
+        return HN_EINVAL;
     v = get(c, n, "steps");
     snprintf(f, sizeof f, "%s.steps", field);
     if (!v)

@@ -250,6 +250,18 @@ static void make_ctx(struct hn_user *u, struct hn_tpl_ctx *ctx, const char *cons
     *ctx = c;
 }
 
+/* "Name: value\n" lines of expanded headers. */
+static void expand_headers(const struct hn_header *h, size_t n, const struct hn_tpl_ctx *ctx,
+                           struct hn_buf *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        hn_buf_append(out, h[i].name, strlen(h[i].name));
+        hn_buf_append(out, ": ", 2);
+        hn_tpl_expand(h[i].value, ctx, out);
+        hn_buf_append(out, "\n", 1);
+    }
+}
+
 static void ws_begin(struct hn_user *u);
 
 static void run_step(struct hn_user *u)
@@ -271,12 +283,7 @@ static void run_step(struct hn_user *u)
         hn_buf_reset(&env->body);
         if (!hs->url->is_static)
             hn_tpl_expand(hs->url, &ctx, &env->url);
-        for (size_t i = 0; i < hs->n_headers; i++) {
-            hn_buf_append(&env->headers, hs->headers[i].name, strlen(hs->headers[i].name));
-            hn_buf_append(&env->headers, ": ", 2);
-            hn_tpl_expand(hs->headers[i].value, &ctx, &env->headers);
-            hn_buf_append(&env->headers, "\n", 1);
-        }
+        expand_headers(hs->headers, hs->n_headers, &ctx, &env->headers);
         if (hs->body)
             hn_tpl_expand(hs->body, &ctx, &env->body);
         dyn.url = hn_buf_cstr(&env->url);
@@ -511,12 +518,7 @@ static void ws_begin(struct hn_user *u)
     if (st->url->text[0] == '/')
         hn_buf_append(&env->url, s->ws_base, strlen(s->ws_base));
     hn_tpl_expand(st->url, &ctx, &env->url);
-    for (size_t i = 0; i < st->n_headers; i++) {
-        hn_buf_append(&env->headers, st->headers[i].name, strlen(st->headers[i].name));
-        hn_buf_append(&env->headers, ": ", 2);
-        hn_tpl_expand(st->headers[i].value, &ctx, &env->headers);
-        hn_buf_append(&env->headers, "\n", 1);
-    }
+    expand_headers(st->headers, st->n_headers, &ctx, &env->headers);
     u->ws = hn_calloc(1, sizeof *u->ws);
     u->ws->start_ns = uv_hrtime();
     char err[256];
