@@ -1,5 +1,6 @@
 /* hornet: one binary, Locust's flags. Local mode (default), --master or --worker. */
 #include <stdio.h>
+#include <string.h>
 
 #include "common/log.h"
 #include "common/options.h"
@@ -12,7 +13,10 @@ int main(int argc, char **argv)
     struct hn_options o;
     hn_options_defaults(&o);
     char err[512];
-    int rc = hn_options_parse(&o, argc, argv, err, sizeof err);
+    /* subcommands come first: `hornet runs [--db PATH]` */
+    int runs = argc > 1 && !strcmp(argv[1], "runs");
+    int rc = runs ? hn_options_parse(&o, argc - 1, argv + 1, err, sizeof err)
+                  : hn_options_parse(&o, argc, argv, err, sizeof err);
     if (rc) {
         fprintf(stderr, "%s\n", err);
         return rc;
@@ -26,6 +30,8 @@ int main(int argc, char **argv)
         return HN_EXIT_OK;
     }
     hn_log_set_level(o.loglevel);
+    if (runs)
+        return hn_master_list_runs(&o);
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (o.mode == HN_MODE_WORKER)
         return hn_worker_run(&o);

@@ -33,6 +33,8 @@ enum {
     OPT_EXCLUDE_TAGS,
     OPT_SHOW_TASK_RATIO,
     OPT_CHECK,
+    OPT_DB,
+    OPT_NO_DB,
 };
 
 static const struct option k_long[] = {
@@ -68,6 +70,8 @@ static const struct option k_long[] = {
     {"list", no_argument, NULL, 'l'},
     {"show-task-ratio", no_argument, NULL, OPT_SHOW_TASK_RATIO},
     {"check", no_argument, NULL, OPT_CHECK},
+    {"db", required_argument, NULL, OPT_DB},
+    {"no-db", no_argument, NULL, OPT_NO_DB},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -95,6 +99,7 @@ void hn_options_defaults(struct hn_options *o)
     o->master_connect_timeout_ms = 60000;
     o->heartbeat_timeout_ms = 10000;
     o->stop_timeout_ms = 10000;
+    o->db_path = "hornet.db";
 }
 
 static int bad(char *err, size_t errlen, const char *flag, const char *what, const char *got)
@@ -131,6 +136,8 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
 {
     uint64_t v;
     int rc = 0;
+    o->argc = argc;
+    o->argv = argv;
     optind = 1;
     opterr = 0;
     for (;;) {
@@ -174,6 +181,8 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
         case 'l': o->list_classes = 1; break;
         case OPT_SHOW_TASK_RATIO: o->show_task_ratio = 1; break;
         case OPT_CHECK: o->check_only = 1; break;
+        case OPT_DB: o->db_path = optarg; break;
+        case OPT_NO_DB: o->db_path = NULL; break;
         case 'h': o->show_help = 1; break;
         case OPT_HEADLESS: o->headless = 1; break;
         case OPT_MASTER: o->mode = HN_MODE_MASTER; break;
@@ -251,6 +260,7 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
 const char *hn_options_usage(void)
 {
     return "Usage: hornet [options]\n"
+           "       hornet runs [--db PATH]     list recorded runs\n"
            "\n"
            "A distributed load generator with Locust's flags. Without --master or --worker, runs\n"
            "a local master with --processes worker processes.\n"
@@ -273,6 +283,8 @@ const char *hn_options_usage(void)
            "  -l, --list                 list the user classes and exit\n"
            "      --show-task-ratio      print each class's and task's share and exit\n"
            "      --check                validate the scenario, print the compiled model, exit\n"
+           "      --db PATH              run history database (default hornet.db)\n"
+           "      --no-db                do not record the run\n"
            "  -L, --loglevel LEVEL       DEBUG, INFO, WARNING, ERROR, CRITICAL (default INFO)\n"
            "      --exit-code-on-error N exit code when any request failed (default 1)\n"
            "      --request-timeout T    default total timeout per request (default 60s)\n"
@@ -296,5 +308,6 @@ const char *hn_options_usage(void)
            "  -h, --help                 this text\n"
            "\n"
            "Exit codes: 0 ok, 1 requests failed, 2 bad flag, 3 bad scenario, 4 cluster error\n"
-           "(workers or master unreachable, protocol mismatch), 5 OS error, 130 interrupted.\n";
+           "(workers or master unreachable, protocol mismatch), 5 OS error, 6 run history could\n"
+           "not be written (reports were), 130 interrupted.\n";
 }

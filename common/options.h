@@ -39,6 +39,9 @@ struct hn_options {
     int list_classes;         /* -l/--list */
     int show_task_ratio;      /* --show-task-ratio */
     int check_only;           /* --check: validate and print the model */
+    const char *db_path;      /* --db; NULL with --no-db */
+    int argc;                 /* the command line, for the run history */
+    char **argv;
     int show_help;
     int show_version;
 };

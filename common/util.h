@@ -26,6 +26,7 @@ enum {
     HN_EXIT_CONFIG = 3,    /* scenario file missing or invalid */
     HN_EXIT_CLUSTER = 4,   /* master/worker could not connect, protocol mismatch, lost peer */
     HN_EXIT_RUNTIME = 5,   /* the OS refused something we need (bind, fork, file write) */
+    HN_EXIT_PERSISTENCE = 6, /* the run history could not be written (CSV was) */
     HN_EXIT_INTERRUPTED = 130,
 };
 

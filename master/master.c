@@ -17,6 +17,7 @@
 #include "master/describe.h"
 #include "master/dispatch.h"
 #include "master/report_csv.h"
+#include "master/store.h"
 #include "proto/codec.h"
 #include "proto/rpc.h"
 
@@ -64,6 +65,10 @@ struct master {
     int exit_code;
     int all_lost;
     size_t missing_final; /* workers whose final stats never came */
+    int exit_code_floor;  /* the exit code when nothing worse happened */
+    struct hn_store *store;
+    int64_t run_id;
+    struct hn_stats interval; /* merged deltas since the last stored interval */
 };
 
 static volatile sig_atomic_t g_signals;
@@ -176,6 +181,18 @@ static void start_run(struct master *m)
 {
     m->start_ms = now_ms();
     m->start_wall_s = hn_wall_ms() / 1000;
+    if (m->store) {
+        char cmd[4096] = "";
+        size_t off = 0;
+        for (int i = 0; i < m->o->argc && off < sizeof cmd; i++)
+            off += (size_t)snprintf(cmd + off, sizeof cmd - off, "%s%s", i ? " " : "",
+                                    m->o->argv[i]);
+        struct hn_run_meta meta = {hn_wall_ms(), cmd, m->sc->path, m->sc->text, m->sc->text_len,
+                                   m->host, m->o->users, m->o->spawn_rate, m->o->run_time_ms};
+        m->run_id = hn_store_run_begin(m->store, &meta);
+        if (m->run_id)
+            hn_info("recording the run as #%lld in %s", (long long)m->run_id, m->o->db_path);
+    }
     m->state = M_SPAWNING;
     hn_info("Ramping to %llu users at a rate of %.2f per second across %zu workers",
             (unsigned long long)m->o->users, m->o->spawn_rate, n_live(m));
@@ -198,6 +215,11 @@ static void worker_gone(struct master *m, struct wk *w, const char *why)
 {
     w->gone = 1;
     hn_warn("worker %s left: %s (%zu workers remain)", w->id, why, n_live(m));
+    if (m->run_id) {
+        char detail[256];
+        snprintf(detail, sizeof detail, "%s: %s", w->id, why);
+        hn_store_event(m->store, m->run_id, hn_wall_ms(), "worker_left", detail);
+    }
     if (m->state == M_STOPPING && !w->stopped)
         m->missing_final++;
     if (m->state == M_WAITING || m->state >= M_STOPPING)
@@ -235,6 +257,8 @@ static void merge_stats(struct master *m, struct wk *w, const struct hn_msg *msg
     w->stats_seq = msg->seq;
     w->user_count = msg->user_count;
     hn_stats_merge(&m->stats, msg->stats);
+    if (m->run_id)
+        hn_stats_merge(&m->interval, msg->stats);
     if (!m->o->csv_full_history)
         return;
     ensure_windows(m);
@@ -411,6 +435,14 @@ static void write_tables(struct master *m)
         hn_error("cannot write CSV files %s_*.csv: %s", p, strerror(errno));
 }
 
+static void store_tick(struct master *m)
+{
+    if (!m->run_id)
+        return;
+    hn_store_interval(m->store, m->run_id, hn_wall_ms(), &m->interval);
+    hn_stats_reset(&m->interval);
+}
+
 static void history_tick(struct master *m)
 {
     if (!m->history)
@@ -580,6 +612,8 @@ static int mkdir_parents(const char *prefix)
 
 static void master_free(struct master *m)
 {
+    hn_store_close(&m->store);
+    hn_stats_fini(&m->interval);
     hn_rpc_destroy(&m->rpc);
     hn_scenario_destroy(&m->sc);
     hn_stats_fini(&m->stats);
@@ -678,6 +712,7 @@ static int run_loop(struct master *m)
             if (m->state != M_DONE)
                 check_heartbeats(m, now);
             history_tick(m);
+            store_tick(m);
             write_tables(m);
         } else if (m->state == M_WAITING && now - last_tick >= 1000) {
             last_tick = now;
@@ -699,6 +734,7 @@ int hn_master_run(const struct hn_options *o)
     m->o = o;
     m->local = o->mode == HN_MODE_LOCAL;
     hn_stats_init(&m->stats);
+    hn_stats_init(&m->interval);
     for (int k = 0; k < HN_STATS_WINDOW; k++)
         hn_hist_init(&m->total_win[k]);
     hn_log_set_component("master");
@@ -742,6 +778,12 @@ int hn_master_run(const struct hn_options *o)
             master_free(m);
             return HN_EXIT_USAGE;
         }
+    }
+    if (o->db_path && hn_store_open(o->db_path, &m->store, err, sizeof err)) {
+        /* the load does not depend on the history: go on, and say so in the exit code */
+        hn_error("%s; the run goes on without its history", err);
+        m->store = NULL;
+        m->exit_code_floor = HN_EXIT_PERSISTENCE;
     }
     const char *bind_host = m->local ? "127.0.0.1" : o->master_bind_host;
     unsigned bind_port = m->local ? 0 : o->master_bind_port;
@@ -806,8 +848,39 @@ int hn_master_run(const struct hn_options *o)
         code = HN_EXIT_CLUSTER;
     if (!code && (m->stats.total.n_failures > 0 || m->n_exc > 0))
         code = o->exit_code_on_error;
+    if (!code && (m->exit_code_floor || hn_store_degraded(m->store)))
+        code = HN_EXIT_PERSISTENCE;
+    if (m->run_id) {
+        store_tick(m);
+        hn_store_run_end(m->store, m->run_id, hn_wall_ms(),
+                         code == HN_EXIT_INTERRUPTED || code == HN_EXIT_CLUSTER ? "failed"
+                                                                                 : "finished",
+                         code, &m->stats);
+    }
     if (m->start_ms)
         hn_info("Shutting down (exit code %d)", code);
     master_free(m);
     return code;
+}
+
+int hn_master_list_runs(const struct hn_options *o)
+{
+    if (!o->db_path) {
+        fprintf(stderr, "hornet: runs: --no-db leaves nothing to list\n");
+        return HN_EXIT_USAGE;
+    }
+    if (access(o->db_path, F_OK) != 0) {
+        fprintf(stderr, "hornet: runs: --db %s: no such database (a run creates it)\n",
+                o->db_path);
+        return HN_EXIT_USAGE;
+    }
+    struct hn_store *st;
+    char err[512];
+    if (hn_store_open(o->db_path, &st, err, sizeof err)) {
+        fprintf(stderr, "hornet: %s\n", err);
+        return HN_EXIT_RUNTIME;
+    }
+    int rc = hn_store_list_runs(st, stdout, 1000);
+    hn_store_close(&st);
+    return rc ? HN_EXIT_RUNTIME : HN_EXIT_OK;
 }

@@ -8,5 +8,7 @@
 
 /* Runs one test to the end. Returns the process exit code (HN_EXIT_*). */
 int hn_master_run(const struct hn_options *o);
+/* `hornet runs`: lists the recorded runs of o->db_path. Returns the exit code. */
+int hn_master_list_runs(const struct hn_options *o);
 
 #endif

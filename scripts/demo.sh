@@ -22,7 +22,8 @@ host="http://127.0.0.1:$(cat "$run/port")"
 echo "demo: target $host (40±20 ms latency, 10% failures on /billing/usage)"
 
 build/hornet --master --master-bind-host 127.0.0.1 --master-bind-port 0 --expect-workers 2 \
-  -f scenarios/aiaas.yaml -H "$host" -u 40 -r 10 -t 30s --headless --csv reports/aiaas "$@" \
+  -f scenarios/aiaas.yaml -H "$host" -u 40 -r 10 -t 30s --headless --csv reports/aiaas \
+  --db reports/hornet.db "$@" \
   2> >(tee "$run/master.log" >&2) &
 master=$!
 pids+=($master)
@@ -38,5 +39,6 @@ rc=$?
 echo "demo: master exit code $rc (1 = some requests failed, as the target injects failures)"
 echo "demo: target says: $(curl -s --max-time 3 "$host/__counts" 2>/dev/null || echo unavailable)"
 ls -l reports/aiaas_*.csv
+build/hornet runs --db reports/hornet.db | head -5
 # Failures are injected on purpose, so exit code 1 is the expected outcome of the demo.
 [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ]

@@ -1,0 +1,360 @@
+#include "master/store.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+#define SCHEMA_VERSION 1
+
+struct hn_store {
+    sqlite3 *db;
+    int degraded;
+};
+
+static const char k_schema[] =
+    "CREATE TABLE IF NOT EXISTS runs ("
+    " id INTEGER PRIMARY KEY, started_ms INTEGER NOT NULL, ended_ms INTEGER,"
+    " status TEXT NOT NULL, command_line TEXT, scenario_path TEXT, scenario_text TEXT,"
+    " scenario_hash TEXT, host TEXT, users INTEGER, spawn_rate REAL, run_time_ms INTEGER,"
+    " version TEXT, exit_code INTEGER, verdicts TEXT, last_interval_ms INTEGER);"
+    "CREATE TABLE IF NOT EXISTS intervals ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id), ts_ms INTEGER NOT NULL, type TEXT NOT NULL,"
+    " name TEXT NOT NULL, requests INTEGER, failures INTEGER, sum_us INTEGER, min_us INTEGER,"
+    " max_us INTEGER, content_bytes INTEGER, hist BLOB);"
+    "CREATE INDEX IF NOT EXISTS intervals_run ON intervals(run_id, ts_ms);"
+    "CREATE TABLE IF NOT EXISTS final_stats ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id), type TEXT NOT NULL, name TEXT NOT NULL,"
+    " requests INTEGER, failures INTEGER, sum_us INTEGER, min_us INTEGER, max_us INTEGER,"
+    " content_bytes INTEGER, hist BLOB);"
+    "CREATE TABLE IF NOT EXISTS failures ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id), type TEXT, name TEXT, message TEXT,"
+    " occurrences INTEGER);"
+    "CREATE TABLE IF NOT EXISTS events ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id), ts_ms INTEGER, kind TEXT, detail TEXT);";
+
+/* Logs the first failure and turns persistence off; the run goes on. */
+static void degrade(struct hn_store *s, const char *what)
+{
+    if (s->degraded)
+        return;
+    s->degraded = 1;
+    hn_error("run history: %s: %s; the run goes on, persistence is off for the rest of it", what,
+             sqlite3_errmsg(s->db));
+}
+
+static int exec(struct hn_store *s, const char *sql, const char *what)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        sqlite3_free(msg);
+        degrade(s, what);
+        return HN_EIO;
+    }
+    return 0;
+}
+
+int hn_store_open(const char *path, struct hn_store **out, char *err, size_t errlen)
+{
+    struct hn_store *s = hn_calloc(1, sizeof *s);
+    *out = NULL;
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, errlen, "--db %s: cannot open: %s", path,
+                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        hn_store_close(&s);
+        return HN_EIO;
+    }
+    sqlite3_busy_timeout(s->db, 2000);
+    char *msg = NULL;
+    int rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
+                          &msg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, k_schema, NULL, NULL, &msg);
+    if (rc == SQLITE_OK) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version=%d;", SCHEMA_VERSION);
+        rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+    }
+    /* a run its master never finished: keep what it committed, say it was aborted */
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db,
+                          "UPDATE runs SET status='aborted', ended_ms=COALESCE(last_interval_ms,"
+                          " started_ms) WHERE status='running';",
+                          NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "--db %s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        hn_store_close(&s);
+        return HN_EIO;
+    }
+    *out = s;
+    return 0;
+}
+
+void hn_store_close(struct hn_store **sp)
+{
+    struct hn_store *s = sp ? *sp : NULL;
+    if (!s)
+        return;
+    sqlite3_close(s->db);
+    free(s);
+    *sp = NULL;
+}
+
+int hn_store_degraded(const struct hn_store *s) { return s && s->degraded; }
+
+int64_t hn_store_run_begin(struct hn_store *s, const struct hn_run_meta *m)
+{
+    if (!s || s->degraded)
+        return 0;
+    sqlite3_stmt *st = NULL;
+    const char *sql = "INSERT INTO runs (started_ms, status, command_line, scenario_path,"
+                      " scenario_text, scenario_hash, host, users, spawn_rate, run_time_ms,"
+                      " version) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?);";
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        degrade(s, "cannot record the run");
+        return 0;
+    }
+    /* FNV-1a of the scenario text: enough to tell runs of the same file apart */
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < m->scenario_len; i++)
+        h = (h ^ (unsigned char)m->scenario_text[i]) * 0x100000001b3ull;
+    char hash[20];
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)h);
+    sqlite3_bind_int64(st, 1, m->started_ms);
+    sqlite3_bind_text(st, 2, m->command_line, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, m->scenario_path, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, m->scenario_text, (int)m->scenario_len, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, hash, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 6, m->host, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)m->users);
+    sqlite3_bind_double(st, 8, m->spawn_rate);
+    sqlite3_bind_int64(st, 9, m->run_time_ms);
+    sqlite3_bind_text(st, 10, HORNET_VERSION, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        degrade(s, "cannot record the run");
+        return 0;
+    }
+    return sqlite3_last_insert_rowid(s->db);
+}
+
+/* Histogram blob: little-endian (uint32 bucket index, uint64 count) pairs. */
+struct blob {
+    unsigned char *p;
+    size_t len, cap;
+};
+
+static void put_bucket(void *ctx, uint32_t index, uint64_t count)
+{
+    struct blob *b = ctx;
+    if (b->len + 12 > b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 256;
+        b->p = hn_realloc(b->p, b->cap);
+    }
+    for (int i = 0; i < 4; i++)
+        b->p[b->len++] = (unsigned char)(index >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        b->p[b->len++] = (unsigned char)(count >> (8 * i));
+}
+
+static int insert_row(struct hn_store *s, sqlite3_stmt *st, int64_t run, int64_t ts,
+                      const struct hn_stats_entry *e, int with_ts)
+{
+    struct blob b = {0};
+    hn_hist_foreach(&e->hist, put_bucket, &b);
+    int i = 1;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, i++, run);
+    if (with_ts)
+        sqlite3_bind_int64(st, i++, ts);
+    sqlite3_bind_text(st, i++, e->type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, e->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, i++, (sqlite3_int64)e->n_requests);
+    sqlite3_bind_int64(st, i++, (sqlite3_int64)e->n_failures);
+    sqlite3_bind_int64(st, i++, (sqlite3_int64)e->hist.sum_us);
+    sqlite3_bind_int64(st, i++, e->hist.count ? (sqlite3_int64)e->hist.min_us : 0);
+    sqlite3_bind_int64(st, i++, (sqlite3_int64)e->hist.max_us);
+    sqlite3_bind_int64(st, i++, (sqlite3_int64)e->content_bytes);
+    sqlite3_bind_blob(st, i++, b.p ? (const void *)b.p : "", (int)b.len, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    free(b.p);
+    return rc == SQLITE_DONE ? 0 : HN_EIO;
+}
+
+void hn_store_interval(struct hn_store *s, int64_t run, int64_t ts_ms, const struct hn_stats *d)
+{
+    if (!s || s->degraded || !run || !d->total.n_requests)
+        return;
+    if (exec(s, "BEGIN;", "cannot start an interval"))
+        return;
+    sqlite3_stmt *st = NULL;
+    int bad = sqlite3_prepare_v2(s->db,
+                                 "INSERT INTO intervals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);",
+                                 -1, &st, NULL) != SQLITE_OK;
+    for (size_t i = 0; !bad && i < d->n_entries; i++)
+        if (d->entries[i]->n_requests)
+            bad = insert_row(s, st, run, ts_ms, d->entries[i], 1) != 0;
+    if (!bad)
+        bad = insert_row(s, st, run, ts_ms, &d->total, 1) != 0;
+    sqlite3_finalize(st);
+    if (!bad) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "UPDATE runs SET last_interval_ms=%lld WHERE id=%lld;",
+                 (long long)ts_ms, (long long)run);
+        bad = exec(s, sql, "cannot record an interval") != 0;
+    }
+    if (bad) {
+        degrade(s, "cannot record an interval");
+        sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
+        return;
+    }
+    if (exec(s, "COMMIT;", "cannot commit an interval"))
+        sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
+}
+
+void hn_store_event(struct hn_store *s, int64_t run, int64_t ts_ms, const char *kind,
+                    const char *detail)
+{
+    if (!s || s->degraded || !run)
+        return;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO events VALUES (?, ?, ?, ?);", -1, &st, NULL) !=
+        SQLITE_OK) {
+        degrade(s, "cannot record an event");
+        return;
+    }
+    sqlite3_bind_int64(st, 1, run);
+    sqlite3_bind_int64(st, 2, ts_ms);
+    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, detail, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        degrade(s, "cannot record an event");
+    sqlite3_finalize(st);
+}
+
+void hn_store_run_end(struct hn_store *s, int64_t run, int64_t ended_ms, const char *status,
+                      int exit_code, const struct hn_stats *total)
+{
+    if (!s || s->degraded || !run)
+        return;
+    if (exec(s, "BEGIN;", "cannot finish the run"))
+        return;
+    sqlite3_stmt *st = NULL, *fs = NULL, *up = NULL;
+    int bad = sqlite3_prepare_v2(s->db,
+                                 "INSERT INTO final_stats VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?);",
+                                 -1, &st, NULL) != SQLITE_OK;
+    for (size_t i = 0; !bad && i < total->n_entries; i++)
+        bad = insert_row(s, st, run, 0, total->entries[i], 0) != 0;
+    if (!bad)
+        bad = insert_row(s, st, run, 0, &total->total, 0) != 0;
+    bad = bad || sqlite3_prepare_v2(s->db, "INSERT INTO failures VALUES (?, ?, ?, ?, ?);", -1,
+                                    &fs, NULL) != SQLITE_OK;
+    for (size_t i = 0; !bad && i < total->n_errors; i++) {
+        const struct hn_stats_error *e = total->errors[i];
+        sqlite3_reset(fs);
+        sqlite3_bind_int64(fs, 1, run);
+        sqlite3_bind_text(fs, 2, e->type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(fs, 3, e->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(fs, 4, e->message, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(fs, 5, (sqlite3_int64)e->occurrences);
+        bad = sqlite3_step(fs) != SQLITE_DONE;
+    }
+    bad = bad || sqlite3_prepare_v2(s->db,
+                                    "UPDATE runs SET status=?, ended_ms=?, exit_code=? WHERE id=?;",
+                                    -1, &up, NULL) != SQLITE_OK;
+    if (!bad) {
+        sqlite3_bind_text(up, 1, status, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(up, 2, ended_ms);
+        sqlite3_bind_int(up, 3, exit_code);
+        sqlite3_bind_int64(up, 4, run);
+        bad = sqlite3_step(up) != SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    sqlite3_finalize(fs);
+    sqlite3_finalize(up);
+    if (bad) {
+        degrade(s, "cannot finish the run");
+        sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
+        return;
+    }
+    if (exec(s, "COMMIT;", "cannot finish the run"))
+        sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
+}
+
+/* p95 of the Aggregated row from its histogram blob. */
+static double blob_percentile_ms(const void *blob, int len, uint64_t min_us, uint64_t max_us,
+                                 double q)
+{
+    struct hn_hist h;
+    hn_hist_init(&h);
+    const unsigned char *p = blob;
+    for (int off = 0; off + 12 <= len; off += 12) {
+        uint32_t idx = 0;
+        uint64_t n = 0;
+        for (int i = 0; i < 4; i++)
+            idx |= (uint32_t)p[off + i] << (8 * i);
+        for (int i = 0; i < 8; i++)
+            n |= (uint64_t)p[off + 4 + i] << (8 * i);
+        hn_hist_add_bucket(&h, idx, n);
+    }
+    h.min_us = min_us;
+    h.max_us = max_us;
+    double v = (double)hn_hist_percentile(&h, q) / 1000.0;
+    hn_hist_fini(&h);
+    return v;
+}
+
+int hn_store_list_runs(struct hn_store *s, FILE *f, int limit)
+{
+    const char *sql =
+        "SELECT r.id, r.started_ms, COALESCE(r.ended_ms, r.last_interval_ms, r.started_ms),"
+        " r.scenario_path, r.users, r.status, f.requests, f.failures, f.min_us, f.max_us, f.hist,"
+        " (SELECT SUM(requests) FROM intervals i WHERE i.run_id = r.id AND i.name = 'Aggregated'"
+        "  AND i.type = '')"
+        " FROM runs r LEFT JOIN final_stats f ON f.run_id = r.id AND f.name = 'Aggregated'"
+        " AND f.type = '' ORDER BY r.id DESC LIMIT ?;";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return HN_EIO;
+    sqlite3_bind_int(st, 1, limit);
+    fprintf(f, "%5s  %-19s  %-28s %7s %9s  %-9s %9s %9s %7s\n", "id", "started", "scenario",
+            "users", "duration", "status", "req/s", "p95 ms", "fail %");
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t started = sqlite3_column_int64(st, 1), ended = sqlite3_column_int64(st, 2);
+        time_t t = (time_t)(started / 1000);
+        struct tm tm;
+        localtime_r(&t, &tm);
+        char when[32];
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+        double dur = (double)(ended - started) / 1000.0;
+        int has_final = sqlite3_column_type(st, 6) != SQLITE_NULL;
+        int64_t reqs = has_final ? sqlite3_column_int64(st, 6) : sqlite3_column_int64(st, 11);
+        int64_t fails = has_final ? sqlite3_column_int64(st, 7) : 0;
+        char p95[32] = "-", rps[32] = "-", failp[32] = "-";
+        if (has_final && reqs > 0) {
+            snprintf(p95, sizeof p95, "%.1f",
+                     blob_percentile_ms(sqlite3_column_blob(st, 10), sqlite3_column_bytes(st, 10),
+                                        (uint64_t)sqlite3_column_int64(st, 8),
+                                        (uint64_t)sqlite3_column_int64(st, 9), 0.95));
+            snprintf(failp, sizeof failp, "%.2f", 100.0 * (double)fails / (double)reqs);
+        }
+        if (dur > 0 && reqs > 0)
+            snprintf(rps, sizeof rps, "%.1f", (double)reqs / dur);
+        const char *sc = (const char *)sqlite3_column_text(st, 3);
+        const char *slash = sc ? strrchr(sc, '/') : NULL;
+        if (slash)
+            sc = slash + 1; /* the file name says which scenario; the full path is stored */
+        fprintf(f, "%5lld  %-19s  %-28.28s %7lld %8.0fs  %-9s %9s %9s %7s\n",
+                (long long)sqlite3_column_int64(st, 0), when, sc ? sc : "",
+                (long long)sqlite3_column_int64(st, 4), dur,
+                (const char *)sqlite3_column_text(st, 5), rps, p95, failp);
+    }
+    sqlite3_finalize(st);
+    return 0;
+}

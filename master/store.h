@@ -1,0 +1,51 @@
+/* Run history in SQLite: the only module that includes sqlite3.h. Every run gets a row when it
+ * starts; each stats interval (one second of merged deltas, histograms as blobs so any
+ * percentile can be recomputed) is one transaction; the end writes the final rows, failures and
+ * status. WAL mode: a master killed mid-run leaves every committed interval intact and its run
+ * 'running'; the next open marks such runs 'aborted'.
+ *
+ * Persistence never stops the load: the first error is logged once and the store turns itself
+ * off (hn_store_degraded says so); the caller still writes CSV. Not thread-safe. */
+#ifndef HN_STORE_H
+#define HN_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/stats.h"
+
+struct hn_store;
+
+struct hn_run_meta {
+    int64_t started_ms;
+    const char *command_line;
+    const char *scenario_path;
+    const char *scenario_text;
+    size_t scenario_len;
+    const char *host;
+    uint64_t users;
+    double spawn_rate;
+    int64_t run_time_ms;
+};
+
+/* Opens (creating and migrating) the database; marks runs left 'running' as 'aborted'.
+ * Returns 0, or HN_EIO with a one-line reason in err. */
+int hn_store_open(const char *path, struct hn_store **out, char *err, size_t errlen);
+void hn_store_close(struct hn_store **sp);
+int hn_store_degraded(const struct hn_store *s);
+
+/* Starts a run; returns its id (0 when the store is degraded). */
+int64_t hn_store_run_begin(struct hn_store *s, const struct hn_run_meta *m);
+/* One interval: the delta of every row and of Aggregated since the last call. */
+void hn_store_interval(struct hn_store *s, int64_t run, int64_t ts_ms, const struct hn_stats *d);
+void hn_store_event(struct hn_store *s, int64_t run, int64_t ts_ms, const char *kind,
+                    const char *detail);
+/* Final rows, failures, status ("finished", "failed") and exit code. */
+void hn_store_run_end(struct hn_store *s, int64_t run, int64_t ended_ms, const char *status,
+                      int exit_code, const struct hn_stats *total);
+
+/* `hornet runs`: one line per run, newest first (at most limit). */
+int hn_store_list_runs(struct hn_store *s, FILE *f, int limit);
+
+#endif
