@@ -13,10 +13,15 @@ int main(int argc, char **argv)
     struct hn_options o;
     hn_options_defaults(&o);
     char err[512];
-    /* subcommands come first: `hornet runs [--db PATH]` */
+    /* subcommands come first: `hornet runs [--db PATH]`, `hornet compare BASE RUN [...]` */
     int runs = argc > 1 && !strcmp(argv[1], "runs");
-    int rc = runs ? hn_options_parse(&o, argc - 1, argv + 1, err, sizeof err)
-                  : hn_options_parse(&o, argc, argv, err, sizeof err);
+    int compare = argc > 1 && !strcmp(argv[1], "compare");
+    if (compare && argc < 4) {
+        fprintf(stderr, "hornet: compare: expected two run ids: hornet compare BASE RUN\n");
+        return HN_EXIT_USAGE;
+    }
+    int skip = runs ? 1 : compare ? 3 : 0;
+    int rc = hn_options_parse(&o, argc - skip, argv + skip, err, sizeof err);
     if (rc) {
         fprintf(stderr, "%s\n", err);
         return rc;
@@ -32,6 +37,8 @@ int main(int argc, char **argv)
     hn_log_set_level(o.loglevel);
     if (runs)
         return hn_master_list_runs(&o);
+    if (compare)
+        return hn_master_compare(&o, argv[2], argv[3]);
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (o.mode == HN_MODE_WORKER)
         return hn_worker_run(&o);

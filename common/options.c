@@ -35,6 +35,10 @@ enum {
     OPT_CHECK,
     OPT_DB,
     OPT_NO_DB,
+    OPT_MAX_LAT_PCT,
+    OPT_MAX_LAT_MS,
+    OPT_MAX_RPS_DROP,
+    OPT_MAX_FAIL,
 };
 
 static const struct option k_long[] = {
@@ -72,6 +76,10 @@ static const struct option k_long[] = {
     {"check", no_argument, NULL, OPT_CHECK},
     {"db", required_argument, NULL, OPT_DB},
     {"no-db", no_argument, NULL, OPT_NO_DB},
+    {"max-latency-increase", required_argument, NULL, OPT_MAX_LAT_PCT},
+    {"max-latency-increase-ms", required_argument, NULL, OPT_MAX_LAT_MS},
+    {"max-rps-drop", required_argument, NULL, OPT_MAX_RPS_DROP},
+    {"max-fail-increase", required_argument, NULL, OPT_MAX_FAIL},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -100,6 +108,10 @@ void hn_options_defaults(struct hn_options *o)
     o->heartbeat_timeout_ms = 10000;
     o->stop_timeout_ms = 10000;
     o->db_path = "hornet.db";
+    o->max_latency_pct = 10;
+    o->max_latency_ms = 2;
+    o->max_rps_drop_pct = 20;
+    o->max_fail_points = 1;
 }
 
 static int bad(char *err, size_t errlen, const char *flag, const char *what, const char *got)
@@ -183,6 +195,19 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
         case OPT_CHECK: o->check_only = 1; break;
         case OPT_DB: o->db_path = optarg; break;
         case OPT_NO_DB: o->db_path = NULL; break;
+        case OPT_MAX_LAT_PCT:
+        case OPT_MAX_LAT_MS:
+        case OPT_MAX_RPS_DROP:
+        case OPT_MAX_FAIL: {
+            double d;
+            if (hn_parse_double(optarg, &d) || d < 0 || d > 1e6)
+                return bad(err, errlen, flag, "expected a number of at least 0", optarg);
+            *(c == OPT_MAX_LAT_PCT    ? &o->max_latency_pct
+              : c == OPT_MAX_LAT_MS   ? &o->max_latency_ms
+              : c == OPT_MAX_RPS_DROP ? &o->max_rps_drop_pct
+                                      : &o->max_fail_points) = d;
+            break;
+        }
         case 'h': o->show_help = 1; break;
         case OPT_HEADLESS: o->headless = 1; break;
         case OPT_MASTER: o->mode = HN_MODE_MASTER; break;
@@ -261,6 +286,9 @@ const char *hn_options_usage(void)
 {
     return "Usage: hornet [options]\n"
            "       hornet runs [--db PATH]     list recorded runs\n"
+           "       hornet compare BASE RUN [--db PATH] [--max-latency-increase PCT (10)]\n"
+           "              [--max-latency-increase-ms MS (2)] [--max-rps-drop PCT (20)]\n"
+           "              [--max-fail-increase POINTS (1)]   exit 1 on a regression\n"
            "\n"
            "A distributed load generator with Locust's flags. Without --master or --worker, runs\n"
            "a local master with --processes worker processes.\n"

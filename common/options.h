@@ -40,6 +40,10 @@ struct hn_options {
     int show_task_ratio;      /* --show-task-ratio */
     int check_only;           /* --check: validate and print the model */
     const char *db_path;      /* --db; NULL with --no-db */
+    double max_latency_pct;   /* hornet compare tolerances */
+    double max_latency_ms;
+    double max_rps_drop_pct;
+    double max_fail_points;
     int argc;                 /* the command line, for the run history */
     char **argv;
     int show_help;

@@ -287,12 +287,8 @@ void hn_store_run_end(struct hn_store *s, int64_t run, int64_t ended_ms, const c
         sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
 }
 
-/* p95 of the Aggregated row from its histogram blob. */
-static double blob_percentile_ms(const void *blob, int len, uint64_t min_us, uint64_t max_us,
-                                 double q)
+static void blob_to_hist(const void *blob, int len, struct hn_hist *h)
 {
-    struct hn_hist h;
-    hn_hist_init(&h);
     const unsigned char *p = blob;
     for (int off = 0; off + 12 <= len; off += 12) {
         uint32_t idx = 0;
@@ -301,8 +297,17 @@ static double blob_percentile_ms(const void *blob, int len, uint64_t min_us, uin
             idx |= (uint32_t)p[off + i] << (8 * i);
         for (int i = 0; i < 8; i++)
             n |= (uint64_t)p[off + 4 + i] << (8 * i);
-        hn_hist_add_bucket(&h, idx, n);
+        hn_hist_add_bucket(h, idx, n); /* a corrupt index is refused there */
     }
+}
+
+/* A percentile of a stored row's histogram blob. */
+static double blob_percentile_ms(const void *blob, int len, uint64_t min_us, uint64_t max_us,
+                                 double q)
+{
+    struct hn_hist h;
+    hn_hist_init(&h);
+    blob_to_hist(blob, len, &h);
     h.min_us = min_us;
     h.max_us = max_us;
     double v = (double)hn_hist_percentile(&h, q) / 1000.0;
@@ -354,6 +359,53 @@ int hn_store_list_runs(struct hn_store *s, FILE *f, int limit)
                 (long long)sqlite3_column_int64(st, 0), when, sc ? sc : "",
                 (long long)sqlite3_column_int64(st, 4), dur,
                 (const char *)sqlite3_column_text(st, 5), rps, p95, failp);
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+int hn_store_load_final(struct hn_store *s, int64_t run, struct hn_stats *out,
+                        double *duration_s, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT status, started_ms, ended_ms FROM runs WHERE id=?;", -1,
+                           &st, NULL) != SQLITE_OK)
+        return HN_EIO;
+    sqlite3_bind_int64(st, 1, run);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        snprintf(err, errlen, "run %lld is not in the database", (long long)run);
+        return HN_EINVAL;
+    }
+    char status[32];
+    const char *col = (const char *)sqlite3_column_text(st, 0);
+    snprintf(status, sizeof status, "%s", col ? col : "?"); /* the column dies with st */
+    *duration_s = (double)(sqlite3_column_int64(st, 2) - sqlite3_column_int64(st, 1)) / 1000.0;
+    sqlite3_finalize(st);
+    if (strcmp(status, "finished")) {
+        snprintf(err, errlen, "run %lld did not finish (%s): it has no final statistics",
+                 (long long)run, status);
+        return HN_EINVAL;
+    }
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT type, name, requests, failures, sum_us, min_us, max_us,"
+                           " content_bytes, hist FROM final_stats WHERE run_id=?;",
+                           -1, &st, NULL) != SQLITE_OK)
+        return HN_EIO;
+    sqlite3_bind_int64(st, 1, run);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *type = (const char *)sqlite3_column_text(st, 0);
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        struct hn_stats_entry *e = !strcmp(name ? name : "", "Aggregated") && type && !*type
+                                       ? &out->total
+                                       : hn_stats_entry(out, type ? type : "", name ? name : "");
+        e->n_requests = (uint64_t)sqlite3_column_int64(st, 2);
+        e->n_failures = (uint64_t)sqlite3_column_int64(st, 3);
+        e->content_bytes = (uint64_t)sqlite3_column_int64(st, 7);
+        blob_to_hist(sqlite3_column_blob(st, 8), sqlite3_column_bytes(st, 8), &e->hist);
+        e->hist.sum_us = (uint64_t)sqlite3_column_int64(st, 4);
+        e->hist.min_us = e->hist.count ? (uint64_t)sqlite3_column_int64(st, 5) : UINT64_MAX;
+        e->hist.max_us = (uint64_t)sqlite3_column_int64(st, 6);
     }
     sqlite3_finalize(st);
     return 0;

@@ -45,6 +45,11 @@ void hn_store_event(struct hn_store *s, int64_t run, int64_t ts_ms, const char *
 void hn_store_run_end(struct hn_store *s, int64_t run, int64_t ended_ms, const char *status,
                       int exit_code, const struct hn_stats *total);
 
+/* Loads a run's final rows (with histograms) into an initialised stats table, and its duration.
+ * Returns 0, HN_EINVAL with a reason in err for an unknown or unfinished run. */
+int hn_store_load_final(struct hn_store *s, int64_t run, struct hn_stats *out,
+                        double *duration_s, char *err, size_t errlen);
+
 /* `hornet runs`: one line per run, newest first (at most limit). */
 int hn_store_list_runs(struct hn_store *s, FILE *f, int limit);
 

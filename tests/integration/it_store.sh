@@ -46,6 +46,20 @@ if mkdir -p "$T/full" && mount -t tmpfs -o size=64k tmpfs "$T/full" 2>/dev/null;
 else
   echo "# no tmpfs mount here (not root?): full-disk case skipped"
 fi
+# compare: the same scenario against a target 50 ms slower is a regression; a run against
+# itself is not
+start_target SLOW --latency-ms 55
+"$HORNET" -f "$SC" -H "http://127.0.0.1:$SLOW_PORT" -u 4 -r 20 -t 3s --only-summary --db "$DB" \
+  >"$T/s.out" 2>"$T/s.err"
+slow=$(sqlite3 "$DB" "SELECT MAX(id) FROM runs;")
+"$HORNET" compare 1 "$slow" --db "$DB" >"$T/cmp.out" 2>&1; rc=$?
+check "compare flags the 50 ms slower run: exit 1 (got $rc)" test "$rc" = 1
+check "compare names the regressed percentile" grep -qE "^GET +/healthz .*REGRESSION: p50 \+5[0-9]\.[0-9] ms" "$T/cmp.out"
+"$HORNET" compare "$slow" "$slow" --db "$DB" >"$T/same.out" 2>&1; rc=$?
+check "compare of a run with itself passes (got $rc)" test "$rc" = 0 -a -n "$(grep '^0 regressions' "$T/same.out")"
+"$HORNET" compare 1 2 --db "$DB" >"$T/ab.out" 2>&1; rc=$?
+check "compare refuses an aborted run (exit 2)" test "$rc" = 2 -a -n "$(grep 'did not finish (aborted)' "$T/ab.out")"
+
 "$HORNET" runs --db "$T/nope.db" 2>"$T/nope.err"; rc=$?
 check "hornet runs on a missing database: exit 2 with a reason" test "$rc" = 2 -a -n "$(grep 'no such database' "$T/nope.err")"
 finish

@@ -1,0 +1,80 @@
+#include "master/compare.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void hn_compare_defaults(struct hn_compare_limits *l)
+{
+    l->latency_pct = 10;
+    l->latency_ms = 2;
+    l->rps_drop_pct = 20;
+    l->fail_pct = 1;
+}
+
+static double pct_ms(const struct hn_stats_entry *e, double q)
+{
+    return (double)hn_hist_percentile(&e->hist, q) / 1000.0;
+}
+
+static int row(FILE *f, const struct hn_stats_entry *b, double bs, const struct hn_stats_entry *r,
+               double rs, const struct hn_compare_limits *l)
+{
+    static const double qs[3] = {0.5, 0.95, 0.99};
+    static const char *const qn[3] = {"p50", "p95", "p99"};
+    int bad = 0;
+    char why[256] = "";
+    size_t off = 0;
+    fprintf(f, "%-8s %-40.40s", r->type, r->name);
+    for (int i = 0; i < 3; i++) {
+        double x = pct_ms(b, qs[i]), y = pct_ms(r, qs[i]);
+        fprintf(f, " %8.1f->%-8.1f", x, y);
+        if (y > x * (1 + l->latency_pct / 100.0) + l->latency_ms) {
+            bad = 1;
+            off += (size_t)snprintf(why + off, sizeof why - off, "%s%s +%.1f ms", off ? ", " : "",
+                                    qn[i], y - x);
+        }
+    }
+    double brps = bs > 0 ? (double)b->n_requests / bs : 0, rrps = rs > 0 ? (double)r->n_requests / rs : 0;
+    fprintf(f, " %8.1f->%-8.1f", brps, rrps);
+    if (brps > 0 && rrps < brps * (1 - l->rps_drop_pct / 100.0) && off < sizeof why) {
+        bad = 1;
+        off += (size_t)snprintf(why + off, sizeof why - off, "%sreq/s -%.0f%%", off ? ", " : "",
+                                100.0 * (brps - rrps) / brps);
+    }
+    double bf = b->n_requests ? 100.0 * (double)b->n_failures / (double)b->n_requests : 0;
+    double rf = r->n_requests ? 100.0 * (double)r->n_failures / (double)r->n_requests : 0;
+    fprintf(f, " %6.2f->%-6.2f", bf, rf);
+    if (rf > bf + l->fail_pct && off < sizeof why) {
+        bad = 1;
+        snprintf(why + off, sizeof why - off, "%sfailures +%.2f points", off ? ", " : "",
+                 rf - bf);
+    }
+    fprintf(f, "  %s%s%s\n", bad ? "REGRESSION" : "ok", bad ? ": " : "", bad ? why : "");
+    return bad;
+}
+
+int hn_compare(FILE *f, const struct hn_stats *base, double base_s, const struct hn_stats *run,
+               double run_s, const struct hn_compare_limits *l)
+{
+    fprintf(f, "%-8s %-40s %19s %19s %19s %19s %15s  %s\n", "Type", "Name", "p50 ms", "p95 ms",
+            "p99 ms", "req/s", "fail %", "verdict");
+    int n = 0;
+    struct hn_stats_entry **v = hn_stats_sorted(run);
+    for (size_t i = 0; i < run->n_entries; i++) {
+        const struct hn_stats_entry *b = hn_stats_find(base, v[i]->type, v[i]->name);
+        if (!b) {
+            fprintf(f, "%-8s %-40.40s  new in this run (no baseline)\n", v[i]->type, v[i]->name);
+            continue;
+        }
+        n += row(f, b, base_s, v[i], run_s, l);
+    }
+    free(v);
+    v = hn_stats_sorted(base);
+    for (size_t i = 0; i < base->n_entries; i++)
+        if (!hn_stats_find(run, v[i]->type, v[i]->name))
+            fprintf(f, "%-8s %-40.40s  only in the baseline\n", v[i]->type, v[i]->name);
+    free(v);
+    n += row(f, &base->total, base_s, &run->total, run_s, l);
+    fprintf(f, "%d regression%s\n", n, n == 1 ? "" : "s");
+    return n;
+}
