@@ -16,11 +16,16 @@ int main(int argc, char **argv)
     /* subcommands come first: `hornet runs [--db PATH]`, `hornet compare BASE RUN [...]` */
     int runs = argc > 1 && !strcmp(argv[1], "runs");
     int compare = argc > 1 && !strcmp(argv[1], "compare");
+    int report = argc > 1 && !strcmp(argv[1], "report");
+    if (report && argc < 3) {
+        fprintf(stderr, "hornet: report: expected a run id: hornet report RUN --html FILE\n");
+        return HN_EXIT_USAGE;
+    }
     if (compare && argc < 4) {
         fprintf(stderr, "hornet: compare: expected two run ids: hornet compare BASE RUN\n");
         return HN_EXIT_USAGE;
     }
-    int skip = runs ? 1 : compare ? 3 : 0;
+    int skip = runs ? 1 : compare ? 3 : report ? 2 : 0;
     int rc = hn_options_parse(&o, argc - skip, argv + skip, err, sizeof err);
     if (rc) {
         fprintf(stderr, "%s\n", err);
@@ -39,6 +44,8 @@ int main(int argc, char **argv)
         return hn_master_list_runs(&o);
     if (compare)
         return hn_master_compare(&o, argv[2], argv[3]);
+    if (report)
+        return hn_master_report(&o, argv[2]);
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (o.mode == HN_MODE_WORKER)
         return hn_worker_run(&o);

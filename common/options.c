@@ -39,6 +39,8 @@ enum {
     OPT_MAX_LAT_MS,
     OPT_MAX_RPS_DROP,
     OPT_MAX_FAIL,
+    OPT_JSON,
+    OPT_HTML,
 };
 
 static const struct option k_long[] = {
@@ -76,6 +78,8 @@ static const struct option k_long[] = {
     {"check", no_argument, NULL, OPT_CHECK},
     {"db", required_argument, NULL, OPT_DB},
     {"no-db", no_argument, NULL, OPT_NO_DB},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"html", required_argument, NULL, OPT_HTML},
     {"max-latency-increase", required_argument, NULL, OPT_MAX_LAT_PCT},
     {"max-latency-increase-ms", required_argument, NULL, OPT_MAX_LAT_MS},
     {"max-rps-drop", required_argument, NULL, OPT_MAX_RPS_DROP},
@@ -195,6 +199,8 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
         case OPT_CHECK: o->check_only = 1; break;
         case OPT_DB: o->db_path = optarg; break;
         case OPT_NO_DB: o->db_path = NULL; break;
+        case OPT_JSON: o->json_path = optarg; break;
+        case OPT_HTML: o->html_path = optarg; break;
         case OPT_MAX_LAT_PCT:
         case OPT_MAX_LAT_MS:
         case OPT_MAX_RPS_DROP:
@@ -286,6 +292,7 @@ const char *hn_options_usage(void)
 {
     return "Usage: hornet [options]\n"
            "       hornet runs [--db PATH]     list recorded runs\n"
+           "       hornet report RUN [--db PATH] [--csv PREFIX] [--json FILE] [--html FILE]\n"
            "       hornet compare BASE RUN [--db PATH] [--max-latency-increase PCT (10)]\n"
            "              [--max-latency-increase-ms MS (2)] [--max-rps-drop PCT (20)]\n"
            "              [--max-fail-increase POINTS (1)]   exit 1 on a regression\n"
@@ -313,6 +320,8 @@ const char *hn_options_usage(void)
            "      --check                validate the scenario, print the compiled model, exit\n"
            "      --db PATH              run history database (default hornet.db)\n"
            "      --no-db                do not record the run\n"
+           "      --json FILE            write a JSON summary at the end\n"
+           "      --html FILE            write a self-contained HTML report at the end\n"
            "  -L, --loglevel LEVEL       DEBUG, INFO, WARNING, ERROR, CRITICAL (default INFO)\n"
            "      --exit-code-on-error N exit code when any request failed (default 1)\n"
            "      --request-timeout T    default total timeout per request (default 60s)\n"

@@ -40,6 +40,8 @@ struct hn_options {
     int show_task_ratio;      /* --show-task-ratio */
     int check_only;           /* --check: validate and print the model */
     const char *db_path;      /* --db; NULL with --no-db */
+    const char *json_path;    /* --json FILE */
+    const char *html_path;    /* --html FILE */
     double max_latency_pct;   /* hornet compare tolerances */
     double max_latency_ms;
     double max_rps_drop_pct;

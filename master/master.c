@@ -17,6 +17,7 @@
 #include "master/console.h"
 #include "master/describe.h"
 #include "master/dispatch.h"
+#include "master/report.h"
 #include "master/report_csv.h"
 #include "master/store.h"
 #include "proto/codec.h"
@@ -444,33 +445,47 @@ static void store_tick(struct master *m)
     hn_stats_reset(&m->interval);
 }
 
+/* One history tick: Locust's _stats_history.csv rows, written to the file and kept verbatim in
+ * the run history (so `hornet report` reproduces the file byte for byte). */
 static void history_tick(struct master *m)
 {
-    if (!m->history)
+    if (!m->history && !m->run_id)
         return;
     int64_t now_s = hn_wall_ms() / 1000;
-    if (!m->o->csv_full_history) {
-        hn_csv_history_append(m->history, now_s, users_now(m), &m->stats, now_s, m->start_wall_s,
-                              NULL, NULL);
+    char *rows = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&rows, &len);
+    if (!mem)
         return;
+    struct hn_hist *cur = NULL;
+    if (m->o->csv_full_history) {
+        ensure_windows(m);
+        cur = hn_calloc(m->n_win + 1, sizeof *cur);
+        for (size_t i = 0; i <= m->n_win; i++) {
+            hn_hist_init(&cur[i]);
+            for (int k = 0; k < HN_STATS_WINDOW; k++)
+                hn_hist_merge(&cur[i], i < m->n_win ? &m->win[i][k] : &m->total_win[k]);
+        }
     }
-    ensure_windows(m);
-    struct hn_hist *cur = hn_calloc(m->n_win + 1, sizeof *cur);
-    for (size_t i = 0; i <= m->n_win; i++) {
-        hn_hist_init(&cur[i]);
-        for (int k = 0; k < HN_STATS_WINDOW; k++)
-            hn_hist_merge(&cur[i], i < m->n_win ? &m->win[i][k] : &m->total_win[k]);
+    hn_csv_history_append(mem, now_s, users_now(m), &m->stats, now_s, m->start_wall_s, cur,
+                          cur ? &cur[m->n_win] : NULL);
+    fclose(mem);
+    if (m->history) {
+        fwrite(rows, 1, len, m->history);
+        fflush(m->history);
     }
-    hn_csv_history_append(m->history, now_s, users_now(m), &m->stats, now_s, m->start_wall_s,
-                          cur, &cur[m->n_win]);
-    for (size_t i = 0; i <= m->n_win; i++)
-        hn_hist_fini(&cur[i]);
-    free(cur);
-    /* rotate: the oldest second leaves the window */
-    m->win_cur = (m->win_cur + 1) % HN_STATS_WINDOW;
-    for (size_t i = 0; i < m->n_win; i++)
-        hn_hist_reset(&m->win[i][m->win_cur]);
-    hn_hist_reset(&m->total_win[m->win_cur]);
+    hn_store_history(m->store, m->run_id, hn_wall_ms(), users_now(m), rows);
+    free(rows);
+    if (cur) {
+        for (size_t i = 0; i <= m->n_win; i++)
+            hn_hist_fini(&cur[i]);
+        free(cur);
+        /* rotate: the oldest second leaves the window */
+        m->win_cur = (m->win_cur + 1) % HN_STATS_WINDOW;
+        for (size_t i = 0; i < m->n_win; i++)
+            hn_hist_reset(&m->win[i][m->win_cur]);
+        hn_hist_reset(&m->total_win[m->win_cur]);
+    }
 }
 
 static void check_heartbeats(struct master *m, uint64_t now)
@@ -764,6 +779,11 @@ int hn_master_run(const struct hn_options *o)
         master_free(m);
         return HN_EXIT_CONFIG;
     }
+    if ((o->json_path || o->html_path) && !o->db_path) {
+        fprintf(stderr, "hornet: --json/--html are made from the run history: drop --no-db\n");
+        master_free(m);
+        return HN_EXIT_USAGE;
+    }
     const char *env_host = getenv("HORNET_HOST");
     m->host = o->host ? o->host : env_host && *env_host ? env_host : m->sc->host;
     if (!m->host) {
@@ -853,10 +873,22 @@ int hn_master_run(const struct hn_options *o)
         code = HN_EXIT_PERSISTENCE;
     if (m->run_id) {
         store_tick(m);
+        for (size_t i = 0; i < m->n_exc; i++)
+            hn_store_exception(m->store, m->run_id, m->exc[i].count, m->exc[i].msg,
+                               m->exc[i].traceback, m->exc[i].nodes);
         hn_store_run_end(m->store, m->run_id, hn_wall_ms(),
                          code == HN_EXIT_INTERRUPTED || code == HN_EXIT_CLUSTER ? "failed"
                                                                                  : "finished",
-                         code, &m->stats);
+                         code, &m->stats, duration_s(m));
+        if ((o->json_path || o->html_path) && !hn_store_degraded(m->store)) {
+            int wrc = hn_report_write(m->store, m->run_id, NULL, o->json_path, o->html_path);
+            if (wrc && !code)
+                code = HN_EXIT_RUNTIME;
+            else if (!wrc)
+                hn_info("report written:%s%s%s%s", o->json_path ? " " : "",
+                        o->json_path ? o->json_path : "", o->html_path ? " " : "",
+                        o->html_path ? o->html_path : "");
+        }
     }
     if (m->start_ms)
         hn_info("Shutting down (exit code %d)", code);
@@ -881,6 +913,32 @@ static int open_history(const struct hn_options *o, const char *cmd, struct hn_s
         return HN_EXIT_RUNTIME;
     }
     return 0;
+}
+
+int hn_master_report(const struct hn_options *o, const char *run)
+{
+    uint64_t id;
+    if (hn_parse_u64(run, &id)) {
+        fprintf(stderr, "hornet: report: expected a run id (see hornet runs), got '%s'\n", run);
+        return HN_EXIT_USAGE;
+    }
+    if (!o->csv_prefix && !o->json_path && !o->html_path) {
+        fprintf(stderr, "hornet: report: say what to write: --csv PREFIX, --json FILE, --html FILE\n");
+        return HN_EXIT_USAGE;
+    }
+    struct hn_store *st;
+    int rc = open_history(o, "report", &st);
+    if (rc)
+        return rc;
+    if (o->csv_prefix && mkdir_parents(o->csv_prefix) != 0) {
+        fprintf(stderr, "hornet: report: --csv %s: cannot create its folder: %s\n", o->csv_prefix,
+                strerror(errno));
+        hn_store_close(&st);
+        return HN_EXIT_USAGE;
+    }
+    rc = hn_report_write(st, (int64_t)id, o->csv_prefix, o->json_path, o->html_path);
+    hn_store_close(&st);
+    return rc;
 }
 
 int hn_master_compare(const struct hn_options *o, const char *base, const char *run)

@@ -10,6 +10,8 @@
 int hn_master_run(const struct hn_options *o);
 /* `hornet runs`: lists the recorded runs of o->db_path. Returns the exit code. */
 int hn_master_list_runs(const struct hn_options *o);
+/* `hornet report RUN`: regenerates CSV / JSON / HTML from the history. */
+int hn_master_report(const struct hn_options *o, const char *run);
 /* `hornet compare BASE RUN`: exit 0, 1 (regression), 2 (bad ids) or 5. */
 int hn_master_compare(const struct hn_options *o, const char *base, const char *run);
 

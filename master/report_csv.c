@@ -249,5 +249,4 @@ void hn_csv_history_append(FILE *f, int64_t ts, uint64_t user_count, const struc
         free(v);
     }
     history_row(f, ts, user_count, &s->total, now_s, start_s, windows ? total_window : NULL);
-    fflush(f);
 }

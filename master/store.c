@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "common/template.h"
 #include "common/util.h"
 
 #define SCHEMA_VERSION 1
@@ -20,7 +21,15 @@ static const char k_schema[] =
     " id INTEGER PRIMARY KEY, started_ms INTEGER NOT NULL, ended_ms INTEGER,"
     " status TEXT NOT NULL, command_line TEXT, scenario_path TEXT, scenario_text TEXT,"
     " scenario_hash TEXT, host TEXT, users INTEGER, spawn_rate REAL, run_time_ms INTEGER,"
-    " version TEXT, exit_code INTEGER, verdicts TEXT, last_interval_ms INTEGER);"
+    " version TEXT, exit_code INTEGER, verdicts TEXT, last_interval_ms INTEGER,"
+    " duration_s REAL);"
+    "CREATE TABLE IF NOT EXISTS history ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id), seq INTEGER PRIMARY KEY, rows TEXT);"
+    "CREATE TABLE IF NOT EXISTS exceptions ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id), count INTEGER, message TEXT, traceback TEXT,"
+    " nodes TEXT);"
+    "CREATE TABLE IF NOT EXISTS users_over_time ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id), ts_ms INTEGER, users INTEGER);"
     "CREATE TABLE IF NOT EXISTS intervals ("
     " run_id INTEGER NOT NULL REFERENCES runs(id), ts_ms INTEGER NOT NULL, type TEXT NOT NULL,"
     " name TEXT NOT NULL, requests INTEGER, failures INTEGER, sum_us INTEGER, min_us INTEGER,"
@@ -238,8 +247,53 @@ void hn_store_event(struct hn_store *s, int64_t run, int64_t ts_ms, const char *
     sqlite3_finalize(st);
 }
 
+void hn_store_history(struct hn_store *s, int64_t run, int64_t ts_ms, uint64_t users,
+                      const char *rows)
+{
+    if (!s || s->degraded || !run)
+        return;
+    sqlite3_stmt *h = NULL, *u = NULL;
+    int bad = sqlite3_prepare_v2(s->db, "INSERT INTO history (run_id, rows) VALUES (?, ?);", -1,
+                                 &h, NULL) != SQLITE_OK ||
+              sqlite3_prepare_v2(s->db, "INSERT INTO users_over_time VALUES (?, ?, ?);", -1, &u,
+                                 NULL) != SQLITE_OK;
+    if (!bad) {
+        sqlite3_bind_int64(h, 1, run);
+        sqlite3_bind_text(h, 2, rows, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(u, 1, run);
+        sqlite3_bind_int64(u, 2, ts_ms);
+        sqlite3_bind_int64(u, 3, (sqlite3_int64)users);
+        bad = sqlite3_step(h) != SQLITE_DONE || sqlite3_step(u) != SQLITE_DONE;
+    }
+    sqlite3_finalize(h);
+    sqlite3_finalize(u);
+    if (bad)
+        degrade(s, "cannot record a history row");
+}
+
+void hn_store_exception(struct hn_store *s, int64_t run, uint64_t count, const char *msg,
+                        const char *traceback, const char *nodes)
+{
+    if (!s || s->degraded || !run)
+        return;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO exceptions VALUES (?, ?, ?, ?, ?);", -1, &st,
+                           NULL) != SQLITE_OK) {
+        degrade(s, "cannot record an exception");
+        return;
+    }
+    sqlite3_bind_int64(st, 1, run);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)count);
+    sqlite3_bind_text(st, 3, msg, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, traceback, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, nodes, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        degrade(s, "cannot record an exception");
+    sqlite3_finalize(st);
+}
+
 void hn_store_run_end(struct hn_store *s, int64_t run, int64_t ended_ms, const char *status,
-                      int exit_code, const struct hn_stats *total)
+                      int exit_code, const struct hn_stats *total, double duration_s)
 {
     if (!s || s->degraded || !run)
         return;
@@ -266,13 +320,15 @@ void hn_store_run_end(struct hn_store *s, int64_t run, int64_t ended_ms, const c
         bad = sqlite3_step(fs) != SQLITE_DONE;
     }
     bad = bad || sqlite3_prepare_v2(s->db,
-                                    "UPDATE runs SET status=?, ended_ms=?, exit_code=? WHERE id=?;",
+                                    "UPDATE runs SET status=?, ended_ms=?, exit_code=?,"
+                                    " duration_s=? WHERE id=?;",
                                     -1, &up, NULL) != SQLITE_OK;
     if (!bad) {
         sqlite3_bind_text(up, 1, status, -1, SQLITE_STATIC);
         sqlite3_bind_int64(up, 2, ended_ms);
         sqlite3_bind_int(up, 3, exit_code);
-        sqlite3_bind_int64(up, 4, run);
+        sqlite3_bind_double(up, 4, duration_s);
+        sqlite3_bind_int64(up, 5, run);
         bad = sqlite3_step(up) != SQLITE_DONE;
     }
     sqlite3_finalize(st);
@@ -368,8 +424,9 @@ int hn_store_load_final(struct hn_store *s, int64_t run, struct hn_stats *out,
                         double *duration_s, char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT status, started_ms, ended_ms FROM runs WHERE id=?;", -1,
-                           &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT status, started_ms, ended_ms, duration_s FROM runs WHERE id=?;",
+                           -1, &st, NULL) != SQLITE_OK)
         return HN_EIO;
     sqlite3_bind_int64(st, 1, run);
     if (sqlite3_step(st) != SQLITE_ROW) {
@@ -380,7 +437,9 @@ int hn_store_load_final(struct hn_store *s, int64_t run, struct hn_stats *out,
     char status[32];
     const char *col = (const char *)sqlite3_column_text(st, 0);
     snprintf(status, sizeof status, "%s", col ? col : "?"); /* the column dies with st */
-    *duration_s = (double)(sqlite3_column_int64(st, 2) - sqlite3_column_int64(st, 1)) / 1000.0;
+    *duration_s = sqlite3_column_type(st, 3) != SQLITE_NULL
+                      ? sqlite3_column_double(st, 3) /* the very value the live CSV used */
+                      : (double)(sqlite3_column_int64(st, 2) - sqlite3_column_int64(st, 1)) / 1000.0;
     sqlite3_finalize(st);
     if (strcmp(status, "finished")) {
         snprintf(err, errlen, "run %lld did not finish (%s): it has no final statistics",
@@ -408,5 +467,143 @@ int hn_store_load_final(struct hn_store *s, int64_t run, struct hn_stats *out,
         e->hist.max_us = (uint64_t)sqlite3_column_int64(st, 6);
     }
     sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT type, name, message, occurrences FROM failures WHERE run_id=?;",
+                           -1, &st, NULL) != SQLITE_OK)
+        return HN_EIO;
+    sqlite3_bind_int64(st, 1, run);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        const char *n = (const char *)sqlite3_column_text(st, 1);
+        const char *m = (const char *)sqlite3_column_text(st, 2);
+        hn_stats_error_add(out, t ? t : "", n ? n : "", m ? m : "",
+                           (uint64_t)sqlite3_column_int64(st, 3));
+    }
+    sqlite3_finalize(st);
     return 0;
+}
+
+int hn_store_load_extras(struct hn_store *s, int64_t run, char **history,
+                         struct hn_exception **exc, size_t *n_exc)
+{
+    sqlite3_stmt *st = NULL;
+    struct hn_buf b;
+    hn_buf_init(&b, 256u << 20);
+    if (sqlite3_prepare_v2(s->db, "SELECT rows FROM history WHERE run_id=? ORDER BY seq;", -1,
+                           &st, NULL) != SQLITE_OK)
+        return HN_EIO;
+    sqlite3_bind_int64(st, 1, run);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        hn_buf_append(&b, (const char *)sqlite3_column_text(st, 0),
+                      (size_t)sqlite3_column_bytes(st, 0));
+    sqlite3_finalize(st);
+    *history = hn_strdup(hn_buf_cstr(&b));
+    hn_buf_fini(&b);
+    *exc = NULL;
+    *n_exc = 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT count, message, traceback, nodes FROM exceptions WHERE run_id=?"
+                           " ORDER BY rowid;",
+                           -1, &st, NULL) != SQLITE_OK)
+        return HN_EIO;
+    sqlite3_bind_int64(st, 1, run);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        *exc = hn_realloc(*exc, (*n_exc + 1) * sizeof **exc);
+        struct hn_exception *e = &(*exc)[(*n_exc)++];
+        const char *c1 = (const char *)sqlite3_column_text(st, 1);
+        const char *c2 = (const char *)sqlite3_column_text(st, 2);
+        const char *c3 = (const char *)sqlite3_column_text(st, 3);
+        e->count = (uint64_t)sqlite3_column_int64(st, 0);
+        e->msg = hn_strdup(c1 ? c1 : "");
+        e->traceback = hn_strdup(c2 ? c2 : "");
+        e->nodes = hn_strdup(c3 ? c3 : "");
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    return hn_strdup(t ? t : "");
+}
+
+int hn_store_load_info(struct hn_store *s, int64_t run, struct hn_run_info *info,
+                       struct hn_series *series)
+{
+    memset(info, 0, sizeof *info);
+    memset(series, 0, sizeof *series);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, started_ms, COALESCE(ended_ms, started_ms), status,"
+                           " scenario_path, host, command_line, version, users, spawn_rate,"
+                           " run_time_ms, COALESCE(exit_code, -1) FROM runs WHERE id=?;",
+                           -1, &st, NULL) != SQLITE_OK)
+        return HN_EIO;
+    sqlite3_bind_int64(st, 1, run);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return HN_EINVAL;
+    }
+    info->id = sqlite3_column_int64(st, 0);
+    info->started_ms = sqlite3_column_int64(st, 1);
+    info->ended_ms = sqlite3_column_int64(st, 2);
+    const char *status = (const char *)sqlite3_column_text(st, 3);
+    snprintf(info->status, sizeof info->status, "%s", status ? status : "?");
+    info->scenario_path = col_dup(st, 4);
+    info->host = col_dup(st, 5);
+    info->command_line = col_dup(st, 6);
+    info->version = col_dup(st, 7);
+    info->users = (uint64_t)sqlite3_column_int64(st, 8);
+    info->spawn_rate = sqlite3_column_double(st, 9);
+    info->run_time_ms = sqlite3_column_int64(st, 10);
+    info->exit_code = sqlite3_column_int(st, 11);
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT i.ts_ms, i.requests, i.failures, i.min_us, i.max_us, i.hist,"
+                           " (SELECT users FROM users_over_time u WHERE u.run_id = i.run_id AND"
+                           "  u.ts_ms <= i.ts_ms + 1000 ORDER BY u.ts_ms DESC LIMIT 1)"
+                           " FROM intervals i WHERE i.run_id=? AND i.type='' AND"
+                           " i.name='Aggregated' ORDER BY i.ts_ms;",
+                           -1, &st, NULL) != SQLITE_OK)
+        return HN_EIO;
+    sqlite3_bind_int64(st, 1, run);
+    size_t cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (series->n == cap) {
+            cap = cap ? cap * 2 : 64;
+            series->ts_ms = hn_realloc(series->ts_ms, cap * sizeof *series->ts_ms);
+            series->requests = hn_realloc(series->requests, cap * sizeof *series->requests);
+            series->failures = hn_realloc(series->failures, cap * sizeof *series->failures);
+            series->users = hn_realloc(series->users, cap * sizeof *series->users);
+            series->p50_ms = hn_realloc(series->p50_ms, cap * sizeof *series->p50_ms);
+            series->p95_ms = hn_realloc(series->p95_ms, cap * sizeof *series->p95_ms);
+        }
+        size_t i = series->n++;
+        uint64_t mn = (uint64_t)sqlite3_column_int64(st, 3), mx = (uint64_t)sqlite3_column_int64(st, 4);
+        series->ts_ms[i] = sqlite3_column_int64(st, 0);
+        series->requests[i] = (uint64_t)sqlite3_column_int64(st, 1);
+        series->failures[i] = (uint64_t)sqlite3_column_int64(st, 2);
+        series->users[i] = (uint64_t)sqlite3_column_int64(st, 6);
+        series->p50_ms[i] = blob_percentile_ms(sqlite3_column_blob(st, 5),
+                                               sqlite3_column_bytes(st, 5), mn, mx, 0.5);
+        series->p95_ms[i] = blob_percentile_ms(sqlite3_column_blob(st, 5),
+                                               sqlite3_column_bytes(st, 5), mn, mx, 0.95);
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+void hn_run_info_fini(struct hn_run_info *info, struct hn_series *series)
+{
+    free(info->scenario_path);
+    free(info->host);
+    free(info->command_line);
+    free(info->version);
+    free(series->ts_ms);
+    free(series->requests);
+    free(series->failures);
+    free(series->users);
+    free(series->p50_ms);
+    free(series->p95_ms);
 }

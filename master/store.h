@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "common/stats.h"
+#include "master/report_csv.h"
 
 struct hn_store;
 
@@ -41,14 +42,44 @@ int64_t hn_store_run_begin(struct hn_store *s, const struct hn_run_meta *m);
 void hn_store_interval(struct hn_store *s, int64_t run, int64_t ts_ms, const struct hn_stats *d);
 void hn_store_event(struct hn_store *s, int64_t run, int64_t ts_ms, const char *kind,
                     const char *detail);
-/* Final rows, failures, status ("finished", "failed") and exit code. */
+/* The history CSV rows written for one tick (kept verbatim so `hornet report` reproduces the
+ * file byte for byte), and the user count then. */
+void hn_store_history(struct hn_store *s, int64_t run, int64_t ts_ms, uint64_t users,
+                      const char *rows);
+void hn_store_exception(struct hn_store *s, int64_t run, uint64_t count, const char *msg,
+                        const char *traceback, const char *nodes);
+/* Final rows, failures, status ("finished", "failed"), exit code and the duration the live
+ * reports used. */
 void hn_store_run_end(struct hn_store *s, int64_t run, int64_t ended_ms, const char *status,
-                      int exit_code, const struct hn_stats *total);
+                      int exit_code, const struct hn_stats *total, double duration_s);
+/* The stored history rows (malloc'd text) and exceptions (caller frees). */
+int hn_store_load_extras(struct hn_store *s, int64_t run, char **history,
+                         struct hn_exception **exc, size_t *n_exc);
 
 /* Loads a run's final rows (with histograms) into an initialised stats table, and its duration.
  * Returns 0, HN_EINVAL with a reason in err for an unknown or unfinished run. */
 int hn_store_load_final(struct hn_store *s, int64_t run, struct hn_stats *out,
                         double *duration_s, char *err, size_t errlen);
+
+/* A run's parameters, and its Aggregated time series (one point per stored second). */
+struct hn_run_info {
+    int64_t id, started_ms, ended_ms;
+    char status[16];
+    char *scenario_path, *host, *command_line, *version;
+    uint64_t users;
+    double spawn_rate;
+    int64_t run_time_ms;
+    int exit_code;
+};
+struct hn_series {
+    size_t n;
+    int64_t *ts_ms;
+    uint64_t *requests, *failures, *users;
+    double *p50_ms, *p95_ms;
+};
+int hn_store_load_info(struct hn_store *s, int64_t run, struct hn_run_info *info,
+                       struct hn_series *series);
+void hn_run_info_fini(struct hn_run_info *info, struct hn_series *series);
 
 /* `hornet runs`: one line per run, newest first (at most limit). */
 int hn_store_list_runs(struct hn_store *s, FILE *f, int limit);

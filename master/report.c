@@ -1,0 +1,301 @@
+#include "master/report.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "master/report_csv.h"
+
+static void esc(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+static double ms(uint64_t us) { return (double)us / 1000.0; }
+
+static void when(char *buf, size_t n, int64_t t_ms)
+{
+    time_t t = (time_t)(t_ms / 1000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* One line chart: series of y values over x = index; an <svg> with a <path> per series. */
+static void chart(FILE *f, const char *title, const char *const *labels, const double *const *ys,
+                  const char *const *colors, int n_series, size_t n)
+{
+    const double W = 900, H = 220, L = 50, B = 25;
+    double max = 0;
+    for (int s = 0; s < n_series; s++)
+        for (size_t i = 0; i < n; i++)
+            if (ys[s][i] > max)
+                max = ys[s][i];
+    if (max <= 0)
+        max = 1;
+    fprintf(f, "<h3>");
+    esc(f, title);
+    fprintf(f, "</h3>\n<svg class=\"chart\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\">"
+               "<rect x=\"%.0f\" y=\"0\" width=\"%.0f\" height=\"%.0f\" class=\"plot\"/>"
+               "<text x=\"2\" y=\"12\">%.1f</text><text x=\"2\" y=\"%.0f\">0</text>\n",
+            W, H + B, W, H + B, L, W - L, H, max, H);
+    for (int s = 0; s < n_series; s++) {
+        fprintf(f, "<path class=\"series\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" d=\"",
+                colors[s]);
+        for (size_t i = 0; i < n; i++) {
+            double x = L + (n > 1 ? (W - L) * (double)i / (double)(n - 1) : 0);
+            double y = H - H * ys[s][i] / max;
+            fprintf(f, "%s%.1f %.1f", i ? " L" : "M", x, y);
+        }
+        if (!n)
+            fprintf(f, "M%.0f %.0f", L, H);
+        fprintf(f, "\"/><text x=\"%.0f\" y=\"%.0f\" fill=\"%s\">", L + 10 + 160 * s, H + 18,
+                colors[s]);
+        esc(f, labels[s]);
+        fprintf(f, "</text>\n");
+    }
+    fprintf(f, "</svg>\n");
+}
+
+static int write_html(const char *path, const struct hn_run_info *ri, const struct hn_series *se,
+                      const struct hn_stats *s, double dur)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return HN_EIO;
+    char started[32], ended[32];
+    when(started, sizeof started, ri->started_ms);
+    when(ended, sizeof ended, ri->ended_ms);
+    fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>hornet run %lld</title>\n"
+               "<style>body{font-family:sans-serif;margin:2em;color:#222}"
+               "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
+               "padding:3px 8px;text-align:right}td.l,th.l{text-align:left}"
+               "th{background:#eee}.plot{fill:#fafafa;stroke:#ccc}.fail{color:#b00}"
+               "svg text{font-size:11px}</style></head><body>\n",
+            (long long)ri->id);
+    fprintf(f, "<h1>hornet run %lld</h1>\n<table id=\"summary\">", (long long)ri->id);
+    fprintf(f, "<tr><th class=\"l\">scenario</th><td class=\"l\">");
+    esc(f, ri->scenario_path);
+    fprintf(f, "</td></tr><tr><th class=\"l\">host</th><td class=\"l\">");
+    esc(f, ri->host);
+    fprintf(f, "</td></tr><tr><th class=\"l\">started / ended</th><td class=\"l\">%s / %s (%.1f s)"
+               "</td></tr><tr><th class=\"l\">users / spawn rate</th><td class=\"l\">%llu / %g per s"
+               "</td></tr><tr><th class=\"l\">status / exit code</th><td class=\"l\">",
+            started, ended, dur, (unsigned long long)ri->users, ri->spawn_rate);
+    esc(f, ri->status);
+    fprintf(f, " / %d</td></tr><tr><th class=\"l\">command</th><td class=\"l\">", ri->exit_code);
+    esc(f, ri->command_line);
+    fprintf(f, "</td></tr><tr><th class=\"l\">hornet</th><td class=\"l\">");
+    esc(f, ri->version);
+    fprintf(f, "</td></tr></table>\n");
+
+    struct hn_stats_entry **v = hn_stats_sorted(s);
+    fprintf(f, "<h2>Request statistics</h2>\n<table id=\"requests\"><tr><th class=\"l\">Type</th>"
+               "<th class=\"l\">Name</th><th># Requests</th><th># Fails</th><th>Average (ms)</th>"
+               "<th>Min (ms)</th><th>Max (ms)</th><th>Average size (bytes)</th><th>RPS</th>"
+               "<th>Failures/s</th></tr>\n");
+    for (size_t i = 0; i <= s->n_entries; i++) {
+        const struct hn_stats_entry *e = i < s->n_entries ? v[i] : &s->total;
+        fprintf(f, "<tr><td class=\"l\">");
+        esc(f, e->type);
+        fprintf(f, "</td><td class=\"l\">");
+        esc(f, e->name);
+        fprintf(f, "</td><td>%llu</td><td%s>%llu</td><td>%.2f</td><td>%.2f</td><td>%.2f</td>"
+                   "<td>%.1f</td><td>%.2f</td><td>%.2f</td></tr>\n",
+                (unsigned long long)e->n_requests, e->n_failures ? " class=\"fail\"" : "",
+                (unsigned long long)e->n_failures,
+                e->hist.count ? ms(e->hist.sum_us) / (double)e->hist.count : 0,
+                e->hist.count ? ms(e->hist.min_us) : 0, ms(e->hist.max_us),
+                e->n_requests ? (double)e->content_bytes / (double)e->n_requests : 0,
+                dur > 0 ? (double)e->n_requests / dur : 0,
+                dur > 0 ? (double)e->n_failures / dur : 0);
+    }
+    fprintf(f, "</table>\n<h2>Response time percentiles (ms)</h2>\n<table id=\"percentiles\"><tr>"
+               "<th class=\"l\">Type</th><th class=\"l\">Name</th>");
+    for (int k = 0; k < HN_N_PERCENTILES; k++)
+        fprintf(f, "<th>%s</th>", hn_percentile_names[k]);
+    fprintf(f, "</tr>\n");
+    for (size_t i = 0; i <= s->n_entries; i++) {
+        const struct hn_stats_entry *e = i < s->n_entries ? v[i] : &s->total;
+        fprintf(f, "<tr><td class=\"l\">");
+        esc(f, e->type);
+        fprintf(f, "</td><td class=\"l\">");
+        esc(f, e->name);
+        fprintf(f, "</td>");
+        for (int k = 0; k < HN_N_PERCENTILES; k++)
+            fprintf(f, "<td>%.1f</td>", ms(hn_hist_percentile(&e->hist, hn_percentiles[k])));
+        fprintf(f, "</tr>\n");
+    }
+    fprintf(f, "</table>\n");
+    free(v);
+
+    fprintf(f, "<h2>Charts</h2>\n");
+    double *rps = hn_calloc(se->n + 1, sizeof *rps), *fps = hn_calloc(se->n + 1, sizeof *fps);
+    double *usr = hn_calloc(se->n + 1, sizeof *usr);
+    for (size_t i = 0; i < se->n; i++) {
+        /* an interval is the second of deltas the master merged */
+        rps[i] = (double)se->requests[i];
+        fps[i] = (double)se->failures[i];
+        usr[i] = (double)se->users[i];
+    }
+    const char *l1[] = {"requests/s", "failures/s"}, *c1[] = {"#2a6fdb", "#d33"};
+    const double *y1[] = {rps, fps};
+    chart(f, "Requests and failures per second", l1, y1, c1, 2, se->n);
+    const char *l2[] = {"p50 (ms)", "p95 (ms)"}, *c2[] = {"#2a9d4a", "#e08a00"};
+    const double *y2[] = {se->p50_ms ? se->p50_ms : rps, se->p95_ms ? se->p95_ms : rps};
+    chart(f, "Response time percentiles", l2, y2, c2, 2, se->n);
+    const char *l3[] = {"users"}, *c3[] = {"#555"};
+    const double *y3[] = {usr};
+    chart(f, "Users", l3, y3, c3, 1, se->n);
+    free(rps);
+    free(fps);
+    free(usr);
+
+    struct hn_stats_error **ev = hn_stats_errors_sorted(s);
+    fprintf(f, "<h2>Failures</h2>\n<table id=\"failures\"><tr><th class=\"l\">Method</th>"
+               "<th class=\"l\">Name</th><th class=\"l\">Error</th><th>Occurrences</th></tr>\n");
+    for (size_t i = 0; i < s->n_errors; i++) {
+        fprintf(f, "<tr><td class=\"l\">");
+        esc(f, ev[i]->type);
+        fprintf(f, "</td><td class=\"l\">");
+        esc(f, ev[i]->name);
+        fprintf(f, "</td><td class=\"l\">");
+        esc(f, ev[i]->message);
+        fprintf(f, "</td><td>%llu</td></tr>\n", (unsigned long long)ev[i]->occurrences);
+    }
+    free(ev);
+    fprintf(f, "</table>\n</body></html>\n");
+    int bad = ferror(f);
+    return fclose(f) || bad ? HN_EIO : 0;
+}
+
+static int write_json(const char *path, const struct hn_run_info *ri, const struct hn_stats *s,
+                      double dur)
+{
+    struct hn_json *root = hn_json_object(), *run = hn_json_object(), *rows = hn_json_array();
+    hn_json_set(run, "id", hn_json_integer(ri->id));
+    hn_json_set(run, "status", hn_json_string(ri->status, strlen(ri->status)));
+    hn_json_set(run, "scenario", hn_json_string(ri->scenario_path, strlen(ri->scenario_path)));
+    hn_json_set(run, "host", hn_json_string(ri->host, strlen(ri->host)));
+    hn_json_set(run, "users", hn_json_integer((long long)ri->users));
+    hn_json_set(run, "spawn_rate", hn_json_real(ri->spawn_rate));
+    hn_json_set(run, "start_time_ms", hn_json_integer(ri->started_ms));
+    hn_json_set(run, "end_time_ms", hn_json_integer(ri->ended_ms));
+    hn_json_set(run, "duration_s", hn_json_real(dur));
+    hn_json_set(run, "exit_code", hn_json_integer(ri->exit_code));
+    hn_json_set(root, "run", run);
+    for (size_t i = 0; i <= s->n_entries; i++) {
+        const struct hn_stats_entry *e = i < s->n_entries ? s->entries[i] : &s->total;
+        struct hn_json *o = hn_json_object(), *p = hn_json_object();
+        hn_json_set(o, "method", hn_json_string(e->type, strlen(e->type)));
+        hn_json_set(o, "name", hn_json_string(e->name, strlen(e->name)));
+        hn_json_set(o, "num_requests", hn_json_integer((long long)e->n_requests));
+        hn_json_set(o, "num_failures", hn_json_integer((long long)e->n_failures));
+        hn_json_set(o, "avg_response_time",
+                    hn_json_real(e->hist.count ? ms(e->hist.sum_us) / (double)e->hist.count : 0));
+        hn_json_set(o, "min_response_time", hn_json_real(e->hist.count ? ms(e->hist.min_us) : 0));
+        hn_json_set(o, "max_response_time", hn_json_real(ms(e->hist.max_us)));
+        hn_json_set(o, "avg_content_length",
+                    hn_json_real(e->n_requests ? (double)e->content_bytes / e->n_requests : 0));
+        hn_json_set(o, "total_rps", hn_json_real(dur > 0 ? (double)e->n_requests / dur : 0));
+        hn_json_set(o, "total_fail_per_sec", hn_json_real(dur > 0 ? (double)e->n_failures / dur : 0));
+        for (int k = 0; k < HN_N_PERCENTILES; k++)
+            hn_json_set(p, hn_percentile_names[k],
+                        hn_json_real(ms(hn_hist_percentile(&e->hist, hn_percentiles[k]))));
+        hn_json_set(o, "response_time_percentiles", p);
+        hn_json_append(rows, o);
+    }
+    hn_json_set(root, "stats", rows);
+    struct hn_json *fails = hn_json_array();
+    for (size_t i = 0; i < s->n_errors; i++) {
+        const struct hn_stats_error *e = s->errors[i];
+        struct hn_json *o = hn_json_object();
+        hn_json_set(o, "method", hn_json_string(e->type, strlen(e->type)));
+        hn_json_set(o, "name", hn_json_string(e->name, strlen(e->name)));
+        hn_json_set(o, "error", hn_json_string(e->message, strlen(e->message)));
+        hn_json_set(o, "occurrences", hn_json_integer((long long)e->occurrences));
+        hn_json_append(fails, o);
+    }
+    hn_json_set(root, "failures", fails);
+    char *text = hn_json_dump(root);
+    hn_json_free(root);
+    FILE *f = text ? fopen(path, "w") : NULL;
+    int rc = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF ? 0 : HN_EIO;
+    if (f && fclose(f))
+        rc = HN_EIO;
+    free(text);
+    return rc;
+}
+
+int hn_report_write(struct hn_store *st, int64_t run, const char *csv_prefix,
+                    const char *json_path, const char *html_path)
+{
+    struct hn_stats s;
+    hn_stats_init(&s);
+    double dur = 0;
+    char err[256];
+    int code = 0;
+    struct hn_run_info ri;
+    struct hn_series se;
+    char *history = NULL;
+    struct hn_exception *exc = NULL;
+    size_t n_exc = 0;
+    memset(&ri, 0, sizeof ri);
+    memset(&se, 0, sizeof se);
+    if (hn_store_load_final(st, run, &s, &dur, err, sizeof err)) {
+        fprintf(stderr, "hornet: report: %s\n", err);
+        code = 2;
+        goto out;
+    }
+    if (hn_store_load_info(st, run, &ri, &se) || hn_store_load_extras(st, run, &history, &exc, &n_exc)) {
+        fprintf(stderr, "hornet: report: cannot read run %lld\n", (long long)run);
+        code = 5;
+        goto out;
+    }
+    if (csv_prefix) {
+        FILE *h = hn_csv_history_open(csv_prefix);
+        int bad = !h || fputs(history, h) < 0;
+        if (h && fclose(h))
+            bad = 1;
+        if (bad || hn_csv_write_stats(csv_prefix, &s, dur) || hn_csv_write_failures(csv_prefix, &s) ||
+            hn_csv_write_exceptions(csv_prefix, exc, n_exc)) {
+            fprintf(stderr, "hornet: report: cannot write %s_*.csv: %s\n", csv_prefix, strerror(errno));
+            code = 5;
+            goto out;
+        }
+    }
+    if (json_path && write_json(json_path, &ri, &s, dur)) {
+        fprintf(stderr, "hornet: report: cannot write %s: %s\n", json_path, strerror(errno));
+        code = 5;
+        goto out;
+    }
+    if (html_path && write_html(html_path, &ri, &se, &s, dur)) {
+        fprintf(stderr, "hornet: report: cannot write %s: %s\n", html_path, strerror(errno));
+        code = 5;
+    }
+out:
+    hn_stats_fini(&s);
+    hn_run_info_fini(&ri, &se);
+    free(history);
+    for (size_t i = 0; i < n_exc; i++) {
+        free(exc[i].msg);
+        free(exc[i].traceback);
+        free(exc[i].nodes);
+    }
+    free(exc);
+    return code;
+}

@@ -1,0 +1,16 @@
+/* Reports regenerated from the run history: Locust's CSV files (byte for byte what the live run
+ * wrote), a JSON summary for tooling, and a self-contained HTML report (inline CSS and SVG
+ * charts, no network). Every string from a scenario, a target or a worker is HTML-escaped. */
+#ifndef HN_REPORT_H
+#define HN_REPORT_H
+
+#include <stdint.h>
+
+#include "master/store.h"
+
+/* Writes whichever outputs are non-NULL. Returns an exit code (0, 2 for an unknown or
+ * unfinished run, 5 when a file cannot be written), after one line on stderr. */
+int hn_report_write(struct hn_store *st, int64_t run, const char *csv_prefix,
+                    const char *json_path, const char *html_path);
+
+#endif
