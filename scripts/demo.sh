@@ -23,7 +23,7 @@ echo "demo: target $host (40±20 ms latency, 10% failures on /billing/usage)"
 
 build/hornet --master --master-bind-host 127.0.0.1 --master-bind-port 0 --expect-workers 2 \
   -f scenarios/aiaas.yaml -H "$host" -u 40 -r 10 -t 30s --headless --csv reports/aiaas \
-  --db reports/hornet.db "$@" \
+  --db reports/hornet.db --html reports/aiaas.html "$@" \
   2> >(tee "$run/master.log" >&2) &
 master=$!
 pids+=($master)
@@ -38,7 +38,7 @@ wait "$master"
 rc=$?
 echo "demo: master exit code $rc (1 = some requests failed, as the target injects failures)"
 echo "demo: target says: $(curl -s --max-time 3 "$host/__counts" 2>/dev/null || echo unavailable)"
-ls -l reports/aiaas_*.csv
+ls -l reports/aiaas_*.csv reports/aiaas.html
 build/hornet runs --db reports/hornet.db | head -5
 # Failures are injected on purpose, so exit code 1 is the expected outcome of the demo.
 [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ]
