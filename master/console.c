@@ -131,3 +131,22 @@ void hn_console_errors(FILE *f, const struct hn_stats *s)
     fputc('\n', f);
     fflush(f);
 }
+
+void hn_console_status(FILE *f, double elapsed_s, double run_time_s, uint64_t users,
+                       uint64_t target, size_t workers, double rps, double fail_pct)
+{
+    char bar[32];
+    const int width = 20;
+    int filled = run_time_s > 0 ? (int)(width * (elapsed_s / run_time_s) + 0.5) : 0;
+    if (filled > width)
+        filled = width;
+    for (int i = 0; i < width; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[width] = '\0';
+    if (run_time_s > 0)
+        fprintf(f, "[%s] %.0fs/%.0fs", bar, elapsed_s, run_time_s);
+    else
+        fprintf(f, "%.0fs (until Ctrl-C)", elapsed_s);
+    fprintf(f, " | users %llu/%llu | workers %zu | %.1f req/s | %.2f%% failed\n",
+            (unsigned long long)users, (unsigned long long)target, workers, rps, fail_pct);
+}

@@ -11,6 +11,10 @@
 /* current: req/s over the last 10 s (live) instead of over the whole run (final). */
 void hn_console_stats(FILE *f, const struct hn_stats *s, int current, int64_t now_s,
                       int64_t start_s, double duration_s);
+/* The line above each live table: elapsed / run time as a progress bar, users now / target,
+ * workers, current req/s and failure percentage. run_time_s 0 = until interrupted. */
+void hn_console_status(FILE *f, double elapsed_s, double run_time_s, uint64_t users,
+                       uint64_t target, size_t workers, double rps, double fail_pct);
 void hn_console_percentiles(FILE *f, const struct hn_stats *s);
 void hn_console_errors(FILE *f, const struct hn_stats *s);
 

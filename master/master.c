@@ -737,8 +737,14 @@ static int run_loop(struct master *m)
         if (!o->only_summary && m->state >= M_SPAWNING && m->state < M_DONE &&
             now - last_print >= 2000) {
             last_print = now;
-            hn_console_stats(stdout, &m->stats, 1, hn_wall_ms() / 1000, m->start_wall_s,
-                             duration_s(m));
+            int64_t wall_s = hn_wall_ms() / 1000;
+            const struct hn_stats_entry *t = &m->stats.total;
+            hn_console_status(stdout, duration_s(m), (double)o->run_time_ms / 1000.0, users_now(m),
+                              o->users, n_live(m),
+                              hn_persec_current(&t->reqs_per_s, wall_s, m->start_wall_s),
+                              t->n_requests ? 100.0 * (double)t->n_failures / (double)t->n_requests
+                                            : 0.0);
+            hn_console_stats(stdout, &m->stats, 1, wall_s, m->start_wall_s, duration_s(m));
         }
     }
     return 0;

@@ -50,6 +50,7 @@ p50=$(csv_get "$S" /healthz "50%"); p99=$(csv_get "$S" /healthz "99%"); mn=$(csv
 echo "# /healthz p50 $p50 ms, p99 $p99 ms, min $mn ms with a 20 ms injected delay"
 check "p50 within 2 ms of the injected 20 ms" between "$p50" 20 22
 check "min is not below the injected delay" between "$mn" 20 25
+check "the live table has a status line with a progress bar" grep -qE '^\[#+\.*\] [0-9]+s/10s \| users [0-9]+/20 \| workers 2 \| ' "$T/master.out"
 check "console printed Locust's percentile table" grep -q "Response time percentiles (approximated)" "$T/master.out"
 hist_rows=$(($(wc -l < "$T/out/run_stats_history.csv") - 1))
 check "history has one row per second ($hist_rows)" between "$hist_rows" 9 14
