@@ -41,6 +41,7 @@ enum {
     OPT_MAX_FAIL,
     OPT_JSON,
     OPT_HTML,
+    OPT_BASELINE,
 };
 
 static const struct option k_long[] = {
@@ -80,6 +81,7 @@ static const struct option k_long[] = {
     {"no-db", no_argument, NULL, OPT_NO_DB},
     {"json", required_argument, NULL, OPT_JSON},
     {"html", required_argument, NULL, OPT_HTML},
+    {"baseline", required_argument, NULL, OPT_BASELINE},
     {"max-latency-increase", required_argument, NULL, OPT_MAX_LAT_PCT},
     {"max-latency-increase-ms", required_argument, NULL, OPT_MAX_LAT_MS},
     {"max-rps-drop", required_argument, NULL, OPT_MAX_RPS_DROP},
@@ -201,6 +203,9 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
         case OPT_NO_DB: o->db_path = NULL; break;
         case OPT_JSON: o->json_path = optarg; break;
         case OPT_HTML: o->html_path = optarg; break;
+        case OPT_BASELINE:
+            rc = count_arg(flag, optarg, 1, INT64_MAX, &o->baseline_run, err, errlen);
+            break;
         case OPT_MAX_LAT_PCT:
         case OPT_MAX_LAT_MS:
         case OPT_MAX_RPS_DROP:
@@ -322,6 +327,7 @@ const char *hn_options_usage(void)
            "      --no-db                do not record the run\n"
            "      --json FILE            write a JSON summary at the end\n"
            "      --html FILE            write a self-contained HTML report at the end\n"
+           "      --baseline RUN         compare with a recorded run in the HTML report\n"
            "  -L, --loglevel LEVEL       DEBUG, INFO, WARNING, ERROR, CRITICAL (default INFO)\n"
            "      --exit-code-on-error N exit code when any request failed (default 1)\n"
            "      --request-timeout T    default total timeout per request (default 60s)\n"

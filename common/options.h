@@ -42,6 +42,7 @@ struct hn_options {
     const char *db_path;      /* --db; NULL with --no-db */
     const char *json_path;    /* --json FILE */
     const char *html_path;    /* --html FILE */
+    uint64_t baseline_run;    /* --baseline RUN: compared with in the HTML report (0 = none) */
     double max_latency_pct;   /* hornet compare tolerances */
     double max_latency_ms;
     double max_rps_drop_pct;

@@ -36,8 +36,9 @@ struct wk {
     uint64_t user_count;
     uint64_t assigned;
     double cpu_percent, cpu_peak;
-    uint64_t rss_bytes;
+    uint64_t rss_bytes, rss_peak;
     int cpu_warned;
+    int64_t joined_ms, left_ms; /* wall clock */
 };
 
 struct master {
@@ -216,6 +217,7 @@ static void begin_stop(struct master *m, const char *why)
 static void worker_gone(struct master *m, struct wk *w, const char *why)
 {
     w->gone = 1;
+    w->left_ms = hn_wall_ms();
     hn_warn("worker %s left: %s (%zu workers remain)", w->id, why, n_live(m));
     if (m->run_id) {
         char detail[256];
@@ -324,6 +326,9 @@ static void on_client_ready(struct master *m, const struct hn_msg *msg)
         memset(w, 0, sizeof *w);
         snprintf(w->id, sizeof w->id, "%s", msg->node_id);
         w->index = m->next_index++;
+        w->joined_ms = hn_wall_ms();
+        if (m->run_id)
+            hn_store_event(m->store, m->run_id, w->joined_ms, "worker_joined", w->id);
         hn_info("worker %s (index %lld) connected; %zu connected", w->id, (long long)w->index,
                 n_live(m));
     }
@@ -394,8 +399,15 @@ static void handle(struct master *m, struct hn_msg *msg)
         w->user_count = msg->user_count;
         if (msg->cpu_percent > w->cpu_peak)
             w->cpu_peak = msg->cpu_percent;
+        if (msg->rss_bytes > w->rss_peak)
+            w->rss_peak = msg->rss_bytes;
         if (msg->cpu_percent > 90 && !w->cpu_warned) {
             w->cpu_warned = 1;
+            if (m->run_id) {
+                char detail[200];
+                snprintf(detail, sizeof detail, "%s at %.0f%% CPU", w->id, msg->cpu_percent);
+                hn_store_event(m->store, m->run_id, hn_wall_ms(), "cpu_saturation", detail);
+            }
             hn_warn("worker %s is using %.0f%% CPU: its response times may be inflated; add "
                     "workers or lower the load",
                     w->id, msg->cpu_percent);
@@ -879,6 +891,14 @@ int hn_master_run(const struct hn_options *o)
         code = HN_EXIT_PERSISTENCE;
     if (m->run_id) {
         store_tick(m);
+        for (size_t i = 0; i < m->n_workers; i++) {
+            const struct wk *w = &m->workers[i];
+            hn_store_worker(m->store, m->run_id, w->id, w->joined_ms, w->left_ms,
+                            w->gone ? "lost" : "stopped", w->cpu_peak, w->rss_peak);
+        }
+        if (code == HN_EXIT_INTERRUPTED || code == HN_EXIT_CLUSTER)
+            hn_store_event(m->store, m->run_id, hn_wall_ms(), "aborted",
+                           code == HN_EXIT_CLUSTER ? "cluster error" : "interrupted");
         for (size_t i = 0; i < m->n_exc; i++)
             hn_store_exception(m->store, m->run_id, m->exc[i].count, m->exc[i].msg,
                                m->exc[i].traceback, m->exc[i].nodes);
@@ -887,7 +907,8 @@ int hn_master_run(const struct hn_options *o)
                                                                                  : "finished",
                          code, &m->stats, duration_s(m));
         if ((o->json_path || o->html_path) && !hn_store_degraded(m->store)) {
-            int wrc = hn_report_write(m->store, m->run_id, NULL, o->json_path, o->html_path);
+            int wrc = hn_report_write(m->store, m->run_id, NULL, o->json_path, o->html_path,
+                                      (int64_t)o->baseline_run);
             if (wrc && !code)
                 code = HN_EXIT_RUNTIME;
             else if (!wrc)
@@ -942,7 +963,8 @@ int hn_master_report(const struct hn_options *o, const char *run)
         hn_store_close(&st);
         return HN_EXIT_USAGE;
     }
-    rc = hn_report_write(st, (int64_t)id, o->csv_prefix, o->json_path, o->html_path);
+    rc = hn_report_write(st, (int64_t)id, o->csv_prefix, o->json_path, o->html_path,
+                         (int64_t)o->baseline_run);
     hn_store_close(&st);
     return rc;
 }

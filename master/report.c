@@ -9,6 +9,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "master/compare.h"
 #include "master/report_csv.h"
 
 static void esc(FILE *f, const char *s)
@@ -71,8 +72,9 @@ static void chart(FILE *f, const char *title, const char *const *labels, const d
     fprintf(f, "</svg>\n");
 }
 
-static int write_html(const char *path, const struct hn_run_info *ri, const struct hn_series *se,
-                      const struct hn_stats *s, double dur)
+static int write_html(struct hn_store *st, const char *path, const struct hn_run_info *ri,
+                      const struct hn_series *se, const struct hn_stats *s, double dur,
+                      const char *compare_text)
 {
     FILE *f = fopen(path, "w");
     if (!f)
@@ -178,7 +180,14 @@ static int write_html(const char *path, const struct hn_run_info *ri, const stru
         fprintf(f, "</td><td>%llu</td></tr>\n", (unsigned long long)ev[i]->occurrences);
     }
     free(ev);
-    fprintf(f, "</table>\n</body></html>\n");
+    fprintf(f, "</table>\n");
+    hn_store_write_workers_html(st, ri->id, f, esc);
+    if (compare_text) {
+        fprintf(f, "<h2>Against the baseline</h2>\n<pre id=\"baseline\">");
+        esc(f, compare_text);
+        fprintf(f, "</pre>\n");
+    }
+    fprintf(f, "</body></html>\n");
     int bad = ferror(f);
     return fclose(f) || bad ? HN_EIO : 0;
 }
@@ -242,8 +251,10 @@ static int write_json(const char *path, const struct hn_run_info *ri, const stru
 }
 
 int hn_report_write(struct hn_store *st, int64_t run, const char *csv_prefix,
-                    const char *json_path, const char *html_path)
+                    const char *json_path, const char *html_path, int64_t baseline)
 {
+    char *compare_text = NULL;
+    size_t compare_len = 0;
     struct hn_stats s;
     hn_stats_init(&s);
     double dur = 0;
@@ -283,11 +294,32 @@ int hn_report_write(struct hn_store *st, int64_t run, const char *csv_prefix,
         code = 5;
         goto out;
     }
-    if (html_path && write_html(html_path, &ri, &se, &s, dur)) {
+    if (html_path && baseline) {
+        struct hn_stats b;
+        double bdur;
+        hn_stats_init(&b);
+        if (hn_store_load_final(st, baseline, &b, &bdur, err, sizeof err)) {
+            fprintf(stderr, "hornet: report: --baseline: %s\n", err);
+            hn_stats_fini(&b);
+            code = 2;
+            goto out;
+        }
+        FILE *mem = open_memstream(&compare_text, &compare_len);
+        if (mem) {
+            struct hn_compare_limits l;
+            hn_compare_defaults(&l);
+            fprintf(mem, "run %lld against baseline %lld\n", (long long)run, (long long)baseline);
+            hn_compare(mem, &b, bdur, &s, dur, &l);
+            fclose(mem);
+        }
+        hn_stats_fini(&b);
+    }
+    if (html_path && write_html(st, html_path, &ri, &se, &s, dur, compare_text)) {
         fprintf(stderr, "hornet: report: cannot write %s: %s\n", html_path, strerror(errno));
         code = 5;
     }
 out:
+    free(compare_text);
     hn_stats_fini(&s);
     hn_run_info_fini(&ri, &se);
     free(history);

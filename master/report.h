@@ -8,9 +8,10 @@
 
 #include "master/store.h"
 
-/* Writes whichever outputs are non-NULL. Returns an exit code (0, 2 for an unknown or
- * unfinished run, 5 when a file cannot be written), after one line on stderr. */
+/* Writes whichever outputs are non-NULL; baseline (a run id, 0 = none) adds the comparison to
+ * the HTML. Returns an exit code (0, 2 for an unknown or unfinished run, 5 when a file cannot
+ * be written), after one line on stderr. */
 int hn_report_write(struct hn_store *st, int64_t run, const char *csv_prefix,
-                    const char *json_path, const char *html_path);
+                    const char *json_path, const char *html_path, int64_t baseline);
 
 #endif

@@ -42,6 +42,9 @@ static const char k_schema[] =
     "CREATE TABLE IF NOT EXISTS failures ("
     " run_id INTEGER NOT NULL REFERENCES runs(id), type TEXT, name TEXT, message TEXT,"
     " occurrences INTEGER);"
+    "CREATE TABLE IF NOT EXISTS workers ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id), node_id TEXT, host TEXT, joined_ms INTEGER,"
+    " left_ms INTEGER, state TEXT, cpu_peak REAL, rss_peak INTEGER);"
     "CREATE TABLE IF NOT EXISTS events ("
     " run_id INTEGER NOT NULL REFERENCES runs(id), ts_ms INTEGER, kind TEXT, detail TEXT);";
 
@@ -269,6 +272,74 @@ void hn_store_history(struct hn_store *s, int64_t run, int64_t ts_ms, uint64_t u
     sqlite3_finalize(u);
     if (bad)
         degrade(s, "cannot record a history row");
+}
+
+void hn_store_worker(struct hn_store *s, int64_t run, const char *node_id, int64_t joined_ms,
+                     int64_t left_ms, const char *state, double cpu_peak, uint64_t rss_peak)
+{
+    if (!s || s->degraded || !run)
+        return;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO workers VALUES (?, ?, ?, ?, ?, ?, ?, ?);", -1,
+                           &st, NULL) != SQLITE_OK) {
+        degrade(s, "cannot record a worker");
+        return;
+    }
+    /* node ids are hostname_pid_random: the host is the part before the pid */
+    char host[128];
+    snprintf(host, sizeof host, "%s", node_id);
+    char *us = strrchr(host, '_');
+    if (us) {
+        *us = '\0';
+        us = strrchr(host, '_');
+        if (us)
+            *us = '\0';
+    }
+    sqlite3_bind_int64(st, 1, run);
+    sqlite3_bind_text(st, 2, node_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, host, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 4, joined_ms);
+    if (left_ms)
+        sqlite3_bind_int64(st, 5, left_ms);
+    else
+        sqlite3_bind_null(st, 5);
+    sqlite3_bind_text(st, 6, state, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 7, cpu_peak);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)rss_peak);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        degrade(s, "cannot record a worker");
+    sqlite3_finalize(st);
+}
+
+int hn_store_write_workers_html(struct hn_store *s, int64_t run, FILE *f,
+                                void (*esc)(FILE *, const char *))
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT node_id, host, state, cpu_peak, rss_peak FROM workers"
+                           " WHERE run_id=? ORDER BY rowid;",
+                           -1, &st, NULL) != SQLITE_OK)
+        return HN_EIO;
+    sqlite3_bind_int64(st, 1, run);
+    fprintf(f, "<h2>Workers</h2>\n<table id=\"workers\"><tr><th class=\"l\">Node</th>"
+               "<th class=\"l\">Host</th><th class=\"l\">State</th><th>CPU peak (%%)</th>"
+               "<th>RSS peak (MB)</th></tr>\n");
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        double cpu = sqlite3_column_double(st, 3);
+        fprintf(f, "<tr><td class=\"l\">");
+        esc(f, (const char *)sqlite3_column_text(st, 0));
+        fprintf(f, "</td><td class=\"l\">");
+        esc(f, (const char *)sqlite3_column_text(st, 1));
+        fprintf(f, "</td><td class=\"l\">");
+        esc(f, (const char *)sqlite3_column_text(st, 2));
+        fprintf(f, "</td><td%s>%.0f%s</td><td>%.1f</td></tr>\n",
+                cpu > 90 ? " class=\"fail\"" : "", cpu,
+                cpu > 90 ? " (saturated: its response times may be inflated)" : "",
+                (double)sqlite3_column_int64(st, 4) / 1048576.0);
+    }
+    sqlite3_finalize(st);
+    fprintf(f, "</table>\n");
+    return 0;
 }
 
 void hn_store_exception(struct hn_store *s, int64_t run, uint64_t count, const char *msg,

@@ -46,6 +46,12 @@ void hn_store_event(struct hn_store *s, int64_t run, int64_t ts_ms, const char *
  * file byte for byte), and the user count then. */
 void hn_store_history(struct hn_store *s, int64_t run, int64_t ts_ms, uint64_t users,
                       const char *rows);
+/* A worker of the run, written at the end: state "stopped" or "lost", CPU and RSS peaks. */
+void hn_store_worker(struct hn_store *s, int64_t run, const char *node_id, int64_t joined_ms,
+                     int64_t left_ms, const char *state, double cpu_peak, uint64_t rss_peak);
+/* The workers table of the HTML report; esc escapes text. */
+int hn_store_write_workers_html(struct hn_store *s, int64_t run, FILE *f,
+                                void (*esc)(FILE *, const char *));
 void hn_store_exception(struct hn_store *s, int64_t run, uint64_t count, const char *msg,
                         const char *traceback, const char *nodes);
 /* Final rows, failures, status ("finished", "failed"), exit code and the duration the live

@@ -86,6 +86,11 @@ if command -v chromium >/dev/null; then
 else
   echo "# chromium is not installed: browser checks skipped"
 fi
+"$HORNET" report "$slow" --db "$DB" --html "$T/r/cmp.html" --baseline 1; rc=$?
+check "report --baseline exits 0 (got $rc)" test "$rc" = 0
+check "the HTML report carries the comparison" grep -q "REGRESSION: p50 +5" "$T/r/cmp.html"
+check "the HTML report lists the workers" grep -q '<table id="workers">' "$T/r/cmp.html"
+check "the workers are stored with their CPU peak" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM workers WHERE run_id=$slow AND state='stopped' AND cpu_peak >= 0;")" = 1
 "$HORNET" report 999 --db "$DB" --html "$T/x.html" 2>"$T/x.err"; rc=$?
 check "report of an unknown run: exit 2 with a reason (got $rc)" test "$rc" = 2 -a -n "$(grep 'not in the database' "$T/x.err")"
 
