@@ -327,7 +327,7 @@ const char *hn_options_usage(void)
            "      --no-db                do not record the run\n"
            "      --json FILE            write a JSON summary at the end\n"
            "      --html FILE            write a self-contained HTML report at the end\n"
-           "      --baseline RUN         compare with a recorded run in the HTML report\n"
+           "      --baseline RUN         hornet report: compare with a recorded run in the HTML\n"
            "  -L, --loglevel LEVEL       DEBUG, INFO, WARNING, ERROR, CRITICAL (default INFO)\n"
            "      --exit-code-on-error N exit code when any request failed (default 1)\n"
            "      --request-timeout T    default total timeout per request (default 60s)\n"

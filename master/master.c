@@ -69,8 +69,10 @@ struct master {
     int all_lost;
     size_t missing_final; /* workers whose final stats never came */
     int exit_code_floor;  /* the exit code when nothing worse happened */
-    struct hn_store *store;
-    int64_t run_id;
+    /* run history sinks: the --db file, and an in-memory copy the end-of-run JSON/HTML come
+     * from, so they are written even when the file is off or degraded */
+    struct hn_store *store, *mem;
+    int64_t run_id, mem_run;
     struct hn_stats interval; /* merged deltas since the last stored interval */
 };
 
@@ -184,7 +186,7 @@ static void start_run(struct master *m)
 {
     m->start_ms = now_ms();
     m->start_wall_s = hn_wall_ms() / 1000;
-    if (m->store) {
+    if (m->store || m->mem) {
         char cmd[4096] = "";
         size_t off = 0;
         for (int i = 0; i < m->o->argc && off < sizeof cmd; i++)
@@ -193,6 +195,7 @@ static void start_run(struct master *m)
         struct hn_run_meta meta = {hn_wall_ms(), cmd, m->sc->path, m->sc->text, m->sc->text_len,
                                    m->host, m->o->users, m->o->spawn_rate, m->o->run_time_ms};
         m->run_id = hn_store_run_begin(m->store, &meta);
+        m->mem_run = hn_store_run_begin(m->mem, &meta);
         if (m->run_id)
             hn_info("recording the run as #%lld in %s", (long long)m->run_id, m->o->db_path);
     }
@@ -214,16 +217,20 @@ static void begin_stop(struct master *m, const char *why)
     broadcast(m, HN_MSG_STOP, NULL);
 }
 
+static void sink_event(struct master *m, int64_t ts_ms, const char *kind, const char *detail)
+{
+    hn_store_event(m->store, m->run_id, ts_ms, kind, detail);
+    hn_store_event(m->mem, m->mem_run, ts_ms, kind, detail);
+}
+
 static void worker_gone(struct master *m, struct wk *w, const char *why)
 {
     w->gone = 1;
     w->left_ms = hn_wall_ms();
     hn_warn("worker %s left: %s (%zu workers remain)", w->id, why, n_live(m));
-    if (m->run_id) {
-        char detail[256];
-        snprintf(detail, sizeof detail, "%s: %s", w->id, why);
-        hn_store_event(m->store, m->run_id, hn_wall_ms(), "worker_left", detail);
-    }
+    char detail[256];
+    snprintf(detail, sizeof detail, "%s: %s", w->id, why);
+    sink_event(m, hn_wall_ms(), "worker_left", detail);
     if (m->state == M_STOPPING && !w->stopped)
         m->missing_final++;
     if (m->state == M_WAITING || m->state >= M_STOPPING)
@@ -261,7 +268,7 @@ static void merge_stats(struct master *m, struct wk *w, const struct hn_msg *msg
     w->stats_seq = msg->seq;
     w->user_count = msg->user_count;
     hn_stats_merge(&m->stats, msg->stats);
-    if (m->run_id)
+    if (m->run_id || m->mem_run)
         hn_stats_merge(&m->interval, msg->stats);
     if (!m->o->csv_full_history)
         return;
@@ -327,8 +334,7 @@ static void on_client_ready(struct master *m, const struct hn_msg *msg)
         snprintf(w->id, sizeof w->id, "%s", msg->node_id);
         w->index = m->next_index++;
         w->joined_ms = hn_wall_ms();
-        if (m->run_id)
-            hn_store_event(m->store, m->run_id, w->joined_ms, "worker_joined", w->id);
+        sink_event(m, w->joined_ms, "worker_joined", w->id);
         hn_info("worker %s (index %lld) connected; %zu connected", w->id, (long long)w->index,
                 n_live(m));
     }
@@ -403,11 +409,9 @@ static void handle(struct master *m, struct hn_msg *msg)
             w->rss_peak = msg->rss_bytes;
         if (msg->cpu_percent > 90 && !w->cpu_warned) {
             w->cpu_warned = 1;
-            if (m->run_id) {
-                char detail[200];
-                snprintf(detail, sizeof detail, "%s at %.0f%% CPU", w->id, msg->cpu_percent);
-                hn_store_event(m->store, m->run_id, hn_wall_ms(), "cpu_saturation", detail);
-            }
+            char detail[200];
+            snprintf(detail, sizeof detail, "%s at %.0f%% CPU", w->id, msg->cpu_percent);
+            sink_event(m, hn_wall_ms(), "cpu_saturation", detail);
             hn_warn("worker %s is using %.0f%% CPU: its response times may be inflated; add "
                     "workers or lower the load",
                     w->id, msg->cpu_percent);
@@ -451,9 +455,11 @@ static void write_tables(struct master *m)
 
 static void store_tick(struct master *m)
 {
-    if (!m->run_id)
+    if (!m->run_id && !m->mem_run)
         return;
-    hn_store_interval(m->store, m->run_id, hn_wall_ms(), &m->interval);
+    int64_t now = hn_wall_ms();
+    hn_store_interval(m->store, m->run_id, now, &m->interval);
+    hn_store_interval(m->mem, m->mem_run, now, &m->interval);
     hn_stats_reset(&m->interval);
 }
 
@@ -461,7 +467,7 @@ static void store_tick(struct master *m)
  * the run history (so `hornet report` reproduces the file byte for byte). */
 static void history_tick(struct master *m)
 {
-    if (!m->history && !m->run_id)
+    if (!m->history && !m->run_id && !m->mem_run)
         return;
     int64_t now_s = hn_wall_ms() / 1000;
     char *rows = NULL;
@@ -487,6 +493,7 @@ static void history_tick(struct master *m)
         fflush(m->history);
     }
     hn_store_history(m->store, m->run_id, hn_wall_ms(), users_now(m), rows);
+    hn_store_history(m->mem, m->mem_run, hn_wall_ms(), users_now(m), rows);
     free(rows);
     if (cur) {
         for (size_t i = 0; i <= m->n_win; i++)
@@ -641,6 +648,7 @@ static int mkdir_parents(const char *prefix)
 static void master_free(struct master *m)
 {
     hn_store_close(&m->store);
+    hn_store_close(&m->mem);
     hn_stats_fini(&m->interval);
     hn_rpc_destroy(&m->rpc);
     hn_scenario_destroy(&m->sc);
@@ -797,11 +805,6 @@ int hn_master_run(const struct hn_options *o)
         master_free(m);
         return HN_EXIT_CONFIG;
     }
-    if ((o->json_path || o->html_path) && !o->db_path) {
-        fprintf(stderr, "hornet: --json/--html are made from the run history: drop --no-db\n");
-        master_free(m);
-        return HN_EXIT_USAGE;
-    }
     const char *env_host = getenv("HORNET_HOST");
     m->host = o->host ? o->host : env_host && *env_host ? env_host : m->sc->host;
     if (!m->host) {
@@ -817,6 +820,11 @@ int hn_master_run(const struct hn_options *o)
             master_free(m);
             return HN_EXIT_USAGE;
         }
+    }
+    if ((o->json_path || o->html_path) && hn_store_open(":memory:", &m->mem, err, sizeof err)) {
+        fprintf(stderr, "hornet: cannot keep the run in memory for --json/--html: %s\n", err);
+        master_free(m);
+        return HN_EXIT_RUNTIME;
     }
     if (o->db_path && hn_store_open(o->db_path, &m->store, err, sizeof err)) {
         /* the load does not depend on the history: go on, and say so in the exit code */
@@ -889,26 +897,30 @@ int hn_master_run(const struct hn_options *o)
         code = o->exit_code_on_error;
     if (!code && (m->exit_code_floor || hn_store_degraded(m->store)))
         code = HN_EXIT_PERSISTENCE;
-    if (m->run_id) {
+    if (m->run_id || m->mem_run) {
         store_tick(m);
-        for (size_t i = 0; i < m->n_workers; i++) {
-            const struct wk *w = &m->workers[i];
-            hn_store_worker(m->store, m->run_id, w->id, w->joined_ms, w->left_ms,
-                            w->gone ? "lost" : "stopped", w->cpu_peak, w->rss_peak);
-        }
+        const char *status = code == HN_EXIT_INTERRUPTED || code == HN_EXIT_CLUSTER ? "failed"
+                                                                                  : "finished";
         if (code == HN_EXIT_INTERRUPTED || code == HN_EXIT_CLUSTER)
-            hn_store_event(m->store, m->run_id, hn_wall_ms(), "aborted",
-                           code == HN_EXIT_CLUSTER ? "cluster error" : "interrupted");
-        for (size_t i = 0; i < m->n_exc; i++)
-            hn_store_exception(m->store, m->run_id, m->exc[i].count, m->exc[i].msg,
-                               m->exc[i].traceback, m->exc[i].nodes);
-        hn_store_run_end(m->store, m->run_id, hn_wall_ms(),
-                         code == HN_EXIT_INTERRUPTED || code == HN_EXIT_CLUSTER ? "failed"
-                                                                                 : "finished",
-                         code, &m->stats, duration_s(m));
-        if ((o->json_path || o->html_path) && !hn_store_degraded(m->store)) {
-            int wrc = hn_report_write(m->store, m->run_id, NULL, o->json_path, o->html_path,
-                                      (int64_t)o->baseline_run);
+            sink_event(m, hn_wall_ms(), "aborted",
+                       code == HN_EXIT_CLUSTER ? "cluster error" : "interrupted");
+        struct hn_store *sinks[2] = {m->store, m->mem};
+        int64_t runs[2] = {m->run_id, m->mem_run};
+        for (int k = 0; k < 2; k++) {
+            for (size_t i = 0; i < m->n_workers; i++) {
+                const struct wk *w = &m->workers[i];
+                hn_store_worker(sinks[k], runs[k], w->id, w->joined_ms, w->left_ms,
+                                w->gone ? "lost" : "stopped", w->cpu_peak, w->rss_peak);
+            }
+            for (size_t i = 0; i < m->n_exc; i++)
+                hn_store_exception(sinks[k], runs[k], m->exc[i].count, m->exc[i].msg,
+                                   m->exc[i].traceback, m->exc[i].nodes);
+            hn_store_run_end(sinks[k], runs[k], hn_wall_ms(), status, code, &m->stats,
+                             duration_s(m));
+        }
+        if ((o->json_path || o->html_path) && m->mem_run) {
+            int wrc = hn_report_write(m->mem, m->mem_run, NULL, o->json_path, o->html_path,
+                                      0);
             if (wrc && !code)
                 code = HN_EXIT_RUNTIME;
             else if (!wrc)

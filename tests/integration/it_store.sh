@@ -38,11 +38,12 @@ check "the next hornet marks it aborted" grep -qE "^ +2 .* aborted " "$T/runs2.o
 if mkdir -p "$T/full" && mount -t tmpfs -o size=64k tmpfs "$T/full" 2>/dev/null; then
   dd if=/dev/zero of="$T/full/filler" bs=4k count=100 2>/dev/null
   "$HORNET" -f "$SC" -H "http://127.0.0.1:$TGT_PORT" -u 2 -r 20 -t 2s --only-summary \
-    --db "$T/full/h.db" --csv "$T/c/run" >"$T/c.out" 2>"$T/c.err"; rc=$?
+    --db "$T/full/h.db" --csv "$T/c/run" --html "$T/c/report.html" >"$T/c.out" 2>"$T/c.err"; rc=$?
   umount "$T/full"
   check "full disk: the run finishes with exit 6 (got $rc)" test "$rc" = 6
   check "full disk: CSV still written" test "$(csv_get "$T/c/run_stats.csv" Aggregated "Request Count")" -gt 10
   check "full disk: said once" test "$(grep -c "history" "$T/c.err")" -ge 1
+  check "full disk: the HTML report is still written" grep -q "<h1>hornet run" "$T/c/report.html"
 else
   echo "# no tmpfs mount here (not root?): full-disk case skipped"
 fi
@@ -93,6 +94,10 @@ check "the HTML report lists the workers" grep -q '<table id="workers">' "$T/r/c
 check "the workers are stored with their CPU peak" test "$(sqlite3 "$DB" "SELECT COUNT(*) FROM workers WHERE run_id=$slow AND state='stopped' AND cpu_peak >= 0;")" = 1
 "$HORNET" report 999 --db "$DB" --html "$T/x.html" 2>"$T/x.err"; rc=$?
 check "report of an unknown run: exit 2 with a reason (got $rc)" test "$rc" = 2 -a -n "$(grep 'not in the database' "$T/x.err")"
+
+"$HORNET" -f "$SC" -H "http://127.0.0.1:$TGT_PORT" -u 2 -r 20 -t 2s --only-summary --no-db \
+  --html "$T/nodb.html" >/dev/null 2>&1; rc=$?
+check "--no-db with --html still writes the report (exit $rc)" test "$rc" = 0 -a -s "$T/nodb.html"
 
 "$HORNET" runs --db "$T/nope.db" 2>"$T/nope.err"; rc=$?
 check "hornet runs on a missing database: exit 2 with a reason" test "$rc" = 2 -a -n "$(grep 'no such database' "$T/nope.err")"
