@@ -28,6 +28,16 @@ static void esc(FILE *f, const char *s)
 
 static double ms(uint64_t us) { return (double)us / 1000.0; }
 
+/* "<tr><td>type</td><td>name</td>" of a stats row. */
+static void row_start(FILE *f, const struct hn_stats_entry *e)
+{
+    fprintf(f, "<tr><td class=\"l\">");
+    esc(f, e->type);
+    fprintf(f, "</td><td class=\"l\">");
+    esc(f, e->name);
+    fprintf(f, "</td>");
+}
+
 static void when(char *buf, size_t n, int64_t t_ms)
 {
     time_t t = (time_t)(t_ms / 1000);
@@ -112,11 +122,8 @@ static int write_html(struct hn_store *st, const char *path, const struct hn_run
                "<th>Failures/s</th></tr>\n");
     for (size_t i = 0; i <= s->n_entries; i++) {
         const struct hn_stats_entry *e = i < s->n_entries ? v[i] : &s->total;
-        fprintf(f, "<tr><td class=\"l\">");
-        esc(f, e->type);
-        fprintf(f, "</td><td class=\"l\">");
-        esc(f, e->name);
-        fprintf(f, "</td><td>%llu</td><td%s>%llu</td><td>%.2f</td><td>%.2f</td><td>%.2f</td>"
+        row_start(f, e);
+        fprintf(f, "<td>%llu</td><td%s>%llu</td><td>%.2f</td><td>%.2f</td><td>%.2f</td>"
                    "<td>%.1f</td><td>%.2f</td><td>%.2f</td></tr>\n",
                 (unsigned long long)e->n_requests, e->n_failures ? " class=\"fail\"" : "",
                 (unsigned long long)e->n_failures,
@@ -133,11 +140,7 @@ static int write_html(struct hn_store *st, const char *path, const struct hn_run
     fprintf(f, "</tr>\n");
     for (size_t i = 0; i <= s->n_entries; i++) {
         const struct hn_stats_entry *e = i < s->n_entries ? v[i] : &s->total;
-        fprintf(f, "<tr><td class=\"l\">");
-        esc(f, e->type);
-        fprintf(f, "</td><td class=\"l\">");
-        esc(f, e->name);
-        fprintf(f, "</td>");
+        row_start(f, e);
         for (int k = 0; k < HN_N_PERCENTILES; k++)
             fprintf(f, "<td>%.1f</td>", ms(hn_hist_percentile(&e->hist, hn_percentiles[k])));
         fprintf(f, "</tr>\n");
