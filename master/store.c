@@ -1,6 +1,9 @@
 #include "master/store.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <sqlite3.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,7 +25,7 @@ static const char k_schema[] =
     " status TEXT NOT NULL, command_line TEXT, scenario_path TEXT, scenario_text TEXT,"
     " scenario_hash TEXT, host TEXT, users INTEGER, spawn_rate REAL, run_time_ms INTEGER,"
     " version TEXT, exit_code INTEGER, verdicts TEXT, last_interval_ms INTEGER,"
-    " duration_s REAL);"
+    " duration_s REAL, pid INTEGER, node TEXT);"
     "CREATE TABLE IF NOT EXISTS history ("
     " run_id INTEGER NOT NULL REFERENCES runs(id), seq INTEGER PRIMARY KEY, rows TEXT);"
     "CREATE TABLE IF NOT EXISTS exceptions ("
@@ -69,6 +72,37 @@ static int exec(struct hn_store *s, const char *sql, const char *what)
     return 0;
 }
 
+/* Runs left 'running' whose master is gone (another host's masters cannot be checked: their
+ * runs are left alone) become 'aborted'; a master still running here keeps its run. */
+static void mark_aborted(struct hn_store *s)
+{
+    char host[128] = "";
+    gethostname(host, sizeof host - 1);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT id, pid, node FROM runs WHERE status='running';", -1,
+                           &st, NULL) != SQLITE_OK)
+        return;
+    int64_t dead[256];
+    size_t n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW && n < 256) {
+        pid_t pid = (pid_t)sqlite3_column_int64(st, 1);
+        const char *node = (const char *)sqlite3_column_text(st, 2);
+        int here = node && !strcmp(node, host);
+        int alive = here && pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+        if (!alive && (here || !node))
+            dead[n++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    for (size_t i = 0; i < n; i++) {
+        char sql[160];
+        snprintf(sql, sizeof sql,
+                 "UPDATE runs SET status='aborted', ended_ms=COALESCE(last_interval_ms,"
+                 " started_ms) WHERE id=%lld;",
+                 (long long)dead[i]);
+        sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    }
+}
+
 int hn_store_open(const char *path, struct hn_store **out, char *err, size_t errlen)
 {
     struct hn_store *s = hn_calloc(1, sizeof *s);
@@ -92,11 +126,8 @@ int hn_store_open(const char *path, struct hn_store **out, char *err, size_t err
         rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
     }
     /* a run its master never finished: keep what it committed, say it was aborted */
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(s->db,
-                          "UPDATE runs SET status='aborted', ended_ms=COALESCE(last_interval_ms,"
-                          " started_ms) WHERE status='running';",
-                          NULL, NULL, &msg);
+    if (rc == SQLITE_OK && strcmp(path, ":memory:"))
+        mark_aborted(s);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "--db %s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
         sqlite3_free(msg);
@@ -126,7 +157,7 @@ int64_t hn_store_run_begin(struct hn_store *s, const struct hn_run_meta *m)
     sqlite3_stmt *st = NULL;
     const char *sql = "INSERT INTO runs (started_ms, status, command_line, scenario_path,"
                       " scenario_text, scenario_hash, host, users, spawn_rate, run_time_ms,"
-                      " version) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?);";
+                      " version, pid, node) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);";
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
         degrade(s, "cannot record the run");
         return 0;
@@ -147,6 +178,10 @@ int64_t hn_store_run_begin(struct hn_store *s, const struct hn_run_meta *m)
     sqlite3_bind_double(st, 8, m->spawn_rate);
     sqlite3_bind_int64(st, 9, m->run_time_ms);
     sqlite3_bind_text(st, 10, HORNET_VERSION, -1, SQLITE_STATIC);
+    char host[128] = "";
+    gethostname(host, sizeof host - 1);
+    sqlite3_bind_int64(st, 11, (sqlite3_int64)getpid());
+    sqlite3_bind_text(st, 12, host, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
