@@ -12,7 +12,7 @@
 #include "common/template.h"
 #include "common/util.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 struct hn_store {
     sqlite3 *db;
@@ -72,6 +72,32 @@ static int exec(struct hn_store *s, const char *sql, const char *what)
     return 0;
 }
 
+/* Databases from before a column existed get it (ALTER TABLE ADD COLUMN); new tables come from
+ * CREATE TABLE IF NOT EXISTS. */
+static int migrate(sqlite3 *db)
+{
+    static const char *const cols[][2] = {
+        {"last_interval_ms", "INTEGER"}, {"duration_s", "REAL"}, {"pid", "INTEGER"},
+        {"node", "TEXT"}, {"verdicts", "TEXT"}};
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+        sqlite3_stmt *st = NULL;
+        int found = 0;
+        if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('runs') WHERE name=?;", -1,
+                               &st, NULL) != SQLITE_OK)
+            return -1;
+        sqlite3_bind_text(st, 1, cols[i][0], -1, SQLITE_STATIC);
+        found = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+        if (found)
+            continue;
+        char sql[128];
+        snprintf(sql, sizeof sql, "ALTER TABLE runs ADD COLUMN %s %s;", cols[i][0], cols[i][1]);
+        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            return -1;
+    }
+    return 0;
+}
+
 /* Runs left 'running' whose master is gone (another host's masters cannot be checked: their
  * runs are left alone) become 'aborted'; a master still running here keeps its run. */
 static void mark_aborted(struct hn_store *s)
@@ -120,6 +146,8 @@ int hn_store_open(const char *path, struct hn_store **out, char *err, size_t err
                           &msg);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(s->db, k_schema, NULL, NULL, &msg);
+    if (rc == SQLITE_OK && migrate(s->db) != 0)
+        rc = SQLITE_ERROR;
     if (rc == SQLITE_OK) {
         char sql[64];
         snprintf(sql, sizeof sql, "PRAGMA user_version=%d;", SCHEMA_VERSION);

@@ -114,6 +114,18 @@ check "report of an unknown run: exit 2 with a reason (got $rc)" test "$rc" = 2 
   --html "$T/nodb.html" >/dev/null 2>&1; rc=$?
 check "--no-db with --html still writes the report (exit $rc)" test "$rc" = 0 -a -s "$T/nodb.html"
 
+# a database from before the run table grew columns is migrated on open, old rows kept
+sqlite3 "$T/old.db" "CREATE TABLE runs (id INTEGER PRIMARY KEY, started_ms INTEGER NOT NULL,
+  ended_ms INTEGER, status TEXT NOT NULL, command_line TEXT, scenario_path TEXT,
+  scenario_text TEXT, scenario_hash TEXT, host TEXT, users INTEGER, spawn_rate REAL,
+  run_time_ms INTEGER, version TEXT, exit_code INTEGER);
+  INSERT INTO runs (started_ms, status, scenario_path) VALUES (1000, 'finished', 'old.yaml');"
+"$HORNET" -f "$SC" -H "http://127.0.0.1:$TGT_PORT" -u 2 -r 20 -t 2s --only-summary \
+  --db "$T/old.db" >/dev/null 2>"$T/old.err"; rc=$?
+check "a run on an old database is recorded (exit $rc)" test "$rc" = 0
+check "the old database was migrated (version 2)" test "$(sqlite3 "$T/old.db" "PRAGMA user_version;")" = 2
+check "old runs are kept beside the new one" test "$(sqlite3 "$T/old.db" "SELECT COUNT(*) FROM runs;")" = 2
+
 "$HORNET" runs --db "$T/nope.db" 2>"$T/nope.err"; rc=$?
 check "hornet runs on a missing database: exit 2 with a reason" test "$rc" = 2 -a -n "$(grep 'no such database' "$T/nope.err")"
 finish
