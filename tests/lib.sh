@@ -6,6 +6,7 @@ set -u
 : "${DEMO_TARGET:?set DEMO_TARGET to the hornet-demo-target binary}"
 SRC=${SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 T=$(mktemp -d /tmp/hornet-it.XXXXXX)
+cd "$T" || exit 1 # runs write hornet.db in their working directory: keep it per test
 PIDS=()
 FAILS=0
 PASSES=0
