@@ -436,8 +436,6 @@ static void ws_process(struct conn *c)
         unsigned char *mask = b + h, *pl = b + h + 4;
         for (uint64_t i = 0; i < len; i++)
             pl[i] ^= mask[i & 3];
-        if (g.request_log)
-            fprintf(g.request_log, "WS frame op %d len %llu\n", op, (unsigned long long)len);
         if (op == 8) {
             if (len >= 2 && ((pl[0] << 8) | pl[1]) == 1000)
                 g.ws_normal_closes++;
