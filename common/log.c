@@ -12,7 +12,6 @@ static char g_component[96] = "hornet";
 static const char *const g_names[] = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"};
 
 void hn_log_set_level(int level) { g_level = level; }
-int hn_log_get_level(void) { return g_level; }
 
 int hn_log_parse_level(const char *s, int *level)
 {

@@ -7,7 +7,6 @@
 enum hn_log_level { HN_LOG_DEBUG, HN_LOG_INFO, HN_LOG_WARNING, HN_LOG_ERROR, HN_LOG_CRITICAL };
 
 void hn_log_set_level(int level);
-int hn_log_get_level(void);
 /* Parses DEBUG/INFO/WARNING/ERROR/CRITICAL (any case). Returns 0 or -1. */
 int hn_log_parse_level(const char *s, int *level);
 /* Component shown in each line, e.g. "master" or "worker host_123". Copied. */

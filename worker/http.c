@@ -638,6 +638,3 @@ void hn_http_cancel(struct hn_http *h, struct hn_http_xfer *x)
     h->n_flight--;
     release_handle(h, x);
 }
-
-size_t hn_http_in_flight(const struct hn_http *h) { return h->n_flight; }
-size_t hn_http_idle_handles(const struct hn_http *h) { return h->n_idle; }

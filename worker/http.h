@@ -80,8 +80,4 @@ struct hn_http_xfer *hn_http_start(struct hn_http *h, const struct hn_http_req *
 /* Abandons a transfer in flight: the callback will not run. */
 void hn_http_cancel(struct hn_http *h, struct hn_http_xfer *x);
 
-/* Transfers in flight, and pooled idle easy handles (for tests and benchmarks). */
-size_t hn_http_in_flight(const struct hn_http *h);
-size_t hn_http_idle_handles(const struct hn_http *h);
-
 #endif
