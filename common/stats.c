@@ -226,6 +226,12 @@ void hn_stats_error_add(struct hn_stats *s, const char *type, const char *name,
             j = (j + 1) & (s->error_index_cap - 1);
         }
     }
+    if (s->n_errors >= HN_STATS_MAX_ERRORS && strcmp(message, HN_STATS_OTHER_ERRORS)) {
+        /* a target that puts a counter in each error would grow the table without bound:
+         * past the cap, new messages are counted in one row per (type, name) */
+        hn_stats_error_add(s, type, name, HN_STATS_OTHER_ERRORS, n);
+        return;
+    }
     if (s->n_errors == s->cap_errors) {
         s->cap_errors = s->cap_errors ? s->cap_errors * 2 : 16;
         s->errors = hn_realloc(s->errors, s->cap_errors * sizeof *s->errors);

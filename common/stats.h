@@ -68,7 +68,12 @@ void hn_stats_reset(struct hn_stats *s);
 /* Finds or creates the (type, name) entry. The pointer stays valid until hn_stats_fini. */
 struct hn_stats_entry *hn_stats_entry(struct hn_stats *s, const char *type, const char *name);
 struct hn_stats_entry *hn_stats_find(const struct hn_stats *s, const char *type, const char *name);
-/* Adds n occurrences of an error (message copied on first use). */
+/* Distinct error rows kept; later new messages are counted under HN_STATS_OTHER_ERRORS. */
+#define HN_STATS_MAX_ERRORS 1000
+#define HN_STATS_OTHER_ERRORS "(other errors: more than 1000 distinct messages)"
+
+/* Adds n occurrences of an error (message copied on first use). Past HN_STATS_MAX_ERRORS
+ * distinct rows a new message is counted in the (type, name, HN_STATS_OTHER_ERRORS) row. */
 void hn_stats_error_add(struct hn_stats *s, const char *type, const char *name,
                         const char *message, uint64_t n);
 

@@ -17,6 +17,7 @@ struct sock_ctx {
     int want;    /* what curl asked to wait for */
     int events;  /* what libuv watches now (0 = stopped) */
     int parked;  /* curl let go of it: an idle keep-alive connection */
+    int established; /* curl waited to read from it: the TCP connect finished */
     int closing;
     struct hn_http *h;
     struct sock_ctx *next, *prev; /* open polls, so destroy can close what curl left */
@@ -78,11 +79,24 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
+/* The failure's text. Stable (no ports, addresses or times that vary per request) where curl
+ * gives a reason we know, so errors aggregate into one row; curl's own detail from the error
+ * buffer otherwise, which names what was wrong with a reply ("Received HTTP/0.9 when not
+ * allowed") where curl_easy_strerror would say only "Unsupported protocol". */
 static const char *transport_error(struct hn_http_xfer *x, CURLcode rc)
 {
     long oserr = 0;
+    curl_off_t connected_us = 0;
     switch (rc) {
     case CURLE_OPERATION_TIMEDOUT:
+        curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &connected_us);
+        if (connected_us == 0) { /* the TCP connect never finished */
+            long lim = x->h->cfg.connect_timeout_ms < x->req->timeout_ms
+                           ? (long)x->h->cfg.connect_timeout_ms
+                           : x->req->timeout_ms;
+            snprintf(x->msg, sizeof x->msg, "Connect timeout after %ld ms", lim);
+            return x->msg;
+        }
         return x->req->timeout_msg;
     case CURLE_COULDNT_RESOLVE_HOST:
         return "Could not resolve host";
@@ -92,17 +106,17 @@ static const char *transport_error(struct hn_http_xfer *x, CURLcode rc)
         curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &oserr);
         if (oserr > 0)
             return strerror((int)oserr); /* "Connection refused" */
-        return curl_easy_strerror(rc);
+        break;
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
-        /* curl's detail is "Recv failure: Connection reset by peer": keep the OS reason, which
-         * is stable (no ports or times in it), so errors aggregate into one row */
+        /* curl's detail is "Recv failure: Connection reset by peer": keep the OS reason */
         if (!strncmp(x->errbuf, "Recv failure: ", 14) || !strncmp(x->errbuf, "Send failure: ", 14))
             return x->errbuf + 14;
-        return curl_easy_strerror(rc);
+        break;
     default:
-        return curl_easy_strerror(rc);
+        break;
     }
+    return x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
 }
 
 static void xfer_free(struct hn_http_xfer *x)
@@ -277,6 +291,14 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
     struct hn_http *h = userp;
     struct sock_ctx *s = socketp;
     if (what == CURL_POLL_REMOVE) {
+        if (s && !s->established) {
+            /* A connect abandoned (timeout, cancel, refused): curl closes such a socket without
+             * the close-socket callback, so close the poll now, while the descriptor is still
+             * open; re-arming it would make libuv epoll_ctl a closed descriptor and abort. */
+            curl_multi_assign(h->multi, fd, NULL);
+            sock_close(s);
+            return 0;
+        }
         if (s) {
             curl_multi_assign(h->multi, fd, NULL);
             s->parked = 1;
@@ -320,6 +342,8 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
         events |= UV_READABLE;
     if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
         events |= UV_WRITABLE;
+    if (events & UV_READABLE)
+        s->established = 1; /* while connecting curl only waits to write */
     s->want = events;
     set_events(s, events);
     return 0;

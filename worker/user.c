@@ -35,6 +35,7 @@ struct ws_session {
     struct hn_ws_conn *conn;
     size_t sub;
     uint64_t start_ns, open_ns, send_ns;
+    int64_t connect_timeout_ms;
     int waiting;   /* an expect is pending */
     int opened;
     int closing;   /* we asked to close */
@@ -393,6 +394,7 @@ static void ws_on_open(void *arg)
 {
     struct hn_user *u = arg;
     struct ws_session *w = u->ws;
+    uv_timer_stop(&u->timer); /* the handshake timeout */
     w->opened = 1;
     w->open_ns = uv_hrtime();
     ws_record(u, u->task->steps[u->step].ws_connect, (w->open_ns - w->start_ns) / 1000, 0, NULL);
@@ -503,6 +505,18 @@ static void ws_stop(struct hn_user *u)
     ws_free(u);
 }
 
+static void on_ws_connect_timeout(uv_timer_t *t)
+{
+    struct hn_user *u = t->data;
+    struct ws_session *w = u->ws;
+    char msg[64];
+    snprintf(msg, sizeof msg, "Connect timeout after %lld ms", (long long)w->connect_timeout_ms);
+    ws_record(u, u->task->steps[u->step].ws_connect, (uv_hrtime() - w->start_ns) / 1000, 0, msg);
+    hn_ws_abandon(w->conn); /* no callback runs for it after this */
+    ws_free(u);
+    next_step(u);
+}
+
 static const struct hn_ws_events k_ws_events = {ws_on_open, ws_on_message, ws_on_close};
 
 static void ws_begin(struct hn_user *u)
@@ -536,6 +550,10 @@ static void ws_begin(struct hn_user *u)
         return;
     }
     u->ws->conn = c;
+    u->ws->connect_timeout_ms = cto;
+    /* The handshake's bound is ours, not libwebsockets': its own connect timeouts replace the
+     * one set on the connection, and a connect it gave up on could end without a callback. */
+    uv_timer_start(&u->timer, on_ws_connect_timeout, (uint64_t)cto, 0);
 }
 
 static void start_task(struct hn_user *u)

@@ -135,15 +135,25 @@ static int on_lws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         report(c, 1006, connect_error(c, wsi, in));
         break;
     case LWS_CALLBACK_CLIENT_RECEIVE:
-        if (!c || c->rx_too_big)
+        if (!c)
             break;
+        if (c->rx_too_big) {
+            /* the rest of an oversize message, or anything after it: dropped while our close
+             * frame (1009) waits for the peer's answer */
+            break;
+        }
         if (c->rx.len + len > c->max_message) {
-            /* oversize: refuse it as RFC 6455 says (1009) and count it */
+            /* Oversize: refuse it as RFC 6455 says (1009) and count it. Returning -1 here,
+             * mid-frame, corrupts libwebsockets 4.1's state (it crashed on messages a few KiB
+             * over the cap), so drop the data and send the close frame from WRITEABLE, like
+             * any close of ours. */
             c->rx_too_big = 1;
-            c->close_code = 1009;
+            hn_buf_reset(&c->rx);
+            if (!c->close_sent)
+                c->close_code = 1009;
             snprintf(c->err, sizeof c->err, "message larger than %zu bytes", c->max_message);
-            lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, NULL, 0);
-            return -1;
+            lws_callback_on_writable(wsi);
+            break;
         }
         hn_buf_append(&c->rx, in, len);
         if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
@@ -343,7 +353,8 @@ void hn_ws_send(struct hn_ws_conn *c, const char *data, size_t len, int binary)
 
 void hn_ws_close(struct hn_ws_conn *c, int code)
 {
-    c->close_code = code;
+    if (!c->rx_too_big) /* an oversize message already chose 1009 */
+        c->close_code = code;
     if (c->opened)
         lws_callback_on_writable(c->wsi);
     else

@@ -1,6 +1,7 @@
 /* hornet-demo-target: a small HTTP/1.1 server on libuv standing in for the seed's AIaaS platform.
  * It injects latency (--latency-ms, --jitter-ms) and failures (--fail-ratio, --fail-path), can
- * hang (--hang-path) or reset the connection (--reset-path) to exercise client errors, and
+ * hang (--hang-path), reset the connection (--reset-path) or send a malformed reply (--lie-path
+ * PATH=http09|status9999|bigheader) to exercise client errors, and
  * counts every response it sends per path and per status, served as JSON at GET /__counts so tests can reconcile hornet's numbers with its own.
  * Endpoints: /healthz, /chat/messages, /analytics/kpi, /billing/usage, /auth/status,
  * /auth/login (issues tok-N tokens), /billing/usage/track, /billing/invoices (+--invoice-ms),
@@ -63,9 +64,13 @@ static struct {
     int n_hang_paths;
     const char *reset_paths[MAX_PATHS];
     int n_reset_paths;
+    const char *lie_paths[MAX_PATHS]; /* --lie-path PATH=KIND: a malformed reply, then close */
+    const char *lie_kinds[MAX_PATHS];
+    int n_lie_paths;
     uint64_t total, by_status[6], conversations, connections, tokens, invoices;
     int require_auth;
     uint64_t ws_chunks, ws_reply_bytes, ws_close_after, ws_connections, ws_messages, ws_replies, ws_normal_closes;
+    uint64_t ws_toobig_closes, ws_fragment_bytes;
     int ws_no_reply;
     FILE *request_log; /* --log-requests: "METHOD TARGET" per request, for tests */
     uint64_t invoice_ms;
@@ -171,6 +176,32 @@ static int path_in(const char *path, size_t plen, const char *const *list, int n
     return 0;
 }
 
+/* --lie-path: a reply a client must refuse, then the connection closes. Kinds: http09 (a body
+ * with no status line), status9999, bigheader (a 1 MiB header). */
+static void send_lie(struct conn *c, const char *kind)
+{
+    size_t cap = (1u << 20) + 256, n;
+    struct wreq *r = hn_malloc(sizeof *r + cap);
+    if (!strcmp(kind, "http09")) {
+        n = (size_t)snprintf(r->data, cap, "{\"no\":\"status line\"}\n");
+    } else if (!strcmp(kind, "status9999")) {
+        n = (size_t)snprintf(r->data, cap, "HTTP/1.1 9999 Odd\r\nContent-Length: 0\r\n\r\n");
+    } else {
+        n = (size_t)snprintf(r->data, cap, "HTTP/1.1 200 OK\r\nX-Big: ");
+        memset(r->data + n, 'a', 1u << 20);
+        n += 1u << 20;
+        n += (size_t)snprintf(r->data + n, cap - n, "\r\nContent-Length: 0\r\n\r\n");
+    }
+    r->c = c;
+    r->close = 1;
+    r->ws = 0;
+    uv_buf_t b = uv_buf_init(r->data, (unsigned)n);
+    if (uv_write(&r->req, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) {
+        free(r);
+        conn_close(c);
+    }
+}
+
 static void count(int status, int route)
 {
     g.total++;
@@ -191,11 +222,12 @@ static void counts_json(char *out, size_t n)
         snprintf(out + off, n - off,
                  "},\"status\":{\"2xx\":%llu,\"4xx\":%llu,\"5xx\":%llu},"
                  "\"ws_connections\":%llu,\"ws_messages\":%llu,\"ws_replies\":%llu,"
-                 "\"ws_normal_closes\":%llu}",
+                 "\"ws_normal_closes\":%llu,\"ws_toobig_closes\":%llu}",
                  (unsigned long long)g.by_status[2], (unsigned long long)g.by_status[4],
                  (unsigned long long)g.by_status[5], (unsigned long long)g.ws_connections,
                  (unsigned long long)g.ws_messages, (unsigned long long)g.ws_replies,
-                 (unsigned long long)g.ws_normal_closes);
+                 (unsigned long long)g.ws_normal_closes,
+                 (unsigned long long)g.ws_toobig_closes);
 }
 
 static void respond(struct conn *c)
@@ -298,11 +330,12 @@ static void send_raw(struct conn *c, const char *data, size_t len, int close)
     }
 }
 
-static void ws_frame(struct conn *c, int opcode, const char *payload, size_t len, int close)
+static void ws_frame_fin(struct conn *c, int fin, int opcode, const char *payload, size_t len,
+                         int close)
 {
     char hdr[10];
     size_t h = 0;
-    hdr[h++] = (char)(0x80 | opcode);
+    hdr[h++] = (char)((fin ? 0x80 : 0) | opcode);
     if (len < 126) {
         hdr[h++] = (char)len;
     } else if (len < 65536) {
@@ -319,6 +352,11 @@ static void ws_frame(struct conn *c, int opcode, const char *payload, size_t len
     memcpy(frame + h, payload, len);
     send_raw(c, frame, h + len, close);
     free(frame);
+}
+
+static void ws_frame(struct conn *c, int opcode, const char *payload, size_t len, int close)
+{
+    ws_frame_fin(c, 1, opcode, payload, len, close);
 }
 
 static void ws_close_with(struct conn *c, int code)
@@ -355,7 +393,17 @@ static void ws_reply(struct conn *c)
         msg[len++] = '"';
     }
     msg[len++] = '}';
-    ws_frame(c, 1, msg, len, 0);
+    if (g.ws_fragment_bytes && len > g.ws_fragment_bytes) {
+        /* --ws-fragment-bytes: the answer as a text frame and continuation frames */
+        size_t off = 0;
+        while (off < len) {
+            size_t n2 = len - off < g.ws_fragment_bytes ? len - off : (size_t)g.ws_fragment_bytes;
+            ws_frame_fin(c, off + n2 == len, off ? 0 : 1, msg + off, n2, 0);
+            off += n2;
+        }
+    } else {
+        ws_frame(c, 1, msg, len, 0);
+    }
     free(msg);
     if (g.ws_close_after && c->ws_replies >= g.ws_close_after)
         ws_close_with(c, 1011);
@@ -439,6 +487,8 @@ static void ws_process(struct conn *c)
         if (op == 8) {
             if (len >= 2 && ((pl[0] << 8) | pl[1]) == 1000)
                 g.ws_normal_closes++;
+            if (len >= 2 && ((pl[0] << 8) | pl[1]) == 1009)
+                g.ws_toobig_closes++;
             ws_frame(c, 8, (char *)pl, len >= 2 ? 2 : 0, 1);
             c->ws = 2;
             return;
@@ -578,6 +628,13 @@ static void process(struct conn *c)
         c->busy = 1; /* never answered; the client's timeout ends it */
         return;
     }
+    for (int i = 0; i < g.n_lie_paths; i++)
+        if (strlen(g.lie_paths[i]) == plen && !memcmp(g.lie_paths[i], path, plen)) {
+            c->busy = 1;
+            count(200, c->route);
+            send_lie(c, g.lie_kinds[i]);
+            return;
+        }
     /* Bearer tokens: only ones this target issued (tok-1 .. tok-N) open /auth/status and
      * every /billing/ path when --require-auth is on */
     c->unauthorized = 0;
@@ -668,9 +725,10 @@ static int usage(const char *msg, const char *arg)
     fprintf(stderr,
             "usage: hornet-demo-target [--host 127.0.0.1] [--port 8000] [--port-file F]\n"
             "       [--latency-ms N] [--jitter-ms N] [--fail-ratio R] [--fail-path P]...\n"
-            "       [--hang-path P]... [--reset-path P]... [--require-auth] [--invoice-ms N]\n"
+            "       [--hang-path P]... [--reset-path P]... [--lie-path P=KIND]...\n"
+            "       [--require-auth] [--invoice-ms N]\n"
             "       [--log-requests FILE] [--ws-chunks N] [--ws-reply-bytes N]\n"
-            "       [--ws-close-after N] [--ws-no-reply]\n");
+            "       [--ws-fragment-bytes N] [--ws-close-after N] [--ws-no-reply]\n");
     return 2;
 }
 
@@ -720,8 +778,11 @@ int main(int argc, char **argv)
             if (hn_parse_u64(v, &g.ws_chunks) || g.ws_chunks > 1000)
                 return usage("bad --ws-chunks", v);
         } else if (!strcmp(a, "--ws-reply-bytes")) {
-            if (hn_parse_u64(v, &g.ws_reply_bytes) || g.ws_reply_bytes > (16u << 20))
+            if (hn_parse_u64(v, &g.ws_reply_bytes) || g.ws_reply_bytes > (128u << 20))
                 return usage("bad --ws-reply-bytes", v);
+        } else if (!strcmp(a, "--ws-fragment-bytes")) {
+            if (hn_parse_u64(v, &g.ws_fragment_bytes))
+                return usage("bad --ws-fragment-bytes", v);
         } else if (!strcmp(a, "--ws-close-after")) {
             if (hn_parse_u64(v, &g.ws_close_after))
                 return usage("bad --ws-close-after", v);
@@ -735,6 +796,14 @@ int main(int argc, char **argv)
                 return usage("bad --invoice-ms", v);
         } else if (!strcmp(a, "--reset-path") && g.n_reset_paths < MAX_PATHS) {
             g.reset_paths[g.n_reset_paths++] = v;
+        } else if (!strcmp(a, "--lie-path") && g.n_lie_paths < MAX_PATHS) {
+            char *eq = strchr(v, '=');
+            if (!eq || (strcmp(eq + 1, "http09") && strcmp(eq + 1, "status9999") &&
+                        strcmp(eq + 1, "bigheader")))
+                return usage("bad --lie-path (PATH=http09|status9999|bigheader)", v);
+            *eq = '\0';
+            g.lie_paths[g.n_lie_paths] = v;
+            g.lie_kinds[g.n_lie_paths++] = eq + 1;
         } else {
             return usage("unknown flag", a);
         }
