@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -426,6 +427,9 @@ static void handle(struct master *m, struct hn_msg *msg)
         add_exception(m, w->id, msg->error, msg->traceback);
         break;
     case HN_MSG_QUIT:
+        /* a worker sends its last stats delta before quit (one socket keeps the order): its
+         * numbers are complete, whatever state the run is in */
+        w->stopped = 1;
         worker_gone(m, w, msg->error && *msg->error ? msg->error : "it quit");
         break;
     default:
@@ -545,6 +549,7 @@ static int start_children(struct master *m, unsigned port)
     static const char *const levels[] = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"};
     snprintf(level, sizeof level, "%s", levels[m->o->loglevel]);
     m->children = hn_calloc(m->o->processes, sizeof *m->children);
+    pid_t parent = getpid();
     for (uint64_t i = 0; i < m->o->processes; i++) {
         pid_t pid = fork();
         if (pid < 0) {
@@ -552,6 +557,13 @@ static int start_children(struct master *m, unsigned port)
             return HN_EIO;
         }
         if (pid == 0) {
+            /* A terminal's Ctrl-C and `timeout`/CI's SIGTERM go to the whole process group:
+             * the master alone takes them and stops its workers the orderly way, so the
+             * workers live in a group of their own; and they end if the master dies. */
+            setpgid(0, 0);
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            if (getppid() != parent)
+                _exit(HN_EXIT_CLUSTER); /* the master died before prctl took effect */
             int fd = open("/dev/null", O_RDONLY);
             if (fd >= 0) {
                 dup2(fd, 0);
@@ -702,7 +714,7 @@ static int run_loop(struct master *m)
             }
             begin_stop(m, "Interrupted (Ctrl-C again to quit at once)");
         }
-        if (m->local && m->state < M_STOPPING && reap_children(m, 1) &&
+        if (m->local && m->state < M_DONE && reap_children(m, 1) &&
             m->state == M_WAITING) {
             hn_error("a local worker process died before the run started");
             m->exit_code = HN_EXIT_CLUSTER;

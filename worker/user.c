@@ -28,6 +28,8 @@ struct hn_user {
     uint8_t phase;
     uint8_t stopped;  /* out of its class list */
     uint8_t finished; /* closing */
+    uint8_t draining; /* stopped with a request in flight: it may finish first */
+    uint64_t req_start_ns; /* of the request in flight */
 };
 
 /* The state of a ws step for one user. */
@@ -167,6 +169,7 @@ void hn_user_env_fini(struct hn_user_env *env)
 static void start_task(struct hn_user *u);
 static void run_step(struct hn_user *u);
 static void finish(struct hn_user *u);
+static void begin_on_stop(struct hn_user *u);
 
 static void on_wait_done(uv_timer_t *t)
 {
@@ -217,6 +220,11 @@ static void on_response(void *arg, const struct hn_http_result *res)
     hn_stats_record(s->entry, res->latency_us, res->body_bytes, now_s, v != HN_PASS);
     if (v != HN_PASS)
         hn_stats_error_add(env->stats, s->entry->type, s->entry->name, why, 1);
+    if (u->draining) { /* stopped while this request ran: now its on_stop, or the end */
+        u->draining = 0;
+        begin_on_stop(u);
+        return;
+    }
     if (v == HN_FAIL_STOP_TASK || ++u->step >= u->task->n_steps)
         after_task(u);
     else
@@ -294,6 +302,7 @@ static void run_step(struct hn_user *u)
         dyn.body_len = env->body.len;
         dp = &dyn;
     }
+    u->req_start_ns = uv_hrtime();
     u->xfer = hn_http_start(env->http, s->req, dp, on_response, u);
     if (!u->xfer) /* could not even start (logged there): back off rather than spin */
         uv_timer_start(&u->timer, on_wait_done, 1000, 0);
@@ -633,6 +642,19 @@ static void unlink_stopping(struct hn_user *u)
     u->env->n_stopping--;
 }
 
+/* A request still in flight when its user must end now (the stop timeout passed, or the worker
+ * quits): cancelled, and counted as a failed request with the time it had run, so what was sent
+ * is never missing from the results. */
+static void interrupt_request(struct hn_user *u)
+{
+    struct hn_user_env *env = u->env;
+    const struct hn_step_rt *s = &u->task->steps[u->step];
+    hn_http_cancel(env->http, u->xfer);
+    u->xfer = NULL;
+    hn_stats_record(s->entry, (uv_hrtime() - u->req_start_ns) / 1000, 0, now_s_of(env), 1);
+    hn_stats_error_add(env->stats, s->entry->type, s->entry->name, HN_USER_INTERRUPTED, 1);
+}
+
 /* The user's last act: release its slot and close its timer. */
 static void finish(struct hn_user *u)
 {
@@ -642,10 +664,8 @@ static void finish(struct hn_user *u)
     u->finished = 1;
     if (u->phase == P_STOP)
         unlink_stopping(u);
-    if (u->xfer) {
-        hn_http_cancel(env->http, u->xfer);
-        u->xfer = NULL;
-    }
+    if (u->xfer)
+        interrupt_request(u);
     ws_stop(u);
     uv_timer_stop(&u->timer);
     if (u->slot < env->n_slots)
@@ -667,15 +687,12 @@ void hn_user_stop(struct hn_user_env *env, struct hn_user *u, int graceful)
         u->next->prev = u->prev;
     cr->running--;
     env->n_running--;
-    if (!graceful || !cr->on_stop.n_steps) {
+    if (!graceful || (!cr->on_stop.n_steps && !u->xfer)) {
         finish(u);
         return;
     }
-    /* Locust: on_stop runs when a user is stopped; the request in flight is abandoned */
-    if (u->xfer) {
-        hn_http_cancel(env->http, u->xfer);
-        u->xfer = NULL;
-    }
+    /* Graceful: a request in flight may finish (bounded by the stop timeout, as Locust's
+     * --stop-timeout) and is counted; then on_stop runs, as in Locust. */
     ws_stop(u);
     uv_timer_stop(&u->timer);
     u->phase = P_STOP;
@@ -685,6 +702,20 @@ void hn_user_stop(struct hn_user_env *env, struct hn_user *u, int graceful)
         env->stopping->prev = u;
     env->stopping = u;
     env->n_stopping++;
+    if (u->xfer) {
+        u->draining = 1;
+        return;
+    }
+    begin_on_stop(u);
+}
+
+static void begin_on_stop(struct hn_user *u)
+{
+    struct hn_class_rt *cr = &u->env->classes[u->cls];
+    if (!cr->on_stop.n_steps) {
+        finish(u);
+        return;
+    }
     u->task = &cr->on_stop;
     u->step = 0;
     run_step(u);

@@ -76,13 +76,18 @@ void hn_user_env_fini(struct hn_user_env *env);
 
 /* Starts one user of class index cls; on_start (or its first task) begins at once. */
 struct hn_user *hn_user_spawn(struct hn_user_env *env, size_t cls);
-/* Stops a user. graceful: a request in flight is abandoned (not counted) and the class's
- * on_stop steps run before the user is freed (env->n_stopping counts those). Otherwise the user
- * ends at once. Memory is freed after the loop closes its timer. */
+/* The error of a request cut short by the end of its user (the stop timeout passed). */
+#define HN_USER_INTERRUPTED "Interrupted: no response before the stop timeout"
+
+/* Stops a user. graceful: a request in flight may finish and is counted, then the class's
+ * on_stop steps run, before the user is freed (env->n_stopping counts users in that state).
+ * Otherwise the user ends at once: a request in flight is cancelled and counted as failed with
+ * HN_USER_INTERRUPTED. Memory is freed after the loop closes its timer. */
 void hn_user_stop(struct hn_user_env *env, struct hn_user *u, int graceful);
 /* Stops the newest users of a class until `keep` remain. */
 void hn_user_stop_class(struct hn_user_env *env, size_t cls, uint64_t keep, int graceful);
-/* Ends every user still running on_stop (the stop timeout passed). */
+/* Ends every user still stopping (the stop timeout passed); requests in flight count as
+ * HN_USER_INTERRUPTED failures. */
 void hn_user_abort_stopping(struct hn_user_env *env);
 
 #endif
