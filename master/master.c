@@ -70,6 +70,9 @@ struct master {
     int all_lost;
     size_t missing_final; /* workers whose final stats never came */
     int exit_code_floor;  /* the exit code when nothing worse happened */
+    int csv_failing;      /* bit per whole-table CSV file whose last write failed */
+    int history_failed;   /* errno of the first failed _stats_history.csv write */
+    int outputs_failed;   /* a report file (CSV, JSON, HTML) is missing or incomplete */
     /* run history sinks: the --db file, and an in-memory copy the end-of-run JSON/HTML come
      * from, so they are written even when the file is off or degraded */
     struct hn_store *store, *mem;
@@ -446,15 +449,30 @@ static double duration_s(const struct master *m)
     return (double)(end - m->start_ms) / 1000.0;
 }
 
-static void write_tables(struct master *m)
+/* Writes the whole-table CSV files. A failure is logged when a file starts failing and when it
+ * recovers (not every second); what counts for the exit code is the final write. */
+static int write_tables(struct master *m)
 {
     const char *p = m->o->csv_prefix;
     if (!p)
-        return;
-    if (hn_csv_write_stats(p, &m->stats, duration_s(m)) ||
-        hn_csv_write_failures(p, &m->stats) || hn_csv_write_exceptions(p, m->exc, m->n_exc) ||
-        hn_csv_write_messages(p, &m->stats))
-        hn_error("cannot write CSV files %s_*.csv: %s", p, strerror(errno));
+        return 0;
+    static const char *const names[4] = {"_stats.csv", "_failures.csv", "_exceptions.csv",
+                                         "_messages.csv"};
+    int failed = 0;
+    for (int i = 0; i < 4; i++) {
+        int rc = i == 0   ? hn_csv_write_stats(p, &m->stats, duration_s(m))
+                 : i == 1 ? hn_csv_write_failures(p, &m->stats)
+                 : i == 2 ? hn_csv_write_exceptions(p, m->exc, m->n_exc)
+                          : hn_csv_write_messages(p, &m->stats);
+        int bit = 1 << i;
+        if (rc && !(m->csv_failing & bit))
+            hn_error("cannot write %s%s: %s", p, names[i], strerror(errno));
+        else if (!rc && (m->csv_failing & bit))
+            hn_info("%s%s is written again", p, names[i]);
+        m->csv_failing = rc ? m->csv_failing | bit : m->csv_failing & ~bit;
+        failed |= rc != 0;
+    }
+    return failed ? HN_EIO : 0;
 }
 
 static void store_tick(struct master *m)
@@ -492,9 +510,14 @@ static void history_tick(struct master *m)
     hn_csv_history_append(mem, now_s, users_now(m), &m->stats, now_s, m->start_wall_s, cur,
                           cur ? &cur[m->n_win] : NULL);
     fclose(mem);
-    if (m->history) {
-        fwrite(rows, 1, len, m->history);
-        fflush(m->history);
+    if (m->history && !m->history_failed &&
+        (fwrite(rows, 1, len, m->history) != len || fflush(m->history) != 0)) {
+        /* a row lost from the middle of the file cannot be put back: the file is marked
+         * incomplete (exit 6) and no later row is appended after the gap */
+        m->history_failed = errno ? errno : EIO;
+        hn_error("cannot write %s_stats_history.csv: %s; the file stops at the last complete "
+                 "second (the run history keeps every second)",
+                 m->o->csv_prefix, strerror(m->history_failed));
     }
     hn_store_history(m->store, m->run_id, hn_wall_ms(), users_now(m), rows);
     hn_store_history(m->mem, m->mem_run, hn_wall_ms(), users_now(m), rows);
@@ -879,8 +902,15 @@ int hn_master_run(const struct hn_options *o)
         if (!m->stop_ms)
             m->stop_ms = now_ms();
         history_tick(m);
-        write_tables(m);
-        if (o->csv_prefix)
+        if (m->history && !m->history_failed && fclose(m->history) != 0) {
+            m->history_failed = errno ? errno : EIO;
+            hn_error("cannot write %s_stats_history.csv: %s", o->csv_prefix,
+                     strerror(m->history_failed));
+        }
+        m->history = NULL;
+        if (write_tables(m) || m->history_failed)
+            m->outputs_failed = 1;
+        else if (o->csv_prefix)
             hn_info("CSV written: %s_stats.csv, %s_stats_history.csv, %s_failures.csv, "
                     "%s_exceptions.csv", o->csv_prefix, o->csv_prefix, o->csv_prefix,
                     o->csv_prefix);
@@ -907,7 +937,10 @@ int hn_master_run(const struct hn_options *o)
         code = HN_EXIT_CLUSTER;
     if (!code && (m->stats.total.n_failures > 0 || m->n_exc > 0))
         code = o->exit_code_on_error;
-    if (!code && (m->exit_code_floor || hn_store_degraded(m->store)))
+    /* a missing or incomplete output outranks failed requests: a CI gate must not read a
+     * partial report as the run's result */
+    if ((!code || code == o->exit_code_on_error) &&
+        (m->exit_code_floor || hn_store_degraded(m->store) || m->outputs_failed))
         code = HN_EXIT_PERSISTENCE;
     if (m->run_id || m->mem_run) {
         store_tick(m);
@@ -933,8 +966,8 @@ int hn_master_run(const struct hn_options *o)
         if ((o->json_path || o->html_path) && m->mem_run) {
             int wrc = hn_report_write(m->mem, m->mem_run, NULL, o->json_path, o->html_path,
                                       0);
-            if (wrc && !code)
-                code = HN_EXIT_RUNTIME;
+            if (wrc && (!code || code == o->exit_code_on_error))
+                code = HN_EXIT_PERSISTENCE;
             else if (!wrc)
                 hn_info("report written:%s%s%s%s", o->json_path ? " " : "",
                         o->json_path ? o->json_path : "", o->html_path ? " " : "",

@@ -288,13 +288,13 @@ int hn_report_write(struct hn_store *st, int64_t run, const char *csv_prefix,
         if (bad || hn_csv_write_stats(csv_prefix, &s, dur) || hn_csv_write_failures(csv_prefix, &s) ||
             hn_csv_write_exceptions(csv_prefix, exc, n_exc)) {
             fprintf(stderr, "hornet: report: cannot write %s_*.csv: %s\n", csv_prefix, strerror(errno));
-            code = 5;
+            code = HN_EXIT_PERSISTENCE;
             goto out;
         }
     }
     if (json_path && write_json(json_path, &ri, &s, dur)) {
         fprintf(stderr, "hornet: report: cannot write %s: %s\n", json_path, strerror(errno));
-        code = 5;
+        code = HN_EXIT_PERSISTENCE;
         goto out;
     }
     if (html_path && baseline) {
@@ -319,7 +319,7 @@ int hn_report_write(struct hn_store *st, int64_t run, const char *csv_prefix,
     }
     if (html_path && write_html(st, html_path, &ri, &se, &s, dur, compare_text)) {
         fprintf(stderr, "hornet: report: cannot write %s: %s\n", html_path, strerror(errno));
-        code = 5;
+        code = HN_EXIT_PERSISTENCE;
     }
 out:
     free(compare_text);
