@@ -992,8 +992,8 @@ static int open_history(const struct hn_options *o, const char *cmd, struct hn_s
         return HN_EXIT_USAGE;
     }
     char err[512];
-    if (hn_store_open(o->db_path, st, err, sizeof err)) {
-        fprintf(stderr, "hornet: %s\n", err);
+    if (hn_store_open_read(o->db_path, st, err, sizeof err)) {
+        fprintf(stderr, "hornet: %s: %s\n", cmd, err);
         return HN_EXIT_RUNTIME;
     }
     return 0;

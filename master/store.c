@@ -14,9 +14,17 @@
 
 #define SCHEMA_VERSION 2
 
+struct batch;
+
 struct hn_store {
     sqlite3 *db;
     int degraded;
+    int read_only;
+    struct batch *head, *tail; /* batches not written yet, oldest first */
+    size_t queued_bytes, n_queued;
+    int failing;
+    uint64_t backoff_ms, retry_at_ms, n_recovered;
+    char last_error[256];
 };
 
 static const char k_schema[] =
@@ -51,25 +59,217 @@ static const char k_schema[] =
     "CREATE TABLE IF NOT EXISTS events ("
     " run_id INTEGER NOT NULL REFERENCES runs(id), ts_ms INTEGER, kind TEXT, detail TEXT);";
 
-/* Logs the first failure and turns persistence off; the run goes on. */
+/* Writes are batches (one transaction each) kept in a queue: a batch that fails (a full disk,
+ * another writer holding the lock past the busy timeout, an I/O error) stays queued, in order,
+ * and is retried with backoff while the run goes on; the queue is bounded in bytes, and only
+ * past that bound does persistence give up (logged once, hn_store_degraded). */
+struct val {
+    char type; /* 'i' int64, 'd' double, 't' text, 'b' blob, 'n' null */
+    int64_t i;
+    double d;
+    char *p;
+    size_t len;
+};
+
+struct stmt_rec {
+    const char *sql; /* a literal */
+    struct val *v;
+    int n;
+};
+
+struct batch {
+    const char *what; /* for the log: "an interval", "the run's end" */
+    struct stmt_rec *st;
+    size_t n, cap;
+    size_t bytes;
+    struct batch *next;
+};
+
+#define QUEUE_MAX_BYTES (64u << 20)
+#define RETRY_FIRST_MS 1000
+#define RETRY_MAX_MS 16000
+
+static void degrade(struct hn_store *s, const char *what);
+
+static struct batch *batch_new(const char *what)
+{
+    struct batch *b = hn_calloc(1, sizeof *b);
+    b->what = what;
+    return b;
+}
+
+static void batch_free(struct batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        for (int k = 0; k < b->st[i].n; k++)
+            free(b->st[i].v[k].p);
+        free(b->st[i].v);
+    }
+    free(b->st);
+    free(b);
+}
+
+/* Starts a statement in the batch; the binds that follow belong to it. */
+static void b_sql(struct batch *b, const char *sql)
+{
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 8;
+        b->st = hn_realloc(b->st, b->cap * sizeof *b->st);
+    }
+    b->st[b->n++] = (struct stmt_rec){sql, NULL, 0};
+    b->bytes += 64;
+}
+
+static struct val *b_val(struct batch *b, char type)
+{
+    struct stmt_rec *r = &b->st[b->n - 1];
+    r->v = hn_realloc(r->v, (size_t)(r->n + 1) * sizeof *r->v);
+    struct val *v = &r->v[r->n++];
+    memset(v, 0, sizeof *v);
+    v->type = type;
+    b->bytes += sizeof *v;
+    return v;
+}
+
+static void b_int(struct batch *b, int64_t i) { b_val(b, 'i')->i = i; }
+static void b_double(struct batch *b, double d) { b_val(b, 'd')->d = d; }
+static void b_null(struct batch *b) { b_val(b, 'n'); }
+
+static void b_bytes(struct batch *b, char type, const void *p, size_t len)
+{
+    struct val *v = b_val(b, type);
+    v->p = hn_malloc(len + 1);
+    if (len)
+        memcpy(v->p, p, len);
+    v->p[len] = '\0';
+    v->len = len;
+    b->bytes += len;
+}
+
+static void b_text(struct batch *b, const char *t) { b_bytes(b, 't', t ? t : "", t ? strlen(t) : 0); }
+
+/* One transaction; 0 or the SQLite error code (the transaction rolled back). */
+static int batch_write(struct hn_store *s, const struct batch *b)
+{
+    int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE;", NULL, NULL, NULL);
+    for (size_t i = 0; rc == SQLITE_OK && i < b->n; i++) {
+        const struct stmt_rec *r = &b->st[i];
+        sqlite3_stmt *st = NULL;
+        rc = sqlite3_prepare_v2(s->db, r->sql, -1, &st, NULL);
+        for (int k = 0; rc == SQLITE_OK && k < r->n; k++) {
+            const struct val *v = &r->v[k];
+            switch (v->type) {
+            case 'i': rc = sqlite3_bind_int64(st, k + 1, v->i); break;
+            case 'd': rc = sqlite3_bind_double(st, k + 1, v->d); break;
+            case 't': rc = sqlite3_bind_text(st, k + 1, v->p, (int)v->len, SQLITE_STATIC); break;
+            case 'b': rc = sqlite3_bind_blob(st, k + 1, v->p, (int)v->len, SQLITE_STATIC); break;
+            default: rc = sqlite3_bind_null(st, k + 1); break;
+            }
+        }
+        if (rc == SQLITE_OK) {
+            rc = sqlite3_step(st);
+            rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+        }
+        sqlite3_finalize(st);
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, "COMMIT;", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        int keep = rc;
+        const char *msg = sqlite3_errmsg(s->db);
+        snprintf(s->last_error, sizeof s->last_error, "%s", msg ? msg : sqlite3_errstr(keep));
+        if (!sqlite3_get_autocommit(s->db))
+            sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
+        return keep;
+    }
+    return 0;
+}
+
+static void queue_clear(struct hn_store *s)
+{
+    while (s->head) {
+        struct batch *b = s->head;
+        s->head = b->next;
+        batch_free(b);
+    }
+    s->tail = NULL;
+    s->queued_bytes = 0;
+    s->n_queued = 0;
+}
+
+/* Writes queued batches in order until one fails (then waits out the backoff) or none is left.
+ * force: ignore the backoff (the run's end). Returns 0 when the queue is empty. */
+static int flush(struct hn_store *s, int force)
+{
+    uint64_t now = hn_mono_us() / 1000;
+    if (!s->head)
+        return 0;
+    if (!force && now < s->retry_at_ms)
+        return HN_EAGAIN;
+    while (s->head) {
+        struct batch *b = s->head;
+        if (batch_write(s, b)) {
+            if (!s->failing)
+                hn_error("run history: cannot record %s: %s; retrying, the unwritten seconds are "
+                         "kept in memory (up to %u MiB)",
+                         b->what, s->last_error, QUEUE_MAX_BYTES >> 20);
+            s->failing = 1;
+            s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : RETRY_FIRST_MS;
+            if (s->backoff_ms > RETRY_MAX_MS)
+                s->backoff_ms = RETRY_MAX_MS;
+            s->retry_at_ms = now + s->backoff_ms;
+            return HN_EIO;
+        }
+        s->head = b->next;
+        if (!s->head)
+            s->tail = NULL;
+        s->queued_bytes -= b->bytes;
+        s->n_queued--;
+        s->n_recovered += s->failing;
+        batch_free(b);
+    }
+    if (s->failing)
+        hn_info("run history: the database accepts writes again; %llu delayed records written",
+                (unsigned long long)s->n_recovered);
+    s->failing = 0;
+    s->backoff_ms = 0;
+    s->n_recovered = 0;
+    return 0;
+}
+
+/* Queues a batch (taking it) and writes what the backoff allows. */
+static void submit(struct hn_store *s, struct batch *b)
+{
+    if (s->degraded) {
+        batch_free(b);
+        return;
+    }
+    if (s->tail)
+        s->tail->next = b;
+    else
+        s->head = b;
+    s->tail = b;
+    s->queued_bytes += b->bytes;
+    s->n_queued++;
+    flush(s, 0);
+    if (s->head && s->queued_bytes > QUEUE_MAX_BYTES) {
+        snprintf(s->last_error + strlen(s->last_error),
+                 sizeof s->last_error - strlen(s->last_error),
+                 " (%zu records over %u MiB could not be written)", s->n_queued,
+                 QUEUE_MAX_BYTES >> 20);
+        degrade(s, "giving up");
+    }
+}
+
+/* Logs once and turns persistence off; the run goes on. */
 static void degrade(struct hn_store *s, const char *what)
 {
     if (s->degraded)
         return;
     s->degraded = 1;
+    queue_clear(s);
     hn_error("run history: %s: %s; the run goes on, persistence is off for the rest of it", what,
-             sqlite3_errmsg(s->db));
-}
-
-static int exec(struct hn_store *s, const char *sql, const char *what)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        sqlite3_free(msg);
-        degrade(s, what);
-        return HN_EIO;
-    }
-    return 0;
+             s->last_error[0] ? s->last_error : sqlite3_errmsg(s->db));
 }
 
 /* Databases from before a column existed get it (ALTER TABLE ADD COLUMN); new tables come from
@@ -98,26 +298,31 @@ static int migrate(sqlite3 *db)
     return 0;
 }
 
+/* Is the master of a run recorded with this pid and node gone? Only this host's masters can be
+ * checked; a run of another host's master is not known to be gone. */
+static int master_gone(pid_t pid, const char *node)
+{
+    char host[128] = "";
+    gethostname(host, sizeof host - 1);
+    int here = node && !strcmp(node, host);
+    int alive = here && pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+    return !alive && (here || !node);
+}
+
 /* Runs left 'running' whose master is gone (another host's masters cannot be checked: their
  * runs are left alone) become 'aborted'; a master still running here keeps its run. */
 static void mark_aborted(struct hn_store *s)
 {
-    char host[128] = "";
-    gethostname(host, sizeof host - 1);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, "SELECT id, pid, node FROM runs WHERE status='running';", -1,
                            &st, NULL) != SQLITE_OK)
         return;
     int64_t dead[256];
     size_t n = 0;
-    while (sqlite3_step(st) == SQLITE_ROW && n < 256) {
-        pid_t pid = (pid_t)sqlite3_column_int64(st, 1);
-        const char *node = (const char *)sqlite3_column_text(st, 2);
-        int here = node && !strcmp(node, host);
-        int alive = here && pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
-        if (!alive && (here || !node))
+    while (sqlite3_step(st) == SQLITE_ROW && n < 256)
+        if (master_gone((pid_t)sqlite3_column_int64(st, 1),
+                        (const char *)sqlite3_column_text(st, 2)))
             dead[n++] = sqlite3_column_int64(st, 0);
-    }
     sqlite3_finalize(st);
     for (size_t i = 0; i < n; i++) {
         char sql[160];
@@ -140,7 +345,7 @@ int hn_store_open(const char *path, struct hn_store **out, char *err, size_t err
         hn_store_close(&s);
         return HN_EIO;
     }
-    sqlite3_busy_timeout(s->db, 2000);
+    sqlite3_busy_timeout(s->db, 1000); /* a failed write is retried later: never stall long */
     char *msg = NULL;
     int rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
                           &msg);
@@ -166,11 +371,59 @@ int hn_store_open(const char *path, struct hn_store **out, char *err, size_t err
     return 0;
 }
 
+/* file: URI of a path (?, # and % escaped). */
+static void path_uri(char *out, size_t n, const char *path, const char *query)
+{
+    size_t o = 0;
+    o += (size_t)snprintf(out, n, "file:");
+    for (const char *p = path; *p && o + 4 < n; p++) {
+        if (*p == '?' || *p == '#' || *p == '%')
+            o += (size_t)snprintf(out + o, n - o, "%%%02X", (unsigned char)*p);
+        else
+            out[o++] = *p;
+    }
+    snprintf(out + o, n > o ? n - o : 0, "?%s", query);
+}
+
+int hn_store_open_read(const char *path, struct hn_store **out, char *err, size_t errlen)
+{
+    /* mode=ro reads a WAL database when its -shm can be used; a read-only folder or mount
+     * needs immutable=1 (nothing else may write it meanwhile, which holds for a reader of a
+     * finished history) */
+    static const char *const modes[] = {"mode=ro", "immutable=1"};
+    *out = NULL;
+    int rc = SQLITE_ERROR;
+    for (int i = 0; i < 2; i++) {
+        struct hn_store *s = hn_calloc(1, sizeof *s);
+        s->read_only = 1;
+        char uri[4200];
+        path_uri(uri, sizeof uri, path, modes[i]);
+        rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_busy_timeout(s->db, 2000);
+            rc = sqlite3_exec(s->db, "SELECT count(*) FROM runs;", NULL, NULL, NULL);
+        }
+        if (rc == SQLITE_OK) {
+            *out = s;
+            return 0;
+        }
+        snprintf(err, errlen, "--db %s: cannot read: %s", path,
+                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        hn_store_close(&s);
+        if (rc != SQLITE_CANTOPEN && rc != SQLITE_READONLY && rc != SQLITE_IOERR &&
+            (rc & 0xff) != SQLITE_CANTOPEN && (rc & 0xff) != SQLITE_READONLY &&
+            (rc & 0xff) != SQLITE_IOERR)
+            break;
+    }
+    return HN_EIO;
+}
+
 void hn_store_close(struct hn_store **sp)
 {
     struct hn_store *s = sp ? *sp : NULL;
     if (!s)
         return;
+    queue_clear(s);
     sqlite3_close(s->db);
     free(s);
     *sp = NULL;
@@ -238,59 +491,42 @@ static void put_bucket(void *ctx, uint32_t index, uint64_t count)
         b->p[b->len++] = (unsigned char)(count >> (8 * i));
 }
 
-static int insert_row(struct hn_store *s, sqlite3_stmt *st, int64_t run, int64_t ts,
-                      const struct hn_stats_entry *e, int with_ts)
+/* A stats row as an INSERT into intervals (with_ts) or final_stats. */
+static void add_row(struct batch *bt, int64_t run, int64_t ts, const struct hn_stats_entry *e,
+                    int with_ts)
 {
     struct blob b = {0};
     hn_hist_foreach(&e->hist, put_bucket, &b);
-    int i = 1;
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, i++, run);
+    b_sql(bt, with_ts ? "INSERT INTO intervals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);"
+                      : "INSERT INTO final_stats VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?);");
+    b_int(bt, run);
     if (with_ts)
-        sqlite3_bind_int64(st, i++, ts);
-    sqlite3_bind_text(st, i++, e->type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, i++, e->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, i++, (sqlite3_int64)e->n_requests);
-    sqlite3_bind_int64(st, i++, (sqlite3_int64)e->n_failures);
-    sqlite3_bind_int64(st, i++, (sqlite3_int64)e->hist.sum_us);
-    sqlite3_bind_int64(st, i++, e->hist.count ? (sqlite3_int64)e->hist.min_us : 0);
-    sqlite3_bind_int64(st, i++, (sqlite3_int64)e->hist.max_us);
-    sqlite3_bind_int64(st, i++, (sqlite3_int64)e->content_bytes);
-    sqlite3_bind_blob(st, i++, b.p ? (const void *)b.p : "", (int)b.len, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
+        b_int(bt, ts);
+    b_text(bt, e->type);
+    b_text(bt, e->name);
+    b_int(bt, (int64_t)e->n_requests);
+    b_int(bt, (int64_t)e->n_failures);
+    b_int(bt, (int64_t)e->hist.sum_us);
+    b_int(bt, e->hist.count ? (int64_t)e->hist.min_us : 0);
+    b_int(bt, (int64_t)e->hist.max_us);
+    b_int(bt, (int64_t)e->content_bytes);
+    b_bytes(bt, 'b', b.p ? (const void *)b.p : "", b.len);
     free(b.p);
-    return rc == SQLITE_DONE ? 0 : HN_EIO;
 }
 
 void hn_store_interval(struct hn_store *s, int64_t run, int64_t ts_ms, const struct hn_stats *d)
 {
     if (!s || s->degraded || !run || !d->total.n_requests)
         return;
-    if (exec(s, "BEGIN;", "cannot start an interval"))
-        return;
-    sqlite3_stmt *st = NULL;
-    int bad = sqlite3_prepare_v2(s->db,
-                                 "INSERT INTO intervals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);",
-                                 -1, &st, NULL) != SQLITE_OK;
-    for (size_t i = 0; !bad && i < d->n_entries; i++)
+    struct batch *bt = batch_new("an interval");
+    for (size_t i = 0; i < d->n_entries; i++)
         if (d->entries[i]->n_requests)
-            bad = insert_row(s, st, run, ts_ms, d->entries[i], 1) != 0;
-    if (!bad)
-        bad = insert_row(s, st, run, ts_ms, &d->total, 1) != 0;
-    sqlite3_finalize(st);
-    if (!bad) {
-        char sql[128];
-        snprintf(sql, sizeof sql, "UPDATE runs SET last_interval_ms=%lld WHERE id=%lld;",
-                 (long long)ts_ms, (long long)run);
-        bad = exec(s, sql, "cannot record an interval") != 0;
-    }
-    if (bad) {
-        degrade(s, "cannot record an interval");
-        sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
-        return;
-    }
-    if (exec(s, "COMMIT;", "cannot commit an interval"))
-        sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
+            add_row(bt, run, ts_ms, d->entries[i], 1);
+    add_row(bt, run, ts_ms, &d->total, 1);
+    b_sql(bt, "UPDATE runs SET last_interval_ms=? WHERE id=?;");
+    b_int(bt, ts_ms);
+    b_int(bt, run);
+    submit(s, bt);
 }
 
 void hn_store_event(struct hn_store *s, int64_t run, int64_t ts_ms, const char *kind,
@@ -298,19 +534,13 @@ void hn_store_event(struct hn_store *s, int64_t run, int64_t ts_ms, const char *
 {
     if (!s || s->degraded || !run)
         return;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "INSERT INTO events VALUES (?, ?, ?, ?);", -1, &st, NULL) !=
-        SQLITE_OK) {
-        degrade(s, "cannot record an event");
-        return;
-    }
-    sqlite3_bind_int64(st, 1, run);
-    sqlite3_bind_int64(st, 2, ts_ms);
-    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, detail, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        degrade(s, "cannot record an event");
-    sqlite3_finalize(st);
+    struct batch *bt = batch_new("an event");
+    b_sql(bt, "INSERT INTO events VALUES (?, ?, ?, ?);");
+    b_int(bt, run);
+    b_int(bt, ts_ms);
+    b_text(bt, kind);
+    b_text(bt, detail);
+    submit(s, bt);
 }
 
 void hn_store_history(struct hn_store *s, int64_t run, int64_t ts_ms, uint64_t users,
@@ -318,23 +548,15 @@ void hn_store_history(struct hn_store *s, int64_t run, int64_t ts_ms, uint64_t u
 {
     if (!s || s->degraded || !run)
         return;
-    sqlite3_stmt *h = NULL, *u = NULL;
-    int bad = sqlite3_prepare_v2(s->db, "INSERT INTO history (run_id, rows) VALUES (?, ?);", -1,
-                                 &h, NULL) != SQLITE_OK ||
-              sqlite3_prepare_v2(s->db, "INSERT INTO users_over_time VALUES (?, ?, ?);", -1, &u,
-                                 NULL) != SQLITE_OK;
-    if (!bad) {
-        sqlite3_bind_int64(h, 1, run);
-        sqlite3_bind_text(h, 2, rows, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(u, 1, run);
-        sqlite3_bind_int64(u, 2, ts_ms);
-        sqlite3_bind_int64(u, 3, (sqlite3_int64)users);
-        bad = sqlite3_step(h) != SQLITE_DONE || sqlite3_step(u) != SQLITE_DONE;
-    }
-    sqlite3_finalize(h);
-    sqlite3_finalize(u);
-    if (bad)
-        degrade(s, "cannot record a history row");
+    struct batch *bt = batch_new("a history row");
+    b_sql(bt, "INSERT INTO history (run_id, rows) VALUES (?, ?);");
+    b_int(bt, run);
+    b_text(bt, rows);
+    b_sql(bt, "INSERT INTO users_over_time VALUES (?, ?, ?);");
+    b_int(bt, run);
+    b_int(bt, ts_ms);
+    b_int(bt, (int64_t)users);
+    submit(s, bt);
 }
 
 void hn_store_worker(struct hn_store *s, int64_t run, const char *node_id, int64_t joined_ms,
@@ -342,12 +564,6 @@ void hn_store_worker(struct hn_store *s, int64_t run, const char *node_id, int64
 {
     if (!s || s->degraded || !run)
         return;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "INSERT INTO workers VALUES (?, ?, ?, ?, ?, ?, ?, ?);", -1,
-                           &st, NULL) != SQLITE_OK) {
-        degrade(s, "cannot record a worker");
-        return;
-    }
     /* node ids are hostname_pid_random: the host is the part before the pid */
     char host[128];
     snprintf(host, sizeof host, "%s", node_id);
@@ -358,20 +574,20 @@ void hn_store_worker(struct hn_store *s, int64_t run, const char *node_id, int64
         if (us)
             *us = '\0';
     }
-    sqlite3_bind_int64(st, 1, run);
-    sqlite3_bind_text(st, 2, node_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, host, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 4, joined_ms);
+    struct batch *bt = batch_new("a worker");
+    b_sql(bt, "INSERT INTO workers VALUES (?, ?, ?, ?, ?, ?, ?, ?);");
+    b_int(bt, run);
+    b_text(bt, node_id);
+    b_text(bt, host);
+    b_int(bt, joined_ms);
     if (left_ms)
-        sqlite3_bind_int64(st, 5, left_ms);
+        b_int(bt, left_ms);
     else
-        sqlite3_bind_null(st, 5);
-    sqlite3_bind_text(st, 6, state, -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, 7, cpu_peak);
-    sqlite3_bind_int64(st, 8, (sqlite3_int64)rss_peak);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        degrade(s, "cannot record a worker");
-    sqlite3_finalize(st);
+        b_null(bt);
+    b_text(bt, state);
+    b_double(bt, cpu_peak);
+    b_int(bt, (int64_t)rss_peak);
+    submit(s, bt);
 }
 
 int hn_store_write_workers_html(struct hn_store *s, int64_t run, FILE *f,
@@ -410,20 +626,14 @@ void hn_store_exception(struct hn_store *s, int64_t run, uint64_t count, const c
 {
     if (!s || s->degraded || !run)
         return;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "INSERT INTO exceptions VALUES (?, ?, ?, ?, ?);", -1, &st,
-                           NULL) != SQLITE_OK) {
-        degrade(s, "cannot record an exception");
-        return;
-    }
-    sqlite3_bind_int64(st, 1, run);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)count);
-    sqlite3_bind_text(st, 3, msg, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 4, traceback, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 5, nodes, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        degrade(s, "cannot record an exception");
-    sqlite3_finalize(st);
+    struct batch *bt = batch_new("an exception");
+    b_sql(bt, "INSERT INTO exceptions VALUES (?, ?, ?, ?, ?);");
+    b_int(bt, run);
+    b_int(bt, (int64_t)count);
+    b_text(bt, msg);
+    b_text(bt, traceback);
+    b_text(bt, nodes);
+    submit(s, bt);
 }
 
 void hn_store_run_end(struct hn_store *s, int64_t run, int64_t ended_ms, const char *status,
@@ -431,50 +641,35 @@ void hn_store_run_end(struct hn_store *s, int64_t run, int64_t ended_ms, const c
 {
     if (!s || s->degraded || !run)
         return;
-    if (exec(s, "BEGIN;", "cannot finish the run"))
-        return;
-    sqlite3_stmt *st = NULL, *fs = NULL, *up = NULL;
-    int bad = sqlite3_prepare_v2(s->db,
-                                 "INSERT INTO final_stats VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?);",
-                                 -1, &st, NULL) != SQLITE_OK;
-    for (size_t i = 0; !bad && i < total->n_entries; i++)
-        bad = insert_row(s, st, run, 0, total->entries[i], 0) != 0;
-    if (!bad)
-        bad = insert_row(s, st, run, 0, &total->total, 0) != 0;
-    bad = bad || sqlite3_prepare_v2(s->db, "INSERT INTO failures VALUES (?, ?, ?, ?, ?);", -1,
-                                    &fs, NULL) != SQLITE_OK;
-    for (size_t i = 0; !bad && i < total->n_errors; i++) {
+    struct batch *bt = batch_new("the run's end");
+    for (size_t i = 0; i < total->n_entries; i++)
+        add_row(bt, run, 0, total->entries[i], 0);
+    add_row(bt, run, 0, &total->total, 0);
+    for (size_t i = 0; i < total->n_errors; i++) {
         const struct hn_stats_error *e = total->errors[i];
-        sqlite3_reset(fs);
-        sqlite3_bind_int64(fs, 1, run);
-        sqlite3_bind_text(fs, 2, e->type, -1, SQLITE_STATIC);
-        sqlite3_bind_text(fs, 3, e->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(fs, 4, e->message, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(fs, 5, (sqlite3_int64)e->occurrences);
-        bad = sqlite3_step(fs) != SQLITE_DONE;
+        b_sql(bt, "INSERT INTO failures VALUES (?, ?, ?, ?, ?);");
+        b_int(bt, run);
+        b_text(bt, e->type);
+        b_text(bt, e->name);
+        b_text(bt, e->message);
+        b_int(bt, (int64_t)e->occurrences);
     }
-    bad = bad || sqlite3_prepare_v2(s->db,
-                                    "UPDATE runs SET status=?, ended_ms=?, exit_code=?,"
-                                    " duration_s=? WHERE id=?;",
-                                    -1, &up, NULL) != SQLITE_OK;
-    if (!bad) {
-        sqlite3_bind_text(up, 1, status, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(up, 2, ended_ms);
-        sqlite3_bind_int(up, 3, exit_code);
-        sqlite3_bind_double(up, 4, duration_s);
-        sqlite3_bind_int64(up, 5, run);
-        bad = sqlite3_step(up) != SQLITE_DONE;
+    b_sql(bt, "UPDATE runs SET status=?, ended_ms=?, exit_code=?, duration_s=? WHERE id=?;");
+    b_text(bt, status);
+    b_int(bt, ended_ms);
+    b_int(bt, exit_code);
+    b_double(bt, duration_s);
+    b_int(bt, run);
+    submit(s, bt);
+    /* the end: what is still queued gets a few more tries (bounded), then persistence gives up
+     * and the exit code says so */
+    for (int attempt = 0; attempt < 5 && s->head; attempt++) {
+        if (flush(s, 1) == 0)
+            break;
+        usleep(500000);
     }
-    sqlite3_finalize(st);
-    sqlite3_finalize(fs);
-    sqlite3_finalize(up);
-    if (bad) {
+    if (s->head)
         degrade(s, "cannot finish the run");
-        sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
-        return;
-    }
-    if (exec(s, "COMMIT;", "cannot finish the run"))
-        sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
 }
 
 static void blob_to_hist(const void *blob, int len, struct hn_hist *h)
@@ -511,7 +706,7 @@ int hn_store_list_runs(struct hn_store *s, FILE *f, int limit)
         "SELECT r.id, r.started_ms, COALESCE(r.ended_ms, r.last_interval_ms, r.started_ms),"
         " r.scenario_path, r.users, r.status, f.requests, f.failures, f.min_us, f.max_us, f.hist,"
         " (SELECT SUM(requests) FROM intervals i WHERE i.run_id = r.id AND i.name = 'Aggregated'"
-        "  AND i.type = '')"
+        "  AND i.type = ''), r.pid, r.node"
         " FROM runs r LEFT JOIN final_stats f ON f.run_id = r.id AND f.name = 'Aggregated'"
         " AND f.type = '' ORDER BY r.id DESC LIMIT ?;";
     sqlite3_stmt *st = NULL;
@@ -541,14 +736,19 @@ int hn_store_list_runs(struct hn_store *s, FILE *f, int limit)
         }
         if (dur > 0 && reqs > 0)
             snprintf(rps, sizeof rps, "%.1f", (double)reqs / dur);
+        const char *status = (const char *)sqlite3_column_text(st, 5);
+        if (status && !strcmp(status, "running") &&
+            master_gone((pid_t)sqlite3_column_int64(st, 12),
+                        (const char *)sqlite3_column_text(st, 13)))
+            status = "aborted"; /* shown as it is; only a writer marks it */
         const char *sc = (const char *)sqlite3_column_text(st, 3);
         const char *slash = sc ? strrchr(sc, '/') : NULL;
         if (slash)
             sc = slash + 1; /* the file name says which scenario; the full path is stored */
         fprintf(f, "%5lld  %-19s  %-28.28s %7lld %8.0fs  %-9s %9s %9s %7s\n",
                 (long long)sqlite3_column_int64(st, 0), when, sc ? sc : "",
-                (long long)sqlite3_column_int64(st, 4), dur,
-                (const char *)sqlite3_column_text(st, 5), rps, p95, failp);
+                (long long)sqlite3_column_int64(st, 4), dur, status ? status : "?", rps, p95,
+                failp);
     }
     sqlite3_finalize(st);
     return 0;

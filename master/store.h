@@ -4,8 +4,11 @@
  * status. WAL mode: a master killed mid-run leaves every committed interval intact and its run
  * 'running'; the next open marks such runs 'aborted'.
  *
- * Persistence never stops the load: the first error is logged once and the store turns itself
- * off (hn_store_degraded says so); the caller still writes CSV. Not thread-safe. */
+ * Persistence never stops the load: a write that fails (disk full, the database locked by
+ * another writer, an I/O error) is logged once, kept in memory in order and retried with
+ * backoff (1 s doubling to 16 s) while the run goes on; only when 64 MiB of writes are waiting,
+ * or the run's end still cannot be written after a few tries, does the store turn itself off
+ * (hn_store_degraded says so; exit code 6). The caller still writes CSV. Not thread-safe. */
 #ifndef HN_STORE_H
 #define HN_STORE_H
 
@@ -33,6 +36,9 @@ struct hn_run_meta {
 /* Opens (creating and migrating) the database; marks runs left 'running' as 'aborted'.
  * Returns 0, or HN_EIO with a one-line reason in err. */
 int hn_store_open(const char *path, struct hn_store **out, char *err, size_t errlen);
+/* Opens an existing database for reading only (hornet runs / report / compare): creates
+ * nothing, changes no journal mode, marks no run; works on a read-only file or mount. */
+int hn_store_open_read(const char *path, struct hn_store **out, char *err, size_t errlen);
 void hn_store_close(struct hn_store **sp);
 int hn_store_degraded(const struct hn_store *s);
 
