@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "common/json.h"
@@ -1274,7 +1277,9 @@ static int load_data(struct ctx *c, yaml_node_t *v)
         char *text = c->io->read_file(c->io->ctx, d->file, &len);
         if (!text)
             return fail(c, csv, ff, "cannot read '%s': %s", d->file,
-                        errno ? strerror(errno) : "not sent by the master");
+                        errno == ENOTSUP ? "not a regular file"
+                        : errno          ? strerror(errno)
+                                         : "not sent by the master");
         if (len > HN_DATA_MAX_BYTES) {
             free(text);
             return fail(c, csv, ff, "'%s' is larger than %u bytes", d->file, HN_DATA_MAX_BYTES);
@@ -1374,9 +1379,22 @@ static const char *env_getenv(void *ctx, const char *name)
 
 static char *read_all(const char *path, size_t max, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; then only regular files pass */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
         return NULL;
+    struct stat st;
+    memset(&st, 0, sizeof st);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        errno = S_ISDIR(st.st_mode) ? EISDIR : ENOTSUP;
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return NULL;
+    }
     size_t cap = 64 * 1024, n = 0;
     char *buf = hn_malloc(cap);
     for (;;) {
@@ -1414,6 +1432,184 @@ static char *file_beside(void *ctx, const char *name, size_t *len)
     return read_all(path, HN_DATA_MAX_BYTES, len);
 }
 
+/* Nesting beyond this is refused before libyaml sees the text: libyaml's time grows with the
+ * square of the nesting depth (100 000 levels took 40 s), and no scenario needs more. */
+#define MAX_NESTING 64
+#define MAX_INDENT 1024
+/* Aliases make a small document stand for a huge tree (a 1 KiB "billion laughs" is 10^9
+ * values): the tree the loader would walk is measured first, in time linear in the document. */
+#define MAX_EXPANDED_NODES 200000
+
+/* A linear pass over the raw text: flow collections ('[' '{') opened where a value can start,
+ * outside quotes and comments, and indentation. Returns 0, or HN_EINVAL with the place. */
+static int prescan(const char *name, const char *text, size_t len, char *err, size_t errlen)
+{
+    int depth = 0;
+    unsigned long line = 1, col = 0;
+    int at_value = 1; /* a value (or a quoted scalar) may start here */
+    int indent = 1;   /* still in the line's leading spaces */
+    for (size_t i = 0; i < len; i++) {
+        char ch = text[i];
+        col++;
+        if (ch == '\n') {
+            line++;
+            col = 0;
+            at_value = 1;
+            indent = 1;
+            continue;
+        }
+        if (indent && ch == ' ') {
+            if (col > MAX_INDENT) {
+                snprintf(err, errlen, "%s:%lu:%lu: yaml: indented more than %d columns", name,
+                         line, col, MAX_INDENT);
+                return HN_EINVAL;
+            }
+            continue;
+        }
+        indent = 0;
+        if (ch == ' ' || ch == '\t' || ch == '\r')
+            continue;
+        if (ch == '#' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t' ||
+                          text[i - 1] == '\n')) {
+            while (i + 1 < len && text[i + 1] != '\n')
+                i++;
+            continue;
+        }
+        if (at_value && (ch == '"' || ch == '\'')) {
+            /* a quoted scalar, which may span lines: skip it whole */
+            char q = ch;
+            for (i++; i < len; i++) {
+                if (text[i] == '\n') {
+                    line++;
+                    col = 0;
+                } else if (q == '"' && text[i] == '\\') {
+                    i++;
+                } else if (text[i] == q) {
+                    if (q == '\'' && i + 1 < len && text[i + 1] == '\'') {
+                        i++;
+                        continue;
+                    }
+                    break;
+                }
+            }
+            at_value = 0;
+            continue;
+        }
+        if (at_value && (ch == '[' || ch == '{')) {
+            if (++depth > MAX_NESTING) {
+                snprintf(err, errlen, "%s:%lu:%lu: yaml: nested deeper than %d levels", name,
+                         line, col, MAX_NESTING);
+                return HN_EINVAL;
+            }
+            continue;
+        }
+        if (depth > 0 && (ch == ']' || ch == '}')) {
+            depth--;
+            at_value = 0;
+            continue;
+        }
+        /* after these indicators a value may start */
+        at_value = ch == ',' || ((ch == ':' || ch == '-' || ch == '?') &&
+                                 (i + 1 == len || text[i + 1] == ' ' || text[i + 1] == '\n' ||
+                                  (depth > 0 && (text[i + 1] == ',' || text[i + 1] == '['))));
+    }
+    return 0;
+}
+
+/* Measures the tree the document stands for (aliases expanded), refuses alias cycles, and
+ * refuses duplicate keys in any mapping (YAML says keys are unique; the first would otherwise
+ * win silently). Each node is visited once (memoised), so this is linear in the document. */
+struct measure {
+    struct ctx *c;
+    uint64_t *size; /* per node id, expanded size; 0 = not yet measured */
+    uint8_t *busy;  /* on the current path: an alias back to it is a cycle */
+};
+
+static int cmp_pair_keys(const void *a, const void *b)
+{
+    const yaml_node_t *x = *(yaml_node_t *const *)a, *y = *(yaml_node_t *const *)b;
+    int r = strcmp(scalar(x), scalar(y));
+    if (r)
+        return r;
+    /* the later one in the file is the duplicate */
+    return x->start_mark.index < y->start_mark.index ? -1 : x->start_mark.index > y->start_mark.index;
+}
+
+static int measure_node(struct measure *m, int id, uint64_t *out)
+{
+    struct ctx *c = m->c;
+    yaml_node_t *n = node(c, id);
+    if (!n) {
+        *out = 1;
+        return 0;
+    }
+    size_t k = (size_t)id;
+    if (m->size[k]) {
+        *out = m->size[k];
+        return 0;
+    }
+    if (m->busy[k])
+        return fail(c, n, "yaml", "an alias refers to a node that contains it");
+    m->busy[k] = 1;
+    uint64_t total = 1, sub;
+    if (n->type == YAML_SEQUENCE_NODE) {
+        for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+             it++) {
+            if (measure_node(m, *it, &sub))
+                return HN_EINVAL;
+            total += sub;
+            if (total > MAX_EXPANDED_NODES)
+                break;
+        }
+    } else if (n->type == YAML_MAPPING_NODE) {
+        size_t np = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+        yaml_node_t **keys = hn_calloc(np ? np : 1, sizeof *keys);
+        size_t nk = 0;
+        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+             p++) {
+            yaml_node_t *kn = node(c, p->key);
+            if (scalar(kn))
+                keys[nk++] = kn;
+            if (measure_node(m, p->key, &sub) || (total += sub, 0) ||
+                measure_node(m, p->value, &sub)) {
+                free(keys);
+                return HN_EINVAL;
+            }
+            total += sub;
+            if (total > MAX_EXPANDED_NODES)
+                break;
+        }
+        qsort(keys, nk, sizeof *keys, cmp_pair_keys);
+        for (size_t i = 1; i < nk; i++)
+            if (!strcmp(scalar(keys[i - 1]), scalar(keys[i]))) {
+                int rc = fail(c, keys[i], "yaml", "duplicate key '%s' (first at line %lu)",
+                              scalar(keys[i]), (unsigned long)keys[i - 1]->start_mark.line + 1);
+                free(keys);
+                return rc;
+            }
+        free(keys);
+    }
+    m->busy[k] = 0;
+    if (total > MAX_EXPANDED_NODES)
+        return fail(c, n, "yaml",
+                    "expands to more than %d values (aliases repeating aliases?)",
+                    MAX_EXPANDED_NODES);
+    m->size[k] = total;
+    *out = total;
+    return 0;
+}
+
+static int check_document(struct ctx *c)
+{
+    size_t n = (size_t)(c->doc.nodes.top - c->doc.nodes.start) + 2;
+    struct measure m = {c, hn_calloc(n, sizeof *m.size), hn_calloc(n, 1)};
+    uint64_t total = 0;
+    int rc = c->doc.nodes.start < c->doc.nodes.top ? measure_node(&m, 1, &total) : 0;
+    free(m.size);
+    free(m.busy);
+    return rc;
+}
+
 int hn_scenario_load_buffer(const char *name, const char *text, size_t len,
                             const struct hn_scenario_io *io, struct hn_scenario **out, char *err,
                             size_t errlen)
@@ -1427,6 +1623,8 @@ int hn_scenario_load_buffer(const char *name, const char *text, size_t len,
                  HN_SCENARIO_MAX_BYTES);
         return HN_EINVAL;
     }
+    if (prescan(name, text, len, err, errlen))
+        return HN_EINVAL;
     yaml_parser_t parser;
     yaml_parser_initialize(&parser);
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
@@ -1446,7 +1644,9 @@ int hn_scenario_load_buffer(const char *name, const char *text, size_t len,
     s->text = hn_strndup(text, len);
     s->text_len = len;
     c.sc = s;
-    int rc = load_root(&c, s);
+    int rc = check_document(&c);
+    if (!rc)
+        rc = load_root(&c, s);
     yaml_document_delete(&c.doc);
     if (rc) {
         hn_scenario_destroy(&s);
@@ -1464,7 +1664,8 @@ int hn_scenario_load_file(const char *path, const struct hn_scenario_io *io,
     errno = 0;
     char *buf = read_all(path, HN_SCENARIO_MAX_BYTES, &len);
     if (!buf) {
-        snprintf(err, errlen, "%s: cannot open scenario file: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s: cannot open scenario file: %s", path,
+                 errno == ENOTSUP ? "not a regular file" : strerror(errno));
         return HN_EIO;
     }
     int rc = hn_scenario_load_buffer(path, buf, len, io, out, err, errlen);

@@ -1,6 +1,7 @@
 #include "common/template.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,8 +149,9 @@ static int builtin(const char *name, struct hn_seg *seg)
     if (*p != '(' || name[n - 1] != ')')
         return -1;
     char *e;
+    errno = 0;
     long long lo = strtoll(p + 1, &e, 10);
-    if (e == p + 1)
+    if (e == p + 1 || errno == ERANGE) /* past int64: refused, never clamped */
         return -1;
     while (*e == ' ')
         e++;
@@ -157,7 +159,7 @@ static int builtin(const char *name, struct hn_seg *seg)
         return -1;
     const char *q = e + 1;
     long long hi = strtoll(q, &e, 10);
-    if (e == q)
+    if (e == q || errno == ERANGE)
         return -1;
     while (*e == ' ')
         e++;

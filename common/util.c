@@ -88,6 +88,7 @@ int hn_parse_duration_ms(const char *s, int64_t *ms)
     int64_t total = 0;
     const char *p = s;
     int parts = 0;
+    int last_rank = 5; /* units in decreasing order, each once: 1h30m, not 1s1s or 30m1h */
     while (*p) {
         if (!isdigit((unsigned char)*p))
             return HN_EINVAL;
@@ -99,25 +100,34 @@ int hn_parse_duration_ms(const char *s, int64_t *ms)
             p++;
         }
         int64_t unit;
+        int rank;
         if (*p == '\0') {
             if (parts > 0)
                 return HN_EINVAL; /* "1h30" is ambiguous */
             unit = 1000;
+            rank = 1;
         } else if (p[0] == 'm' && p[1] == 's') {
             unit = 1;
+            rank = 0;
             p += 2;
         } else if (*p == 'h') {
             unit = 3600000;
+            rank = 3;
             p++;
         } else if (*p == 'm') {
             unit = 60000;
+            rank = 2;
             p++;
         } else if (*p == 's') {
             unit = 1000;
+            rank = 1;
             p++;
         } else {
             return HN_EINVAL;
         }
+        if (rank >= last_rank)
+            return HN_EINVAL;
+        last_rank = rank;
         total += v * unit;
         parts++;
     }
