@@ -172,14 +172,28 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
         } else {
             flag = shortname;
         }
+        /* an option that takes a value never swallows the next flag: "--json --headless"
+         * is a missing value, not a file named --headless */
+        if (optarg && c != ':' && c != '?' && !strncmp(optarg, "--", 2) && optarg[2]) {
+            snprintf(err, errlen, "hornet: %s needs a value, got the flag '%s' (see hornet --help)",
+                     flag, optarg);
+            return HN_EXIT_USAGE;
+        }
+        if (optarg && !*optarg && (c == OPT_CSV || c == OPT_JSON || c == OPT_HTML || c == OPT_DB ||
+                                   c == 'f')) {
+            snprintf(err, errlen, "hornet: %s: expected a path, got an empty value",
+                     flag);
+            return HN_EXIT_USAGE;
+        }
         switch (c) {
         case 'f': o->scenario_path = optarg; break;
-        case 'H':
-            if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
-                return bad(err, errlen, flag, "expected a URL starting with http:// or https://",
-                           optarg);
+        case 'H': {
+            char why[160];
+            if (hn_url_check(optarg, why, sizeof why))
+                return bad(err, errlen, flag, why, optarg);
             o->host = optarg;
             break;
+        }
         case 'u': rc = count_arg(flag, optarg, 0, 10000000, &o->users, err, errlen); break;
         case 'r':
             if (hn_parse_double(optarg, &o->spawn_rate) || o->spawn_rate <= 0 ||

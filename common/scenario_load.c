@@ -14,6 +14,7 @@
 
 #include "common/json.h"
 #include "common/scenario.h"
+#include "common/util.h"
 
 struct ctx {
     const char *file;
@@ -1329,8 +1330,9 @@ static int load_root(struct ctx *c, struct hn_scenario *s)
     if (v) {
         if (get_string(c, v, "host", &s->host))
             return HN_EINVAL;
-        if (strncmp(s->host, "http://", 7) && strncmp(s->host, "https://", 8))
-            return fail(c, v, "host", "must start with http:// or https://, got '%s'", s->host);
+        char why[160];
+        if (hn_url_check(s->host, why, sizeof why))
+            return fail(c, v, "host", "%s, got '%s'", why, s->host);
     }
     s->max_body_bytes = HN_BODY_CAP_DEFAULT;
     v = get(c, root, "max_body_bytes");

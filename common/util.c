@@ -217,3 +217,83 @@ int hn_edit_distance(const char *a, const char *b)
     }
     return prev[lb] > 16 ? 16 : prev[lb];
 }
+
+int hn_url_check(const char *url, char *why, size_t n)
+{
+    const char *p;
+    if (!strncmp(url, "http://", 7)) {
+        p = url + 7;
+    } else if (!strncmp(url, "https://", 8)) {
+        p = url + 8;
+    } else {
+        snprintf(why, n, "expected a URL starting with http:// or https://");
+        return HN_EINVAL;
+    }
+    for (const char *q = url; *q; q++)
+        if ((unsigned char)*q <= ' ' || *q == 0x7f) {
+            snprintf(why, n, "the URL holds a space or control character at offset %d",
+                     (int)(q - url));
+            return HN_EINVAL;
+        }
+    size_t alen = strcspn(p, "/?#");
+    const char *end = p + alen, *port = NULL;
+    if (memchr(p, '@', alen)) {
+        snprintf(why, n, "credentials in the URL are not supported; use an Authorization header");
+        return HN_EINVAL;
+    }
+    if (*p == '[') {
+        const char *close = memchr(p, ']', alen);
+        if (!close) {
+            snprintf(why, n, "the IPv6 address has no closing ']'");
+            return HN_EINVAL;
+        }
+        if (close == p + 1) {
+            snprintf(why, n, "the URL has no host");
+            return HN_EINVAL;
+        }
+        for (const char *q = p + 1; q < close; q++)
+            if (!isxdigit((unsigned char)*q) && *q != ':' && *q != '.') {
+                snprintf(why, n, "'%.*s' is not an IPv6 address", (int)(close - p + 1), p);
+                return HN_EINVAL;
+            }
+        if (close + 1 < end && close[1] != ':') {
+            snprintf(why, n, "unexpected text after the IPv6 address");
+            return HN_EINVAL;
+        }
+        port = close + 1 < end ? close + 2 : NULL;
+    } else {
+        const char *colon = memchr(p, ':', alen);
+        const char *hend = colon ? colon : end;
+        if (hend == p) {
+            snprintf(why, n, "the URL has no host");
+            return HN_EINVAL;
+        }
+        for (const char *q = p; q < hend; q++)
+            if (!isalnum((unsigned char)*q) && *q != '.' && *q != '-' && *q != '_') {
+                snprintf(why, n, "'%.*s' is not a host name", (int)(hend - p), p);
+                return HN_EINVAL;
+            }
+        port = colon ? colon + 1 : NULL;
+    }
+    if (port) {
+        uint64_t v = 0;
+        const char *q = port;
+        if (q == end) {
+            snprintf(why, n, "the port is empty");
+            return HN_EINVAL;
+        }
+        for (; q < end; q++) {
+            if (!isdigit((unsigned char)*q) || v > 65535) {
+                snprintf(why, n, "port '%.*s' is not a number from 1 to 65535",
+                         (int)(end - port), port);
+                return HN_EINVAL;
+            }
+            v = v * 10 + (uint64_t)(*q - '0');
+        }
+        if (v < 1 || v > 65535) {
+            snprintf(why, n, "port %llu is out of range (1 to 65535)", (unsigned long long)v);
+            return HN_EINVAL;
+        }
+    }
+    return 0;
+}

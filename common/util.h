@@ -67,6 +67,11 @@ uint64_t hn_rng_below(struct hn_rng *r, uint64_t n);
 /* Uniform double in [0, 1). */
 double hn_rng_unit(struct hn_rng *r);
 
+/* Checks a base URL a run targets: http:// or https://, a host name, IPv4 or bracketed IPv6
+ * address, an optional port from 1 to 65535, an optional path; no spaces or control characters.
+ * Returns 0, or HN_EINVAL with what is wrong in why ("port 99999 is out of range"). */
+int hn_url_check(const char *url, char *why, size_t n);
+
 /* Levenshtein distance, capped at 16 (for did-you-mean suggestions). */
 int hn_edit_distance(const char *a, const char *b);
 

@@ -680,6 +680,44 @@ static int mkdir_parents(const char *prefix)
     return mkdir(path, 0777) && errno != EEXIST ? -1 : 0;
 }
 
+/* Can a file be written at path? It exists as a writable regular file, or its folder exists
+ * and is writable. One line naming the flag otherwise. */
+static int check_output_path(const char *flag, const char *path)
+{
+    if (!path)
+        return 0;
+    struct stat st;
+    const char *why = NULL;
+    if (stat(path, &st) == 0) {
+        if (!S_ISREG(st.st_mode))
+            why = S_ISDIR(st.st_mode) ? "is a folder" : "is not a regular file";
+        else if (access(path, W_OK) != 0)
+            why = strerror(errno);
+    } else if (errno == ENOENT) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (!slash)
+            snprintf(dir, sizeof dir, ".");
+        else if (slash == dir)
+            dir[1] = '\0';
+        else
+            *slash = '\0';
+        if (stat(dir, &st) != 0)
+            why = errno == ENOENT ? "its folder does not exist" : strerror(errno);
+        else if (!S_ISDIR(st.st_mode))
+            why = "its folder is not a folder";
+        else if (access(dir, W_OK | X_OK) != 0)
+            why = strerror(errno);
+    } else {
+        why = strerror(errno);
+    }
+    if (!why)
+        return 0;
+    fprintf(stderr, "hornet: %s %s: cannot write there: %s\n", flag, path, why);
+    return HN_EIO;
+}
+
 static void master_free(struct master *m)
 {
     hn_store_close(&m->store);
@@ -841,12 +879,24 @@ int hn_master_run(const struct hn_options *o)
         return HN_EXIT_CONFIG;
     }
     const char *env_host = getenv("HORNET_HOST");
+    char why[160];
+    if (!o->host && env_host && *env_host && hn_url_check(env_host, why, sizeof why)) {
+        fprintf(stderr, "hornet: HORNET_HOST: %s, got '%s'\n", why, env_host);
+        master_free(m);
+        return HN_EXIT_USAGE;
+    }
     m->host = o->host ? o->host : env_host && *env_host ? env_host : m->sc->host;
     if (!m->host) {
         fprintf(stderr, "hornet: %s: host: none given; set host: in the scenario or pass -H\n",
                 o->scenario_path);
         master_free(m);
         return HN_EXIT_CONFIG;
+    }
+    /* every output path is checked before any load is sent, not found unusable at the end */
+    if (check_output_path("--json", o->json_path) || check_output_path("--html", o->html_path) ||
+        (o->db_path && strcmp(o->db_path, ":memory:") && check_output_path("--db", o->db_path))) {
+        master_free(m);
+        return HN_EXIT_USAGE;
     }
     if (o->csv_prefix) {
         if (mkdir_parents(o->csv_prefix) != 0 || !(m->history = hn_csv_history_open(o->csv_prefix))) {
