@@ -520,7 +520,14 @@ static int decode_entry(struct dec *d, const msgpack_object *o, struct hn_stats 
     uint64_t m[4];
     for (int i = 0; i < 4 && !bad; i++)
         bad = obj_u64(&f[11 + i], &m[i]) != 0;
-    bad = bad || v[1] > v[0] || (v[0] == 0 && !m[0] && !m[1]) || (v[0] && v[3] > v[4]);
+    if (!bad && v[1] > v[0]) {
+        derr(d, "stats entry '%s %s': failures (%llu) exceed requests (%llu)", type, name,
+             (unsigned long long)v[1], (unsigned long long)v[0]);
+        free(type);
+        free(name);
+        return HN_EINVAL;
+    }
+    bad = bad || (v[0] == 0 && !m[0] && !m[1]) || (v[0] && v[3] > v[4]);
     if (bad) {
         free(type);
         free(name);

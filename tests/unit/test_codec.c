@@ -221,14 +221,13 @@ static void pack_str(msgpack_packer *pk, const char *s)
     msgpack_pack_str_body(pk, s, strlen(s));
 }
 
-static void test_semantic_checks(void **state)
+/* A stats message with one entry of `requests` and `failures`, otherwise well formed: 15
+ * fields (type, name, 6 counts, histogram, 2 per-second lists, 4 message counters) and a
+ * histogram holding exactly `requests` samples. */
+static void pack_stats_entry(msgpack_sbuffer *sb, uint64_t requests, uint64_t failures)
 {
-    (void)state;
-    /* a stats entry whose failures exceed its requests */
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
     msgpack_pack_array(&pk, 3);
     pack_str(&pk, "stats");
     pack_str(&pk, "w");
@@ -239,24 +238,45 @@ static void test_semantic_checks(void **state)
     msgpack_pack_uint64(&pk, 1);
     pack_str(&pk, "entries");
     msgpack_pack_array(&pk, 1);
-    msgpack_pack_array(&pk, 11);
+    msgpack_pack_array(&pk, 15);
     pack_str(&pk, "GET");
     pack_str(&pk, "/x");
-    msgpack_pack_uint64(&pk, 1); /* requests */
-    msgpack_pack_uint64(&pk, 5); /* failures > requests */
+    msgpack_pack_uint64(&pk, requests);
+    msgpack_pack_uint64(&pk, failures);
+    msgpack_pack_uint64(&pk, 10 * requests); /* sum */
+    msgpack_pack_uint64(&pk, 10);            /* min */
+    msgpack_pack_uint64(&pk, 10);            /* max */
+    msgpack_pack_uint64(&pk, 0);             /* content bytes */
+    msgpack_pack_array(&pk, 2);              /* histogram: all samples at 10 us */
+    msgpack_pack_uint32(&pk, hn_hist_index(10));
+    msgpack_pack_uint64(&pk, requests);
+    msgpack_pack_array(&pk, 0); /* requests per second */
+    msgpack_pack_array(&pk, 0); /* failures per second */
     for (int i = 0; i < 4; i++)
-        msgpack_pack_uint64(&pk, 1);
-    msgpack_pack_array(&pk, 2);
-    msgpack_pack_uint32(&pk, 1);
-    msgpack_pack_uint64(&pk, 1);
-    msgpack_pack_array(&pk, 0);
-    msgpack_pack_array(&pk, 0);
+        msgpack_pack_uint64(&pk, 0); /* message counters */
     pack_str(&pk, "errors");
     msgpack_pack_array(&pk, 0);
+}
+
+static void test_semantic_checks(void **state)
+{
+    (void)state;
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
     struct hn_msg d;
     char err[256];
+    /* the control: the same entry with failures <= requests decodes */
+    msgpack_sbuffer_init(&sb);
+    pack_stats_entry(&sb, 5, 5);
+    assert_int_equal(hn_msg_decode(sb.data, sb.size, &d, err, sizeof err), 0);
+    assert_int_equal(d.stats->entries[0]->n_failures, 5);
+    hn_msg_fini(&d);
+    msgpack_sbuffer_destroy(&sb);
+    /* failures exceed requests: refused by that rule, and the reason says so */
+    msgpack_sbuffer_init(&sb);
+    pack_stats_entry(&sb, 1, 5);
     assert_int_not_equal(hn_msg_decode(sb.data, sb.size, &d, err, sizeof err), 0);
-    assert_non_null(strstr(err, "stats"));
+    assert_string_equal(err, "bad stats message: stats entry 'GET /x': failures (5) exceed requests (1)");
     msgpack_sbuffer_destroy(&sb);
 
     /* unknown type, wrong shapes */
