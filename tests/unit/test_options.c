@@ -76,6 +76,40 @@ static void test_bad_flags(void **state)
     expect_usage(2, a7, "--users needs a value");
     char *a8[] = {"hornet", "stray"};
     expect_usage(2, a8, "unexpected argument 'stray'");
+    /* malformed hosts are refused whole at the flag */
+    char *h1[] = {"hornet", "-H", "http://"};
+    expect_usage(3, h1, "hornet: -H: the URL has no host, got 'http://'");
+    char *h2[] = {"hornet", "-H", "http://exa mple.com"};
+    expect_usage(3, h2, "-H: the URL holds a space or control character at offset 10");
+    char *h3[] = {"hornet", "-H", "http://127.0.0.1:99999"};
+    expect_usage(3, h3, "-H: port 99999 is out of range (1 to 65535)");
+    char *h4[] = {"hornet", "-H", "http://[::1"};
+    expect_usage(3, h4, "-H: the IPv6 address has no closing ']'");
+    char *h5[] = {"hornet", "-H", "http://host:"};
+    expect_usage(3, h5, "-H: the port is empty");
+    /* a value never swallows the next flag; empty paths are refused */
+    char *v1[] = {"hornet", "--json", "--headless"};
+    expect_usage(3, v1, "hornet: --json needs a value, got the flag '--headless'");
+    char *v2[] = {"hornet", "--csv", ""};
+    expect_usage(3, v2, "hornet: --csv: expected a path, got an empty value");
+    char *v3[] = {"hornet", "-t", "1s1s1s"};
+    expect_usage(3, v3, "hornet: -t: expected a duration");
+}
+
+static void test_urls(void **state)
+{
+    (void)state;
+    char why[160];
+    assert_int_equal(hn_url_check("http://127.0.0.1:8000", why, sizeof why), 0);
+    assert_int_equal(hn_url_check("https://api.example.com/v1?x=1", why, sizeof why), 0);
+    assert_int_equal(hn_url_check("http://[::1]:8000/", why, sizeof why), 0);
+    assert_int_equal(hn_url_check("http://localhost", why, sizeof why), 0);
+    assert_int_not_equal(hn_url_check("http://:80", why, sizeof why), 0);
+    assert_int_not_equal(hn_url_check("http://h:0", why, sizeof why), 0);
+    assert_int_not_equal(hn_url_check("http://h:12x", why, sizeof why), 0);
+    assert_int_not_equal(hn_url_check("http://[::1]x", why, sizeof why), 0);
+    assert_int_not_equal(hn_url_check("http://u:p@h", why, sizeof why), 0);
+    assert_int_not_equal(hn_url_check("http://h/\x01", why, sizeof why), 0);
 }
 
 static void test_durations(void **state)
@@ -96,6 +130,12 @@ static void test_durations(void **state)
     assert_int_not_equal(hn_parse_duration_ms("", &ms), 0);
     assert_int_not_equal(hn_parse_duration_ms("5d", &ms), 0);
     assert_int_not_equal(hn_parse_duration_ms("-5s", &ms), 0);
+    /* each unit once, largest first: "1s1s1s" is not 3 s */
+    assert_int_not_equal(hn_parse_duration_ms("1s1s1s", &ms), 0);
+    assert_int_not_equal(hn_parse_duration_ms("30m1h", &ms), 0);
+    assert_int_not_equal(hn_parse_duration_ms("1m1m", &ms), 0);
+    assert_int_equal(hn_parse_duration_ms("1m500ms", &ms), 0);
+    assert_int_equal(ms, 60500);
 }
 
 int main(void)
@@ -104,6 +144,7 @@ int main(void)
         cmocka_unit_test(test_locust_flags),
         cmocka_unit_test(test_bad_flags),
         cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_urls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -104,7 +104,11 @@ static void test_errors_are_pinned(void **state)
     expect_error("", "t.yaml:1:1: scenario: the file is empty");
     expect_error("users: [\n", "t.yaml:2:1: yaml:");
     expect_error("hosts: http://x\nusers: []\n", "t.yaml:1:1: scenario: unknown key 'hosts' (did you mean 'host'?)");
-    expect_error("host: ftp://x\nusers: []\n", "t.yaml:1:7: host: must start with http:// or https://");
+    expect_error("host: ftp://x\nusers: []\n", "t.yaml:1:7: host: expected a URL starting with http:// or https://");
+    expect_error("host: http://127.0.0.1:99999\nusers: []\n", "t.yaml:1:7: host: port 99999 is out of range");
+    expect_error("host: 'http://exa mple.com'\nusers: []\n", "t.yaml:1:7: host: the URL holds a space");
+    expect_error("host: http://a\nhost: http://b\nusers: []\n",
+                 "t.yaml:2:1: yaml: duplicate key 'host' (first at line 1)");
     expect_error("users: []\n", "t.yaml:1:8: users: empty");
     expect_error("users: {a: 1}\n", "t.yaml:1:8: users: expected a list, found a mapping");
     expect_error("users:\n  - name: U\n    weight: 0\n    tasks: []\n",
@@ -373,9 +377,45 @@ static void test_checks_captures_classes(void **state)
                     "tags are words without spaces or commas");
 }
 
+/* Hostile YAML is refused quickly and in bounded memory: alias bombs, alias cycles, nesting. */
+static void test_hostile_yaml(void **state)
+{
+    (void)state;
+    const char *head = "host: http://127.0.0.1:1\nusers:\n  - name: U\n    tasks:\n      - name: t\n"
+                       "        steps:\n          - http:\n              url: /\n"
+                       "              method: POST\n              json:\n";
+    char *buf = malloc(1 << 20);
+    /* nine levels of nine aliases each: 9^9 values if expanded */
+    int n = snprintf(buf, 1 << 20, "%s                a: &a [1,2,3,4,5,6,7,8,9]\n", head);
+    const char *names = "abcdefghi";
+    for (int i = 1; i < 9; i++)
+        n += snprintf(buf + n, (size_t)(1 << 20) - (size_t)n,
+                      "                %c: &%c [*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c]\n", names[i],
+                      names[i], names[i - 1], names[i - 1], names[i - 1], names[i - 1],
+                      names[i - 1], names[i - 1], names[i - 1], names[i - 1], names[i - 1]);
+    expect_error(buf, "yaml: expands to more than 200000 values");
+    /* 100 000 levels of flow nesting: refused at level 65, before libyaml */
+    n = snprintf(buf, 1 << 20, "%s                x: ", head);
+    for (int i = 0; i < 100000; i++)
+        buf[n++] = '[';
+    for (int i = 0; i < 100000; i++)
+        buf[n++] = ']';
+    buf[n] = '\0';
+    expect_error(buf, "yaml: nested deeper than 64 levels");
+    /* brackets inside quotes and plain scalars are not nesting */
+    n = snprintf(buf, 1 << 20, "%s                x: \"", head);
+    for (int i = 0; i < 1000; i++)
+        buf[n++] = '[';
+    n += snprintf(buf + n, 100, "\"\n                y: a[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[b\n");
+    struct hn_scenario *s = load(buf);
+    hn_scenario_destroy(&s);
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hostile_yaml),
         cmocka_unit_test(test_default_scenario),
         cmocka_unit_test(test_model_details),
         cmocka_unit_test(test_errors_are_pinned),

@@ -101,6 +101,31 @@ static void test_current_rps_window(void **state)
     assert_int_equal(hn_persec_get(&p, 1000 + HN_PERSEC_SLOTS), 7);
 }
 
+/* A target that puts a counter in every error cannot grow the table without bound: past the
+ * cap new messages are counted, exactly, in one row per (type, name). */
+static void test_error_rows_are_capped(void **state)
+{
+    (void)state;
+    struct hn_stats s;
+    hn_stats_init(&s);
+    char msg[64];
+    for (int i = 0; i < HN_STATS_MAX_ERRORS + 500; i++) {
+        snprintf(msg, sizeof msg, "HTTP 500 request id %d", i);
+        hn_stats_error_add(&s, "GET", "/x", msg, 2);
+    }
+    hn_stats_error_add(&s, "GET", "/x", "HTTP 500 request id 7", 1); /* a known one still adds */
+    assert_int_equal(s.n_errors, HN_STATS_MAX_ERRORS + 1);
+    uint64_t total = 0, other = 0;
+    for (size_t i = 0; i < s.n_errors; i++) {
+        total += s.errors[i]->occurrences;
+        if (!strcmp(s.errors[i]->message, HN_STATS_OTHER_ERRORS))
+            other = s.errors[i]->occurrences;
+    }
+    assert_int_equal(total, 2 * (HN_STATS_MAX_ERRORS + 500) + 1);
+    assert_int_equal(other, 2 * 500);
+    hn_stats_fini(&s);
+}
+
 static void test_formatting(void **state)
 {
     (void)state;
@@ -119,6 +144,7 @@ int main(void)
         cmocka_unit_test(test_many_entries_and_sorting),
         cmocka_unit_test(test_current_rps_window),
         cmocka_unit_test(test_formatting),
+        cmocka_unit_test(test_error_rows_are_capped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

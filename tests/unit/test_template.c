@@ -104,6 +104,14 @@ static void test_unknown_and_malformed(void **state)
     assert_int_not_equal(hn_tpl_compile("a{{b", 4, HN_ESC_NONE, resolve, NULL, &t, err, sizeof err), 0);
     assert_int_not_equal(hn_tpl_compile("{{}}", 4, HN_ESC_NONE, resolve, NULL, &t, err, sizeof err), 0);
     assert_int_not_equal(hn_tpl_compile("{{random_int(1)}}", 17, HN_ESC_NONE, resolve, NULL, &t, err, sizeof err), 0);
+    /* bounds past int64 are refused, never clamped to INT64_MAX */
+    const char *big = "{{random_int(1, 99999999999999999999)}}";
+    assert_int_not_equal(hn_tpl_compile(big, strlen(big), HN_ESC_NONE, resolve, NULL, &t, err, sizeof err), 0);
+    const char *small = "{{random_int(-99999999999999999999, 1)}}";
+    assert_int_not_equal(hn_tpl_compile(small, strlen(small), HN_ESC_NONE, resolve, NULL, &t, err, sizeof err), 0);
+    const char *edge = "{{random_int(-9223372036854775808, 9223372036854775807)}}";
+    assert_int_equal(hn_tpl_compile(edge, strlen(edge), HN_ESC_NONE, resolve, NULL, &t, err, sizeof err), 0);
+    hn_tpl_destroy(&t);
 }
 
 static void test_url_and_header_escaping(void **state)
