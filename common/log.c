@@ -45,7 +45,36 @@ void hn_log(int level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* Text from peers and targets (node ids, error strings) lands in messages: control
+     * characters are escaped, so a line stays one line and cannot drive the terminal. */
+    char safe[sizeof msg * 4];
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)msg; *p && o + 5 < sizeof safe; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            o += (size_t)snprintf(safe + o, sizeof safe - o, "\\x%02x", *p);
+        else
+            safe[o++] = (char)*p;
+    }
+    safe[o] = '\0';
     /* One fprintf per line so lines from several processes sharing a terminal do not interleave. */
     fprintf(stderr, "[%s,%03ld] %s/%s: %s\n", ts, (long)(tv.tv_usec / 1000), g_names[level],
-            g_component, msg);
+            g_component, safe);
+}
+
+int hn_ratelimit_allow(struct hn_ratelimit *rl, uint64_t now_us, unsigned per_s,
+                       unsigned *suppressed)
+{
+    *suppressed = 0;
+    if (now_us - rl->window_start_us >= 1000000 || rl->window_start_us == 0) {
+        *suppressed = rl->suppressed;
+        rl->window_start_us = now_us ? now_us : 1;
+        rl->n = 0;
+        rl->suppressed = 0;
+    }
+    if (rl->n < per_s) {
+        rl->n++;
+        return 1;
+    }
+    rl->suppressed++;
+    return 0;
 }

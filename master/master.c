@@ -40,6 +40,7 @@ struct wk {
     uint64_t rss_bytes, rss_peak;
     int cpu_warned;
     int64_t joined_ms, left_ms; /* wall clock */
+    struct hn_ratelimit log;    /* lines its messages cause */
 };
 
 struct master {
@@ -303,6 +304,11 @@ static void add_exception(struct master *m, const char *node, const char *msg, c
             return;
         }
     }
+    if (m->n_exc >= 1000 && strcmp(msg, "(other exceptions: more than 1000 distinct)")) {
+        /* a peer's distinct messages never grow the table without bound */
+        add_exception(m, node, "(other exceptions: more than 1000 distinct)", "");
+        return;
+    }
     m->exc = hn_realloc(m->exc, (m->n_exc + 1) * sizeof *m->exc);
     struct hn_exception *e = &m->exc[m->n_exc++];
     e->msg = hn_strdup(msg);
@@ -425,10 +431,14 @@ static void handle(struct master *m, struct hn_msg *msg)
         w->stopped = 1;
         w->user_count = 0;
         break;
-    case HN_MSG_EXCEPTION:
-        hn_error("worker %s reported: %s", w->id, msg->error);
+    case HN_MSG_EXCEPTION: {
+        unsigned held;
+        if (hn_ratelimit_allow(&w->log, hn_mono_us(), 5, &held))
+            hn_error("worker %s reported: %s%s", w->id, msg->error,
+                     held ? " (and more exceptions, held back from the log)" : "");
         add_exception(m, w->id, msg->error, msg->traceback);
         break;
+    }
     case HN_MSG_QUIT:
         /* a worker sends its last stats delta before quit (one socket keeps the order): its
          * numbers are complete, whatever state the run is in */

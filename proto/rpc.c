@@ -1,6 +1,7 @@
 #include "proto/rpc.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,12 +10,44 @@
 #include "common/log.h"
 #include "common/util.h"
 
+#define LOG_SLOTS 64     /* per-peer log limiters, by hash of the routing id */
+#define LOG_PER_PEER_S 5 /* warnings about one peer's messages per second */
+#define LOG_TOTAL_S 20   /* and about all peers together */
+
 struct hn_rpc {
     void *ctx;
     void *sock;
     int is_router;
     unsigned port;
+    struct hn_ratelimit peer_log[LOG_SLOTS], all_log;
 };
+
+/* A warning about a dropped message, rate-limited per peer and overall: junk from a peer is
+ * dropped at full speed, but it never floods the log (a peer sending 0.1 s of junk made 200 000
+ * lines). What was held back is counted in the next line that passes. */
+static void drop_warn(struct hn_rpc *r, const char *from, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void drop_warn(struct hn_rpc *r, const char *from, const char *fmt, ...)
+{
+    uint64_t h = 1469598103934665603ull, now = hn_mono_us();
+    for (const char *p = from; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    unsigned held_peer, held_all;
+    int ok = hn_ratelimit_allow(&r->peer_log[h % LOG_SLOTS], now, LOG_PER_PEER_S, &held_peer);
+    ok = hn_ratelimit_allow(&r->all_log, now, LOG_TOTAL_S, &held_all) && ok;
+    if (!ok)
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    unsigned held = held_peer > held_all ? held_peer : held_all;
+    if (held)
+        hn_warn("%s (and %u more such warnings in the last second)", msg, held);
+    else
+        hn_warn("%s", msg);
+}
 
 static int setup(struct hn_rpc *r, int type)
 {
@@ -159,7 +192,7 @@ int hn_rpc_recv(struct hn_rpc *r, struct hn_msg *m)
         size_t n = zmq_msg_size(&f);
         if (!zmq_msg_more(&f) || n == 0 || n >= sizeof from) {
             drain_rest(r->sock, &f);
-            hn_warn("dropped a message with a malformed routing id");
+            drop_warn(r, "", "dropped a message with a malformed routing id");
             return HN_EINVAL;
         }
         memcpy(from, zmq_msg_data(&f), n);
@@ -172,18 +205,18 @@ int hn_rpc_recv(struct hn_rpc *r, struct hn_msg *m)
     }
     if (zmq_msg_more(&f)) {
         drain_rest(r->sock, &f);
-        hn_warn("dropped a multi-frame message%s%s", *from ? " from " : "", from);
+        drop_warn(r, from, "dropped a multi-frame message%s%s", *from ? " from " : "", from);
         return HN_EINVAL;
     }
     char err[256];
     int rc = hn_msg_decode(zmq_msg_data(&f), zmq_msg_size(&f), m, err, sizeof err);
     zmq_msg_close(&f);
     if (rc) {
-        hn_warn("dropped a message%s%s: %s", *from ? " from " : "", from, err);
+        drop_warn(r, from, "dropped a message%s%s: %s", *from ? " from " : "", from, err);
         return HN_EINVAL;
     }
     if (r->is_router && strcmp(from, m->node_id) != 0) {
-        hn_warn("dropped a %s message whose node id '%s' differs from its sender '%s'",
+        drop_warn(r, from, "dropped a %s message whose node id '%s' differs from its sender '%s'",
                 hn_msg_type_name(m->type), m->node_id, from);
         hn_msg_fini(m);
         return HN_EINVAL;
