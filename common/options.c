@@ -2,6 +2,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -29,6 +30,7 @@ enum {
     OPT_MASTER_CONNECT_TIMEOUT,
     OPT_HEARTBEAT_TIMEOUT,
     OPT_STOP_TIMEOUT,
+    OPT_CLUSTER_SECRET,
     OPT_TAGS,
     OPT_EXCLUDE_TAGS,
     OPT_SHOW_TASK_RATIO,
@@ -72,6 +74,7 @@ static const struct option k_long[] = {
     {"master-connect-timeout", required_argument, NULL, OPT_MASTER_CONNECT_TIMEOUT},
     {"heartbeat-timeout", required_argument, NULL, OPT_HEARTBEAT_TIMEOUT},
     {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
+    {"cluster-secret", required_argument, NULL, OPT_CLUSTER_SECRET},
     {"tags", required_argument, NULL, 'T'},
     {"exclude-tags", required_argument, NULL, 'E'},
     {"list", no_argument, NULL, 'l'},
@@ -279,6 +282,13 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
         case OPT_STOP_TIMEOUT:
             rc = duration_arg(flag, optarg, 0, &o->stop_timeout_ms, err, errlen);
             break;
+        case OPT_CLUSTER_SECRET:
+            if (strlen(optarg) < HN_CLUSTER_SECRET_MIN)
+                return bad(err, errlen, flag,
+                           "expected at least 12 characters (e.g. openssl rand -hex 16)",
+                           "(hidden)");
+            o->cluster_secret = optarg;
+            break;
         case ':':
             snprintf(err, errlen, "hornet: %s needs a value (see hornet --help)",
                      argv[optind - 1]);
@@ -360,11 +370,30 @@ const char *hn_options_usage(void)
            "      --master-connect-timeout T   worker: give up reaching the master (default 60s)\n"
            "      --heartbeat-timeout T  a silent peer is gone after T (default 10s)\n"
            "      --stop-timeout T       master: wait T for workers to stop (default 10s)\n"
+           "      --cluster-secret S     master and workers: authenticate and encrypt their links\n"
+           "                             (CURVE); better from HORNET_CLUSTER_SECRET, which ps\n"
+           "                             does not show. Local mode makes its own.\n"
            "\n"
            "  -V, --version              print the version\n"
            "  -h, --help                 this text\n"
            "\n"
            "Exit codes: 0 ok, 1 requests failed, 2 bad flag, 3 bad scenario, 4 cluster error\n"
-           "(workers or master unreachable, protocol mismatch), 5 OS error, 6 run history could\n"
-           "not be written (reports were), 130 interrupted.\n";
+           "(workers or master unreachable, protocol mismatch), 5 OS error, 6 a report or the run\n"
+           "history could not be written, 130 interrupted.\n";
+}
+
+const char *hn_options_cluster_secret(const struct hn_options *o, char *err, size_t errlen)
+{
+    err[0] = '\0';
+    if (o->cluster_secret)
+        return o->cluster_secret;
+    const char *env = getenv(HN_CLUSTER_SECRET_ENV);
+    if (!env || !*env)
+        return NULL;
+    if (strlen(env) < HN_CLUSTER_SECRET_MIN) {
+        snprintf(err, errlen, "hornet: %s: expected at least %d characters (e.g. openssl rand -hex 16)",
+                 HN_CLUSTER_SECRET_ENV, HN_CLUSTER_SECRET_MIN);
+        return NULL;
+    }
+    return env;
 }

@@ -8,6 +8,10 @@
 
 enum hn_mode { HN_MODE_LOCAL = 1, HN_MODE_MASTER, HN_MODE_WORKER };
 
+#define HN_CLUSTER_SECRET_MIN 12 /* characters */
+#define HN_CLUSTER_SECRET_ENV "HORNET_CLUSTER_SECRET"
+
+
 struct hn_options {
     enum hn_mode mode;
     const char *scenario_path;  /* -f; default "hornet.yaml" */
@@ -47,6 +51,7 @@ struct hn_options {
     double max_latency_ms;
     double max_rps_drop_pct;
     double max_fail_points;
+    const char *cluster_secret; /* --cluster-secret; NULL = HORNET_CLUSTER_SECRET or none */
     int argc;                 /* the command line, for the run history */
     char **argv;
     int show_help;
@@ -57,6 +62,9 @@ void hn_options_defaults(struct hn_options *o);
 /* Parses argv into o. Returns 0, or an exit code (HN_EXIT_USAGE) with a one-line message in err.
  * Pointers in o borrow from argv. */
 int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, size_t errlen);
+/* The cluster secret in force: the flag, else the environment, else NULL. Returns NULL and a
+ * one-line reason in err when the environment's value is too short (err[0] = 0 otherwise). */
+const char *hn_options_cluster_secret(const struct hn_options *o, char *err, size_t errlen);
 /* The --help text. */
 const char *hn_options_usage(void);
 

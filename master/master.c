@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -74,6 +75,7 @@ struct master {
     int csv_failing;      /* bit per whole-table CSV file whose last write failed */
     int history_failed;   /* errno of the first failed _stats_history.csv write */
     int outputs_failed;   /* a report file (CSV, JSON, HTML) is missing or incomplete */
+    char local_secret[40]; /* local mode: the cluster secret made for this run */
     /* run history sinks: the --db file, and an in-memory copy the end-of-run JSON/HTML come
      * from, so they are written even when the file is off or degraded */
     struct hn_store *store, *mem;
@@ -595,6 +597,8 @@ static int start_children(struct master *m, unsigned port)
              * workers live in a group of their own; and they end if the master dies. */
             setpgid(0, 0);
             prctl(PR_SET_PDEATHSIG, SIGTERM);
+            if (m->local_secret[0])
+                setenv(HN_CLUSTER_SECRET_ENV, m->local_secret, 1);
             if (getppid() != parent)
                 _exit(HN_EXIT_CLUSTER); /* the master died before prctl took effect */
             int fd = open("/dev/null", O_RDONLY);
@@ -698,6 +702,13 @@ static int check_output_path(const char *flag, const char *path)
         return 0;
     struct stat st;
     const char *why = NULL;
+    /* like --csv, a report's folder is created (--db's is not: a typo there would scatter
+     * databases) */
+    if (strcmp(flag, "--db") && mkdir_parents(path) != 0) {
+        fprintf(stderr, "hornet: %s %s: cannot create its folder: %s\n", flag, path,
+                strerror(errno));
+        return HN_EIO;
+    }
     if (stat(path, &st) == 0) {
         if (!S_ISREG(st.st_mode))
             why = S_ISDIR(st.st_mode) ? "is a folder" : "is not a regular file";
@@ -929,7 +940,32 @@ int hn_master_run(const struct hn_options *o)
     }
     const char *bind_host = m->local ? "127.0.0.1" : o->master_bind_host;
     unsigned bind_port = m->local ? 0 : o->master_bind_port;
-    if (hn_rpc_bind(bind_host, bind_port, &m->rpc, err, sizeof err)) {
+    const char *secret = hn_options_cluster_secret(o, err, sizeof err);
+    if (err[0]) {
+        fprintf(stderr, "%s\n", err);
+        master_free(m);
+        return HN_EXIT_USAGE;
+    }
+    if (m->local && !secret) {
+        /* local workers get a fresh secret through their environment: even on loopback, no
+         * other process of this machine can join the run or read the scenario */
+        uint8_t raw[16];
+        if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+            fprintf(stderr, "hornet: cannot make a cluster secret: %s\n", strerror(errno));
+            master_free(m);
+            return HN_EXIT_RUNTIME;
+        }
+        for (int i = 0; i < 16; i++)
+            snprintf(m->local_secret + 2 * i, 3, "%02x", raw[i]);
+        secret = m->local_secret;
+    }
+    if (!secret && !m->local && strcmp(bind_host, "127.0.0.1") && strcmp(bind_host, "::1") &&
+        strcmp(bind_host, "localhost"))
+        hn_warn("the control port takes any peer that reaches it (it receives the scenario and "
+                "its data): set %s on the master and its workers to authenticate and encrypt "
+                "the links",
+                HN_CLUSTER_SECRET_ENV);
+    if (hn_rpc_bind(bind_host, bind_port, secret, &m->rpc, err, sizeof err)) {
         fprintf(stderr, "hornet: %s\n", err);
         master_free(m);
         return HN_EXIT_RUNTIME;

@@ -8,6 +8,7 @@
 #include <zmq.h>
 
 #include "common/log.h"
+#include "common/sha256.h"
 #include "common/util.h"
 
 #define LOG_SLOTS 64     /* per-peer log limiters, by hash of the routing id */
@@ -68,8 +69,26 @@ static int setup(struct hn_rpc *r, int type)
     return 0;
 }
 
-int hn_rpc_bind(const char *bind_host, unsigned port, struct hn_rpc **out, char *err,
-                size_t errlen)
+/* The master's CURVE key pair from the cluster secret: secret key = SHA-256 of a label and the
+ * passphrase, public key computed from it. Workers derive the same public key, so only holders
+ * of the passphrase can complete the handshake. */
+static int server_keys(const char *secret, uint8_t sk[32], char public_z85[41])
+{
+    static const char label[] = "hornet cluster secret v1\n";
+    size_t n = strlen(secret);
+    char *buf = hn_malloc(sizeof label + n);
+    memcpy(buf, label, sizeof label - 1);
+    memcpy(buf + sizeof label - 1, secret, n);
+    hn_sha256(buf, sizeof label - 1 + n, sk);
+    free(buf);
+    char sk_z85[41];
+    if (!zmq_z85_encode(sk_z85, sk, 32) || zmq_curve_public(public_z85, sk_z85) != 0)
+        return HN_EIO;
+    return 0;
+}
+
+int hn_rpc_bind(const char *bind_host, unsigned port, const char *secret, struct hn_rpc **out,
+                char *err, size_t errlen)
 {
     struct hn_rpc *r = hn_calloc(1, sizeof *r);
     r->is_router = 1;
@@ -78,7 +97,24 @@ int hn_rpc_bind(const char *bind_host, unsigned port, struct hn_rpc **out, char 
         snprintf(ep, sizeof ep, "tcp://%s:%u", bind_host, port);
     else
         snprintf(ep, sizeof ep, "tcp://%s:*", bind_host);
-    if (setup(r, ZMQ_ROUTER) || zmq_bind(r->sock, ep) != 0) {
+    int bad = setup(r, ZMQ_ROUTER);
+    if (!bad && secret && *secret) {
+        /* set before bind: a peer without the secret fails the handshake, so it never gets to
+         * send a frame the master would have to hold */
+        uint8_t sk[32];
+        char pk[41];
+        int on = 1;
+        bad = server_keys(secret, sk, pk) ||
+              zmq_setsockopt(r->sock, ZMQ_CURVE_SERVER, &on, sizeof on) != 0 ||
+              zmq_setsockopt(r->sock, ZMQ_CURVE_SECRETKEY, sk, 32) != 0;
+        memset(sk, 0, sizeof sk);
+        if (bad) {
+            snprintf(err, errlen, "cannot set up CURVE security: %s", zmq_strerror(zmq_errno()));
+            hn_rpc_destroy(&r);
+            return HN_EIO;
+        }
+    }
+    if (bad || zmq_bind(r->sock, ep) != 0) {
         snprintf(err, errlen, "cannot listen on %s: %s", ep, zmq_strerror(zmq_errno()));
         hn_rpc_destroy(&r);
         return HN_EIO;
@@ -95,14 +131,25 @@ int hn_rpc_bind(const char *bind_host, unsigned port, struct hn_rpc **out, char 
     return 0;
 }
 
-int hn_rpc_connect(const char *host, unsigned port, const char *node_id, struct hn_rpc **out,
-                   char *err, size_t errlen)
+int hn_rpc_connect(const char *host, unsigned port, const char *node_id, const char *secret,
+                   struct hn_rpc **out, char *err, size_t errlen)
 {
     struct hn_rpc *r = hn_calloc(1, sizeof *r);
     char ep[300];
     int v6 = strchr(host, ':') != NULL;
     snprintf(ep, sizeof ep, v6 ? "tcp://[%s]:%u" : "tcp://%s:%u", host, port);
-    if (setup(r, ZMQ_DEALER) ||
+    int bad = setup(r, ZMQ_DEALER);
+    if (!bad && secret && *secret) {
+        uint8_t sk[32];
+        char server_pk[41], my_pk[41], my_sk[41];
+        bad = server_keys(secret, sk, server_pk) || zmq_curve_keypair(my_pk, my_sk) != 0 ||
+              zmq_setsockopt(r->sock, ZMQ_CURVE_SERVERKEY, server_pk, 40) != 0 ||
+              zmq_setsockopt(r->sock, ZMQ_CURVE_PUBLICKEY, my_pk, 40) != 0 ||
+              zmq_setsockopt(r->sock, ZMQ_CURVE_SECRETKEY, my_sk, 40) != 0;
+        memset(sk, 0, sizeof sk);
+        memset(my_sk, 0, sizeof my_sk);
+    }
+    if (bad ||
         zmq_setsockopt(r->sock, ZMQ_ROUTING_ID, node_id, strlen(node_id)) != 0 ||
         zmq_connect(r->sock, ep) != 0) {
         snprintf(err, errlen, "cannot connect to master at %s: %s", ep,

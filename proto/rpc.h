@@ -13,13 +13,18 @@
 
 struct hn_rpc;
 
-/* Master side. bind_host "*" binds every interface; port 0 picks a free port (see
+/* secret (the cluster secret; NULL or "" = none): both sides derive the master's CURVE key
+ * pair from it, so the links are authenticated and encrypted and a peer without it cannot
+ * complete the ZMTP handshake: it never gets to send a frame. Without it any peer that reaches
+ * the port is a peer (Locust's model).
+ *
+ * Master side. bind_host "*" binds every interface; port 0 picks a free port (see
  * hn_rpc_endpoint_port). Returns 0 or HN_EIO with a one-line reason in err. */
-int hn_rpc_bind(const char *bind_host, unsigned port, struct hn_rpc **out, char *err,
-                size_t errlen);
+int hn_rpc_bind(const char *bind_host, unsigned port, const char *secret, struct hn_rpc **out,
+                char *err, size_t errlen);
 /* Worker side: connects (asynchronously; ZeroMQ retries in the background). */
-int hn_rpc_connect(const char *host, unsigned port, const char *node_id, struct hn_rpc **out,
-                   char *err, size_t errlen);
+int hn_rpc_connect(const char *host, unsigned port, const char *node_id, const char *secret,
+                   struct hn_rpc **out, char *err, size_t errlen);
 void hn_rpc_destroy(struct hn_rpc **rp);
 
 unsigned hn_rpc_endpoint_port(const struct hn_rpc *r);

@@ -107,6 +107,12 @@ static const char *transport_error(struct hn_http_xfer *x, CURLcode rc)
         if (oserr > 0)
             return strerror((int)oserr); /* "Connection refused" */
         break;
+    case CURLE_OUT_OF_MEMORY:
+        /* curl reports a response header line over its 100 KiB buffer (CURL_MAX_HTTP_HEADER)
+         * as out of memory, with nothing in the error buffer; hornet's own allocations abort */
+        if (!x->errbuf[0])
+            return "Response header line too large (over 100 KiB)";
+        break;
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
         /* curl's detail is "Recv failure: Connection reset by peer": keep the OS reason */

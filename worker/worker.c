@@ -37,6 +37,7 @@ struct worker {
     uint64_t started_ms;     /* uv_now when we first said client_ready */
     uint64_t last_master_ms; /* uv_now of the last message from the master */
     int64_t heartbeat_timeout_ms;
+    int has_secret;
 
     struct hn_scenario *scenario;
     char *host;
@@ -474,8 +475,10 @@ static void on_heartbeat(uv_timer_t *t)
     uint64_t now = uv_now(&w->loop);
     if (w->state == W_CONNECTING) {
         if ((int64_t)(now - w->started_ms) > w->o->master_connect_timeout_ms) {
-            hn_error("cannot reach the master at %s:%u within %lld s", w->o->master_host,
-                     w->o->master_port, (long long)(w->o->master_connect_timeout_ms / 1000));
+            hn_error("cannot reach the master at %s:%u within %lld s%s", w->o->master_host,
+                     w->o->master_port, (long long)(w->o->master_connect_timeout_ms / 1000),
+                     w->has_secret ? " (or its cluster secret differs from this worker's)"
+                                   : " (or it requires a cluster secret)");
             shutdown_worker(w, HN_EXIT_CLUSTER);
         }
         return;
@@ -544,7 +547,16 @@ int hn_worker_run(const struct hn_options *o)
     signal(SIGPIPE, SIG_IGN);
 
     char err[512];
-    if (hn_rpc_connect(o->master_host, o->master_port, w->node_id, &w->rpc, err, sizeof err)) {
+    const char *secret = hn_options_cluster_secret(o, err, sizeof err);
+    if (err[0]) {
+        fprintf(stderr, "%s\n", err);
+        hn_stats_fini(&w->stats);
+        free(w);
+        return HN_EXIT_USAGE;
+    }
+    w->has_secret = secret != NULL;
+    if (hn_rpc_connect(o->master_host, o->master_port, w->node_id, secret, &w->rpc, err,
+                       sizeof err)) {
         hn_error("%s", err);
         hn_stats_fini(&w->stats);
         free(w);

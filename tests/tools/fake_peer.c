@@ -1,10 +1,19 @@
 /* A misbehaving peer for the integration tests, talking to a real master over ZeroMQ:
  *   fake_peer old-worker HOST PORT  - says client_ready with protocol 99; exits 0 if refused
  *   fake_peer garbage HOST PORT     - sends hostile frames, then a proper client_ready; exits 0
- *                                     if the master still acks (it survived the garbage) */
+ *                                     if the master still acks (it survived the garbage)
+ *   fake_peer bloat HOST PORT       - without the cluster secret, sends 40 frames of 15 MiB
+ *                                     flagged MORE (a message that never ends), holds the
+ *                                     connection 3 s, exits 0
+ * HORNET_CLUSTER_SECRET, when set, is used by the modes that speak the protocol. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -23,10 +32,80 @@ static int await_ack(struct hn_rpc *r, struct hn_msg *ack)
     return -1;
 }
 
+static int write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w <= 0)
+            return -1;
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Raw ZMTP 3.0 over TCP (libzmq itself would hold back the frames of an unfinished message):
+ * NULL-mechanism greeting, READY as a DEALER, then 40 frames of 15 MiB flagged MORE. Returns 0
+ * whether or not the master let the frames in: the caller measures the master. */
+static int bloat(const char *host, unsigned port, const char *id)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, host, &a.sin_addr);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        perror("bloat: connect");
+        return 1;
+    }
+    unsigned char greet[64] = {0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 3, 0, 'N', 'U', 'L', 'L'};
+    unsigned char ready[256];
+    size_t n = 0, idl = strlen(id);
+    ready[n++] = 0x04; /* command, short */
+    ready[n++] = 0;    /* size, set below */
+    ready[n++] = 5;
+    memcpy(ready + n, "READY", 5);
+    n += 5;
+    ready[n++] = 11;
+    memcpy(ready + n, "Socket-Type", 11);
+    n += 11;
+    ready[n++] = 0, ready[n++] = 0, ready[n++] = 0, ready[n++] = 6;
+    memcpy(ready + n, "DEALER", 6);
+    n += 6;
+    ready[n++] = 8;
+    memcpy(ready + n, "Identity", 8);
+    n += 8;
+    ready[n++] = 0, ready[n++] = 0, ready[n++] = 0, ready[n++] = (unsigned char)idl;
+    memcpy(ready + n, id, idl);
+    n += idl;
+    ready[1] = (unsigned char)(n - 2);
+    signal(SIGPIPE, SIG_IGN);
+    if (write_all(fd, greet, sizeof greet) || write_all(fd, ready, n)) {
+        close(fd);
+        return 0; /* refused at the handshake */
+    }
+    size_t fsz = 15u << 20;
+    char *frame = calloc(1, fsz);
+    unsigned char hdr[9] = {0x03}; /* MORE | LONG */
+    for (int i = 0; i < 8; i++)
+        hdr[1 + i] = (unsigned char)((uint64_t)fsz >> (56 - 8 * i));
+    int sent = 0;
+    for (int i = 0; i < 40; i++) {
+        if (write_all(fd, hdr, sizeof hdr) || write_all(fd, frame, fsz))
+            break;
+        sent++;
+    }
+    free(frame);
+    printf("bloat: sent %d frames of 15 MiB\n", sent);
+    fflush(stdout);
+    sleep(3);
+    close(fd);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
-        fprintf(stderr, "usage: fake_peer old-worker|garbage HOST PORT\n");
+        fprintf(stderr, "usage: fake_peer old-worker|garbage|bloat HOST PORT\n");
         return 2;
     }
     const char *mode = argv[1], *host = argv[2];
@@ -34,6 +113,8 @@ int main(int argc, char **argv)
     char err[256], id[64];
     snprintf(id, sizeof id, "fake_%d_0", (int)getpid());
     struct hn_msg m, ack;
+    if (!strcmp(mode, "bloat"))
+        return bloat(host, port, id);
     if (!strcmp(mode, "garbage")) {
         /* raw frames straight through libzmq: a forged array32 count, a bad type byte, junk */
         void *ctx = zmq_ctx_new(), *s = zmq_socket(ctx, ZMQ_DEALER);
@@ -54,7 +135,7 @@ int main(int argc, char **argv)
         zmq_ctx_term(ctx);
     }
     struct hn_rpc *r;
-    if (hn_rpc_connect(host, port, id, &r, err, sizeof err)) {
+    if (hn_rpc_connect(host, port, id, getenv("HORNET_CLUSTER_SECRET"), &r, err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }

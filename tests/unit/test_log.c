@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "common/log.h"
+#include "common/sha256.h"
 
 static void test_ratelimit(void **state)
 {
@@ -51,11 +52,42 @@ static void test_escaped_one_line(void **state)
     assert_null(strchr(buf, '\x1b'));
 }
 
+static void hex(const uint8_t *d, char *out)
+{
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* FIPS 180-4 test vectors, and lengths around the padding boundary against a known digest */
+static void test_sha256(void **state)
+{
+    (void)state;
+    uint8_t d[32];
+    char h[65];
+    hn_sha256("abc", 3, d);
+    hex(d, h);
+    assert_string_equal(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    hn_sha256("", 0, d);
+    hex(d, h);
+    assert_string_equal(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"; /* 56 bytes */
+    hn_sha256(two, strlen(two), d);
+    hex(d, h);
+    assert_string_equal(h, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    char *million = malloc(1000000);
+    memset(million, 'a', 1000000);
+    hn_sha256(million, 1000000, d);
+    free(million);
+    hex(d, h);
+    assert_string_equal(h, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ratelimit),
         cmocka_unit_test(test_escaped_one_line),
+        cmocka_unit_test(test_sha256),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
