@@ -38,6 +38,7 @@ struct worker {
     uint64_t last_master_ms; /* uv_now of the last message from the master */
     int64_t heartbeat_timeout_ms;
     int has_secret;
+    int quit_after_stop; /* a signal stops the users, then the worker leaves */
 
     struct hn_scenario *scenario;
     char *host;
@@ -308,6 +309,8 @@ static void report_exception(struct worker *w, const char *msg)
 
 static void on_spawn(struct worker *w, struct hn_msg *m)
 {
+    if (w->quit_after_stop)
+        return; /* leaving: a signal stopped this worker */
     if (m->seq <= w->spawn_seq && w->spawn_seq) {
         hn_debug("ignoring stale spawn #%llu", (unsigned long long)m->seq);
         return;
@@ -353,10 +356,16 @@ static void on_spawn(struct worker *w, struct hn_msg *m)
 
 static void on_report_tick(uv_timer_t *t);
 
+static void quit_interrupted(struct worker *w);
+
 static void stopped(struct worker *w)
 {
     uv_timer_stop(&w->stopper);
     hn_user_abort_stopping(&w->env); /* whoever outlived the stop timeout */
+    if (w->quit_after_stop) { /* a signal asked for this stop: leave now */
+        quit_interrupted(w);
+        return;
+    }
     w->state = W_STOPPED;
     send_stats(w); /* the final delta travels before client_stopped */
     struct hn_msg r;
@@ -506,19 +515,35 @@ static void on_heartbeat(uv_timer_t *t)
                 m.cpu_percent);
 }
 
-static void on_signal(uv_signal_t *s, int signum)
+static void quit_interrupted(struct worker *w)
 {
-    struct worker *w = s->data;
-    hn_info("received %s; stopping", signum == SIGINT ? "SIGINT" : "SIGTERM");
     if (w->state != W_CONNECTING) {
-        stop_all_users(w);
-        send_stats(w);
+        stop_all_users(w); /* requests still in flight count as interrupted */
+        send_stats(w);     /* the last delta travels before quit: nothing is missing */
         struct hn_msg m;
         hn_msg_init(&m, HN_MSG_QUIT, w->node_id);
         m.error = "worker interrupted";
         send_msg(w, &m);
     }
     shutdown_worker(w, HN_EXIT_INTERRUPTED);
+}
+
+/* SIGINT/SIGTERM (a Ctrl-C, a scale-down): the first one stops the users gracefully, as a
+ * master's stop does (requests in flight may finish within the stop timeout, on_stop runs),
+ * then the worker sends its last delta and leaves; a second one leaves at once. */
+static void on_signal(uv_signal_t *s, int signum)
+{
+    struct worker *w = s->data;
+    const char *name = signum == SIGINT ? "SIGINT" : "SIGTERM";
+    if (w->quit_after_stop || w->state == W_CONNECTING || w->state == W_READY ||
+        w->state == W_STOPPED) {
+        hn_info("received %s; leaving now", name);
+        quit_interrupted(w);
+        return;
+    }
+    hn_info("received %s; stopping users (again to leave at once)", name);
+    w->quit_after_stop = 1;
+    begin_stop(w);
 }
 
 static void make_node_id(char *out, size_t n)

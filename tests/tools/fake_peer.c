@@ -5,6 +5,7 @@
  *   fake_peer bloat HOST PORT       - without the cluster secret, sends 40 frames of 15 MiB
  *                                     flagged MORE (a message that never ends), holds the
  *                                     connection 3 s, exits 0
+ *   fake_peer flood HOST PORT       - 20 000 junk frames as fast as it can, exits 0
  * HORNET_CLUSTER_SECRET, when set, is used by the modes that speak the protocol. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -105,7 +106,7 @@ static int bloat(const char *host, unsigned port, const char *id)
 int main(int argc, char **argv)
 {
     if (argc != 4) {
-        fprintf(stderr, "usage: fake_peer old-worker|garbage|bloat HOST PORT\n");
+        fprintf(stderr, "usage: fake_peer old-worker|garbage|bloat|flood HOST PORT\n");
         return 2;
     }
     const char *mode = argv[1], *host = argv[2];
@@ -115,6 +116,22 @@ int main(int argc, char **argv)
     struct hn_msg m, ack;
     if (!strcmp(mode, "bloat"))
         return bloat(host, port, id);
+    if (!strcmp(mode, "flood")) {
+        void *ctx = zmq_ctx_new(), *s = zmq_socket(ctx, ZMQ_DEALER);
+        char ep[128];
+        snprintf(ep, sizeof ep, "tcp://%s:%u", host, port);
+        int linger = 2000, hwm = 0;
+        zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+        zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
+        zmq_setsockopt(s, ZMQ_ROUTING_ID, id, strlen(id));
+        zmq_connect(s, ep);
+        const unsigned char junk[] = {0xc1, 0x0a, 0x1b};
+        for (int i = 0; i < 20000; i++)
+            zmq_send(s, junk, sizeof junk, 0);
+        zmq_close(s);
+        zmq_ctx_term(ctx);
+        return 0;
+    }
     if (!strcmp(mode, "garbage")) {
         /* raw frames straight through libzmq: a forged array32 count, a bad type byte, junk */
         void *ctx = zmq_ctx_new(), *s = zmq_socket(ctx, ZMQ_DEALER);
