@@ -21,6 +21,9 @@ for _ in $(seq 100); do [ -s "$run/port" ] && break; sleep 0.05; done
 host="http://127.0.0.1:$(cat "$run/port")"
 echo "demo: target $host (40±20 ms latency, 10% failures on /billing/usage)"
 
+# the master and its workers share a cluster secret: their links are authenticated and encrypted
+HORNET_CLUSTER_SECRET=${HORNET_CLUSTER_SECRET:-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}
+export HORNET_CLUSTER_SECRET
 build/hornet --master --master-bind-host 127.0.0.1 --master-bind-port 0 --expect-workers 2 \
   -f scenarios/aiaas.yaml -H "$host" -u 40 -r 10 -t 30s --headless --csv reports/aiaas \
   --db reports/hornet.db --html reports/aiaas.html "$@" \
