@@ -1,0 +1,567 @@
+#include "master/cluster.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "master/dispatch.h"
+
+#define STALL_GRACE_MS 1500 /* a tick later than this after the last one: the master stalled */
+#define STOP_GRACE_MS 2000  /* the stop waits stop_timeout plus this for confirmations */
+
+struct hn_cluster {
+    const struct hn_cluster_config *cfg;
+    enum hn_cl_phase phase;
+    struct hn_peer *peers;
+    size_t n_peers, cap_peers;
+    int64_t next_index;
+    uint64_t spawn_seq;
+    uint64_t wait_start_ms, start_ms, stop_ms, last_tick_ms;
+    int all_spawned_said;
+    struct hn_cluster_result result;
+};
+
+const char *hn_peer_state_name(enum hn_peer_state s)
+{
+    static const char *const names[] = {"ready",    "spawning", "running", "stopping",
+                                        "stopped",  "missing",  "gone"};
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
+}
+
+/* ---------- outbox ---------- */
+
+static struct hn_cl_action *push(struct hn_cl_outbox *o, enum hn_cl_kind kind)
+{
+    if (o->n == o->cap) {
+        o->cap = o->cap ? o->cap * 2 : 16;
+        o->v = hn_realloc(o->v, o->cap * sizeof *o->v);
+    }
+    struct hn_cl_action *a = &o->v[o->n++];
+    memset(a, 0, sizeof *a);
+    a->kind = kind;
+    return a;
+}
+
+void hn_cl_outbox_reset(struct hn_cl_outbox *o)
+{
+    for (size_t i = 0; i < o->n; i++)
+        if (o->v[i].kind == HN_CL_SEND && o->v[i].msg.type == HN_MSG_SPAWN)
+            free(o->v[i].msg.classes); /* the split is the only thing a send owns */
+    o->n = 0;
+}
+
+void hn_cl_outbox_fini(struct hn_cl_outbox *o)
+{
+    hn_cl_outbox_reset(o);
+    free(o->v);
+    o->v = NULL;
+    o->cap = 0;
+}
+
+static struct hn_msg *send(struct hn_cl_outbox *o, const struct hn_peer *p, enum hn_msg_type t)
+{
+    struct hn_cl_action *a = push(o, HN_CL_SEND);
+    snprintf(a->to, sizeof a->to, "%s", p->id);
+    hn_msg_init(&a->msg, t, "master");
+    return &a->msg;
+}
+
+static void event(struct hn_cl_outbox *o, enum hn_cl_event ev, const struct hn_peer *p,
+                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void event(struct hn_cl_outbox *o, enum hn_cl_event ev, const struct hn_peer *p,
+                  const char *fmt, ...)
+{
+    struct hn_cl_action *a = push(o, HN_CL_EVENT);
+    a->event = ev;
+    a->peer = p;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(a->detail, sizeof a->detail, fmt, ap);
+        va_end(ap);
+    }
+}
+
+/* ---------- peers ---------- */
+
+static int is_live(const struct hn_peer *p)
+{
+    return p->state != HN_PEER_MISSING && p->state != HN_PEER_GONE;
+}
+
+size_t hn_cluster_live(const struct hn_cluster *cl)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < cl->n_peers; i++)
+        n += is_live(&cl->peers[i]);
+    return n;
+}
+
+/* The one place a worker's state changes; the moves a worker can make are asserted here. */
+static void set_state(struct hn_peer *p, enum hn_peer_state to)
+{
+    enum hn_peer_state from = p->state;
+    int ok;
+    switch (to) {
+    case HN_PEER_READY: ok = from == HN_PEER_MISSING || from == HN_PEER_READY; break;
+    case HN_PEER_SPAWNING: ok = from != HN_PEER_GONE && from != HN_PEER_MISSING; break;
+    case HN_PEER_RUNNING: ok = from == HN_PEER_SPAWNING || from == HN_PEER_RUNNING; break;
+    case HN_PEER_STOPPING: ok = from != HN_PEER_GONE && from != HN_PEER_MISSING; break;
+    case HN_PEER_STOPPED: ok = from == HN_PEER_STOPPING || from == HN_PEER_STOPPED; break;
+    case HN_PEER_MISSING: ok = from != HN_PEER_GONE; break;
+    case HN_PEER_GONE: ok = 1; break;
+    default: ok = 0; break;
+    }
+    hn_assert(ok);
+    p->state = to;
+}
+
+static struct hn_peer *find(struct hn_cluster *cl, const char *id)
+{
+    for (size_t i = 0; i < cl->n_peers; i++)
+        if (!strcmp(cl->peers[i].id, id))
+            return &cl->peers[i];
+    return NULL;
+}
+
+/* ---------- dispatch ---------- */
+
+/* Gives every live worker its absolute share of each class (a new split replaces the old, so
+ * a join, a leave or a rejoin is just another split). */
+static void dispatch(struct hn_cluster *cl, struct hn_cl_outbox *out)
+{
+    const struct hn_cluster_config *c = cl->cfg;
+    size_t nw = hn_cluster_live(cl), nc = c->n_classes;
+    if (!nw)
+        return;
+    uint64_t *split = hn_calloc(nw * nc, sizeof *split);
+    hn_dispatch_workers(c->class_counts, nc, nw, split);
+    cl->spawn_seq++;
+    cl->all_spawned_said = 0;
+    uint64_t id_base = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < cl->n_peers; i++) {
+        struct hn_peer *p = &cl->peers[i];
+        if (!is_live(p))
+            continue;
+        struct hn_class_count *cc = hn_calloc(nc ? nc : 1, sizeof *cc);
+        p->assigned = 0;
+        for (size_t j = 0; j < nc; j++) {
+            cc[j].name = (char *)c->class_names[j];
+            cc[j].count = split[k * nc + j];
+            p->assigned += cc[j].count;
+        }
+        struct hn_msg *m = send(out, p, HN_MSG_SPAWN);
+        *m = *c->spawn_template;
+        m->type = HN_MSG_SPAWN;
+        snprintf(m->node_id, sizeof m->node_id, "master");
+        m->owned = 0;
+        m->seq = cl->spawn_seq;
+        m->classes = cc;
+        m->n_classes = nc;
+        m->spawn_rate = hn_dispatch_rate(c->spawn_rate, p->assigned, c->users, nw);
+        m->user_count = c->users;
+        m->user_id_base = id_base;
+        id_base += p->assigned;
+        set_state(p, HN_PEER_SPAWNING);
+        k++;
+    }
+    free(split);
+    if (cl->phase == HN_CL_RUNNING)
+        cl->phase = HN_CL_SPAWNING;
+}
+
+static void check_all_spawned(struct hn_cluster *cl, struct hn_cl_outbox *out)
+{
+    if (cl->phase != HN_CL_SPAWNING || cl->all_spawned_said)
+        return;
+    for (size_t i = 0; i < cl->n_peers; i++)
+        if (is_live(&cl->peers[i]) && cl->peers[i].complete_seq != cl->spawn_seq)
+            return;
+    cl->phase = HN_CL_RUNNING;
+    cl->all_spawned_said = 1;
+    event(out, HN_EV_ALL_SPAWNED, NULL, NULL);
+}
+
+/* ---------- lifecycle ---------- */
+
+struct hn_cluster *hn_cluster_new(const struct hn_cluster_config *cfg, uint64_t now_ms)
+{
+    struct hn_cluster *cl = hn_calloc(1, sizeof *cl);
+    cl->cfg = cfg;
+    cl->phase = HN_CL_WAITING;
+    cl->wait_start_ms = now_ms;
+    cl->last_tick_ms = now_ms;
+    return cl;
+}
+
+void hn_cluster_destroy(struct hn_cluster **clp)
+{
+    struct hn_cluster *cl = clp ? *clp : NULL;
+    if (!cl)
+        return;
+    free(cl->peers);
+    free(cl);
+    *clp = NULL;
+}
+
+static void start_run(struct hn_cluster *cl, uint64_t now_ms, struct hn_cl_outbox *out)
+{
+    cl->start_ms = now_ms ? now_ms : 1;
+    cl->phase = HN_CL_SPAWNING;
+    event(out, HN_EV_STARTED, NULL, "%zu workers", hn_cluster_live(cl));
+    dispatch(cl, out);
+}
+
+static void to_done(struct hn_cluster *cl, uint64_t now_ms, struct hn_cl_outbox *out)
+{
+    if (cl->phase == HN_CL_DONE)
+        return;
+    if (!cl->stop_ms)
+        cl->stop_ms = now_ms ? now_ms : 1;
+    /* every worker told to stop whose final delta never came: its last seconds are missing */
+    for (size_t i = 0; i < cl->n_peers; i++) {
+        struct hn_peer *p = &cl->peers[i];
+        if (p->asked_stop && !p->confirmed) {
+            cl->result.unconfirmed++;
+            event(out, HN_EV_UNCONFIRMED, p, NULL);
+        }
+    }
+    cl->phase = HN_CL_DONE;
+    event(out, HN_EV_DONE, NULL, NULL);
+}
+
+static void ask_stop(struct hn_peer *p, struct hn_cl_outbox *out)
+{
+    set_state(p, HN_PEER_STOPPING);
+    p->asked_stop = 1;
+    send(out, p, HN_MSG_STOP);
+}
+
+void hn_cluster_stop(struct hn_cluster *cl, const char *why, uint64_t now_ms,
+                     struct hn_cl_outbox *out)
+{
+    if (cl->phase >= HN_CL_STOPPING)
+        return;
+    if (cl->phase == HN_CL_WAITING) { /* nothing runs yet: nothing to stop */
+        event(out, HN_EV_STOPPING, NULL, "%s", why);
+        to_done(cl, now_ms, out);
+        return;
+    }
+    cl->phase = HN_CL_STOPPING;
+    cl->stop_ms = now_ms ? now_ms : 1;
+    event(out, HN_EV_STOPPING, NULL, "%s", why);
+    for (size_t i = 0; i < cl->n_peers; i++) {
+        struct hn_peer *p = &cl->peers[i];
+        if (!is_live(p))
+            continue;
+        p->confirmed = 0;
+        ask_stop(p, out);
+    }
+}
+
+void hn_cluster_abort(struct hn_cluster *cl, uint64_t now_ms)
+{
+    if (!cl->stop_ms)
+        cl->stop_ms = now_ms ? now_ms : 1;
+    cl->phase = HN_CL_DONE;
+}
+
+/* A worker left for good: its users go to the others, or the run ends if none is left. */
+static void peer_gone(struct hn_cluster *cl, struct hn_peer *p, const char *why, uint64_t now_ms,
+                      struct hn_cl_outbox *out)
+{
+    int was_live = is_live(p);
+    set_state(p, HN_PEER_GONE);
+    event(out, HN_EV_LEFT, p, "%s", why);
+    if (!was_live)
+        return;
+    if (cl->phase == HN_CL_SPAWNING || cl->phase == HN_CL_RUNNING) {
+        if (!hn_cluster_live(cl)) {
+            cl->result.all_lost = 1;
+            event(out, HN_EV_ALL_LOST, NULL, NULL);
+            to_done(cl, now_ms, out);
+            return;
+        }
+        dispatch(cl, out); /* its users move to the others */
+    }
+}
+
+static void peer_missing(struct hn_cluster *cl, struct hn_peer *p, uint64_t now_ms,
+                         struct hn_cl_outbox *out)
+{
+    set_state(p, HN_PEER_MISSING);
+    event(out, HN_EV_MISSING, p, "no message for %lld s",
+          (long long)(cl->cfg->heartbeat_timeout_ms / 1000));
+    if (cl->phase == HN_CL_SPAWNING || cl->phase == HN_CL_RUNNING) {
+        if (!hn_cluster_live(cl)) {
+            cl->result.all_lost = 1;
+            event(out, HN_EV_ALL_LOST, NULL, NULL);
+            to_done(cl, now_ms, out);
+            return;
+        }
+        dispatch(cl, out);
+    }
+}
+
+/* A missing worker spoke: it is back. It gets a share again (the others shed theirs), or is
+ * told to stop if the run is stopping. */
+static void rejoin(struct hn_cluster *cl, struct hn_peer *p, struct hn_cl_outbox *out)
+{
+    set_state(p, HN_PEER_READY);
+    event(out, HN_EV_REJOINED, p, NULL);
+    if (cl->phase == HN_CL_SPAWNING || cl->phase == HN_CL_RUNNING)
+        dispatch(cl, out);
+    else if (cl->phase == HN_CL_STOPPING && !p->confirmed)
+        ask_stop(p, out);
+}
+
+/* ---------- input ---------- */
+
+static void on_ready(struct hn_cluster *cl, const struct hn_msg *m, uint64_t now_ms,
+                     struct hn_cl_outbox *out)
+{
+    if (m->protocol_version != HN_PROTOCOL_VERSION) {
+        struct hn_cl_action *a = push(out, HN_CL_EVENT);
+        a->event = HN_EV_REFUSED;
+        snprintf(a->detail, sizeof a->detail,
+                 "protocol version %llu (hornet %s) differs from the master's %d (hornet %s); "
+                 "run the same hornet version everywhere",
+                 (unsigned long long)m->protocol_version, m->version ? m->version : "?",
+                 HN_PROTOCOL_VERSION, HORNET_VERSION);
+        snprintf(a->to, sizeof a->to, "%s", m->node_id);
+        struct hn_cl_action *s = push(out, HN_CL_SEND);
+        snprintf(s->to, sizeof s->to, "%s", m->node_id);
+        hn_msg_init(&s->msg, HN_MSG_ACK, "master");
+        s->msg.error = a->detail; /* the event's text outlives the send: both are in the box */
+        return;
+    }
+    struct hn_peer *p = find(cl, m->node_id);
+    if (p && p->state == HN_PEER_GONE) {
+        /* it said quit, or its process exited: an id is never reused */
+        struct hn_cl_action *s = push(out, HN_CL_SEND);
+        snprintf(s->to, sizeof s->to, "%s", m->node_id);
+        hn_msg_init(&s->msg, HN_MSG_ACK, "master");
+        s->msg.error = "this node id already left the run; start the worker again";
+        return;
+    }
+    int fresh = !p;
+    if (fresh) {
+        if (cl->n_peers == cl->cap_peers) {
+            cl->cap_peers = cl->cap_peers ? cl->cap_peers * 2 : 8;
+            cl->peers = hn_realloc(cl->peers, cl->cap_peers * sizeof *cl->peers);
+        }
+        p = &cl->peers[cl->n_peers++];
+        memset(p, 0, sizeof *p);
+        snprintf(p->id, sizeof p->id, "%s", m->node_id);
+        p->index = cl->next_index++;
+        p->state = HN_PEER_READY;
+    }
+    p->last_seen_ms = now_ms;
+    struct hn_msg *ack = send(out, p, HN_MSG_ACK);
+    ack->index = p->index;
+    ack->error = "";
+    if (fresh) {
+        event(out, HN_EV_JOINED, p, NULL);
+        if (cl->phase == HN_CL_SPAWNING || cl->phase == HN_CL_RUNNING)
+            dispatch(cl, out); /* rebalance onto the newcomer */
+        else if (cl->phase == HN_CL_STOPPING)
+            ask_stop(p, out);
+    } else if (p->state == HN_PEER_MISSING) {
+        rejoin(cl, p, out);
+    }
+}
+
+static void on_stats(struct hn_cluster *cl, struct hn_peer *p, const struct hn_msg *m,
+                     struct hn_cl_outbox *out)
+{
+    if (m->seq <= p->stats_seq)
+        return; /* a duplicate: merged once already */
+    if (m->seq != p->stats_seq + 1) {
+        uint64_t gap = m->seq - p->stats_seq - 1;
+        p->lost_reports += gap;
+        cl->result.lost_reports += gap;
+        event(out, HN_EV_LOST_REPORTS, p, "%llu", (unsigned long long)gap);
+    }
+    p->stats_seq = m->seq;
+    p->user_count = m->user_count;
+    struct hn_cl_action *a = push(out, HN_CL_MERGE);
+    a->delta = m;
+    a->peer = p;
+}
+
+void hn_cluster_on_msg(struct hn_cluster *cl, const struct hn_msg *m, uint64_t now_ms,
+                       struct hn_cl_outbox *out)
+{
+    if (m->type == HN_MSG_CLIENT_READY) {
+        on_ready(cl, m, now_ms, out);
+        return;
+    }
+    struct hn_peer *p = find(cl, m->node_id);
+    if (!p || p->state == HN_PEER_GONE)
+        return; /* unknown, or gone for good: nothing it says counts */
+    p->last_seen_ms = now_ms;
+    if (p->state == HN_PEER_MISSING && m->type != HN_MSG_QUIT)
+        rejoin(cl, p, out);
+    switch (m->type) {
+    case HN_MSG_SPAWNING_COMPLETE:
+        p->complete_seq = m->seq;
+        p->user_count = m->user_count;
+        if (m->seq == cl->spawn_seq && p->state == HN_PEER_SPAWNING)
+            set_state(p, HN_PEER_RUNNING);
+        check_all_spawned(cl, out);
+        break;
+    case HN_MSG_STATS:
+        on_stats(cl, p, m, out);
+        break;
+    case HN_MSG_HEARTBEAT:
+        p->cpu_percent = m->cpu_percent;
+        p->rss_bytes = m->rss_bytes;
+        p->user_count = m->user_count;
+        if (m->cpu_percent > p->cpu_peak)
+            p->cpu_peak = m->cpu_percent;
+        if (m->rss_bytes > p->rss_peak)
+            p->rss_peak = m->rss_bytes;
+        if (m->cpu_percent > 90 && !p->cpu_warned) {
+            p->cpu_warned = 1;
+            event(out, HN_EV_SATURATED, p, "%.0f", m->cpu_percent);
+        }
+        break;
+    case HN_MSG_CLIENT_STOPPED:
+        p->confirmed = 1;
+        p->user_count = 0;
+        if (p->state == HN_PEER_STOPPING)
+            set_state(p, HN_PEER_STOPPED);
+        break;
+    case HN_MSG_EXCEPTION:
+        event(out, HN_EV_EXCEPTION, p, "%s", m->error ? m->error : "");
+        break;
+    case HN_MSG_QUIT:
+        /* a worker sends its last delta before quit (one socket keeps the order): its numbers
+         * are complete, whatever the run's phase */
+        p->confirmed = 1;
+        p->user_count = 0;
+        peer_gone(cl, p, m->error && *m->error ? m->error : "it quit", now_ms, out);
+        break;
+    default:
+        break;
+    }
+}
+
+int hn_cluster_peer_exited(struct hn_cluster *cl, const char *id_part, const char *why,
+                           uint64_t now_ms, struct hn_cl_outbox *out)
+{
+    int found = 0;
+    for (size_t i = 0; i < cl->n_peers; i++) {
+        struct hn_peer *p = &cl->peers[i];
+        if (p->state == HN_PEER_GONE || !strstr(p->id, id_part))
+            continue;
+        peer_gone(cl, p, why, now_ms, out);
+        found = 1;
+    }
+    return found;
+}
+
+/* ---------- time ---------- */
+
+void hn_cluster_tick(struct hn_cluster *cl, uint64_t now_ms, struct hn_cl_outbox *out)
+{
+    const struct hn_cluster_config *c = cl->cfg;
+    /* The master's own stall (a stopped process, a slow disk, a long commit) is not the
+     * workers' silence: the time it was not listening is forgiven. */
+    if (now_ms > cl->last_tick_ms + STALL_GRACE_MS) {
+        uint64_t stall = now_ms - cl->last_tick_ms - 1000;
+        for (size_t i = 0; i < cl->n_peers; i++) {
+            struct hn_peer *p = &cl->peers[i];
+            p->last_seen_ms = p->last_seen_ms + stall < now_ms ? p->last_seen_ms + stall : now_ms;
+        }
+        cl->wait_start_ms += stall;
+        if (cl->stop_ms)
+            cl->stop_ms += stall;
+    }
+    cl->last_tick_ms = now_ms;
+    for (size_t i = 0; i < cl->n_peers && cl->phase != HN_CL_DONE; i++) {
+        struct hn_peer *p = &cl->peers[i];
+        if (is_live(p) && now_ms > p->last_seen_ms &&
+            (int64_t)(now_ms - p->last_seen_ms) > c->heartbeat_timeout_ms)
+            peer_missing(cl, p, now_ms, out);
+    }
+    switch (cl->phase) {
+    case HN_CL_WAITING:
+        if (hn_cluster_live(cl) >= c->expect_workers) {
+            start_run(cl, now_ms, out);
+        } else if ((int64_t)(now_ms - cl->wait_start_ms) > c->expect_workers_max_wait_ms) {
+            cl->result.gave_up = 1;
+            event(out, HN_EV_GAVE_UP, NULL, "only %zu of %llu workers connected within %lld s",
+                  hn_cluster_live(cl), (unsigned long long)c->expect_workers,
+                  (long long)(c->expect_workers_max_wait_ms / 1000));
+            to_done(cl, now_ms, out);
+        }
+        break;
+    case HN_CL_SPAWNING:
+    case HN_CL_RUNNING:
+        if (c->run_time_ms && (int64_t)(now_ms - cl->start_ms) >= c->run_time_ms)
+            hn_cluster_stop(cl, "Time limit reached", now_ms, out);
+        break;
+    default:
+        break;
+    }
+    if (cl->phase == HN_CL_STOPPING) {
+        int all = 1;
+        for (size_t i = 0; i < cl->n_peers; i++)
+            if (is_live(&cl->peers[i]) && !cl->peers[i].confirmed)
+                all = 0;
+        if (all) {
+            to_done(cl, now_ms, out);
+        } else if ((int64_t)(now_ms - cl->stop_ms) > c->stop_timeout_ms + STOP_GRACE_MS) {
+            to_done(cl, now_ms, out);
+        }
+    }
+    if (cl->phase == HN_CL_DONE)
+        return;
+    for (size_t i = 0; i < cl->n_peers; i++) {
+        struct hn_peer *p = &cl->peers[i];
+        if (!is_live(p))
+            continue;
+        struct hn_msg *hb = send(out, p, HN_MSG_HEARTBEAT);
+        hb->state = "running";
+    }
+}
+
+/* The run's end: every stop/wait is over, the caller has written its results. */
+void hn_cluster_finish(struct hn_cluster *cl, const char *reason, struct hn_cl_outbox *out)
+{
+    for (size_t i = 0; i < cl->n_peers; i++) {
+        struct hn_peer *p = &cl->peers[i];
+        if (p->state == HN_PEER_GONE)
+            continue;
+        struct hn_msg *q = send(out, p, HN_MSG_QUIT);
+        q->error = reason;
+    }
+}
+
+/* ---------- queries ---------- */
+
+enum hn_cl_phase hn_cluster_phase(const struct hn_cluster *cl) { return cl->phase; }
+
+const struct hn_peer *hn_cluster_peers(const struct hn_cluster *cl, size_t *n)
+{
+    *n = cl->n_peers;
+    return cl->peers;
+}
+
+uint64_t hn_cluster_users(const struct hn_cluster *cl)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < cl->n_peers; i++)
+        if (is_live(&cl->peers[i]))
+            n += cl->peers[i].user_count;
+    return n;
+}
+
+uint64_t hn_cluster_started_ms(const struct hn_cluster *cl) { return cl->start_ms; }
+uint64_t hn_cluster_stopped_ms(const struct hn_cluster *cl) { return cl->stop_ms; }
+
+void hn_cluster_result(const struct hn_cluster *cl, struct hn_cluster_result *r) { *r = cl->result; }
