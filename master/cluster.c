@@ -185,6 +185,8 @@ static void check_all_spawned(struct hn_cluster *cl, struct hn_cl_outbox *out)
     event(out, HN_EV_ALL_SPAWNED, NULL, NULL);
 }
 
+static int stop_settled(struct hn_cluster *cl, uint64_t now_ms, struct hn_cl_outbox *out);
+
 /* ---------- lifecycle ---------- */
 
 struct hn_cluster *hn_cluster_new(const struct hn_cluster_config *cfg, uint64_t now_ms)
@@ -260,6 +262,7 @@ void hn_cluster_stop(struct hn_cluster *cl, const char *why, uint64_t now_ms,
         p->confirmed = 0;
         ask_stop(p, out);
     }
+    stop_settled(cl, now_ms, out); /* no live worker: nothing to wait for */
 }
 
 void hn_cluster_abort(struct hn_cluster *cl, uint64_t now_ms)
@@ -267,6 +270,19 @@ void hn_cluster_abort(struct hn_cluster *cl, uint64_t now_ms)
     if (!cl->stop_ms)
         cl->stop_ms = now_ms ? now_ms : 1;
     cl->phase = HN_CL_DONE;
+}
+
+/* The stop is over once every live worker confirmed it (checked as confirmations arrive, not
+ * only on the next tick). Returns 1 if the run is done. */
+static int stop_settled(struct hn_cluster *cl, uint64_t now_ms, struct hn_cl_outbox *out)
+{
+    if (cl->phase != HN_CL_STOPPING)
+        return cl->phase == HN_CL_DONE;
+    for (size_t i = 0; i < cl->n_peers; i++)
+        if (is_live(&cl->peers[i]) && !cl->peers[i].confirmed)
+            return 0;
+    to_done(cl, now_ms, out);
+    return 1;
 }
 
 /* A worker left for good: its users go to the others, or the run ends if none is left. */
@@ -278,6 +294,7 @@ static void peer_gone(struct hn_cluster *cl, struct hn_peer *p, const char *why,
     event(out, HN_EV_LEFT, p, "%s", why);
     if (!was_live)
         return;
+    stop_settled(cl, now_ms, out);
     if (cl->phase == HN_CL_SPAWNING || cl->phase == HN_CL_RUNNING) {
         if (!hn_cluster_live(cl)) {
             cl->result.all_lost = 1;
@@ -295,6 +312,7 @@ static void peer_missing(struct hn_cluster *cl, struct hn_peer *p, uint64_t now_
     set_state(p, HN_PEER_MISSING);
     event(out, HN_EV_MISSING, p, "no message for %lld s",
           (long long)(cl->cfg->heartbeat_timeout_ms / 1000));
+    stop_settled(cl, now_ms, out);
     if (cl->phase == HN_CL_SPAWNING || cl->phase == HN_CL_RUNNING) {
         if (!hn_cluster_live(cl)) {
             cl->result.all_lost = 1;
@@ -365,7 +383,9 @@ static void on_ready(struct hn_cluster *cl, const struct hn_msg *m, uint64_t now
     ack->error = "";
     if (fresh) {
         event(out, HN_EV_JOINED, p, NULL);
-        if (cl->phase == HN_CL_SPAWNING || cl->phase == HN_CL_RUNNING)
+        if (cl->phase == HN_CL_WAITING && hn_cluster_live(cl) >= cl->cfg->expect_workers)
+            start_run(cl, now_ms, out); /* the last one expected: no need to wait for a tick */
+        else if (cl->phase == HN_CL_SPAWNING || cl->phase == HN_CL_RUNNING)
             dispatch(cl, out); /* rebalance onto the newcomer */
         else if (cl->phase == HN_CL_STOPPING)
             ask_stop(p, out);
@@ -434,6 +454,7 @@ void hn_cluster_on_msg(struct hn_cluster *cl, const struct hn_msg *m, uint64_t n
         p->user_count = 0;
         if (p->state == HN_PEER_STOPPING)
             set_state(p, HN_PEER_STOPPED);
+        stop_settled(cl, now_ms, out);
         break;
     case HN_MSG_EXCEPTION:
         event(out, HN_EV_EXCEPTION, p, "%s", m->error ? m->error : "");
@@ -508,17 +529,9 @@ void hn_cluster_tick(struct hn_cluster *cl, uint64_t now_ms, struct hn_cl_outbox
     default:
         break;
     }
-    if (cl->phase == HN_CL_STOPPING) {
-        int all = 1;
-        for (size_t i = 0; i < cl->n_peers; i++)
-            if (is_live(&cl->peers[i]) && !cl->peers[i].confirmed)
-                all = 0;
-        if (all) {
-            to_done(cl, now_ms, out);
-        } else if ((int64_t)(now_ms - cl->stop_ms) > c->stop_timeout_ms + STOP_GRACE_MS) {
-            to_done(cl, now_ms, out);
-        }
-    }
+    if (cl->phase == HN_CL_STOPPING && !stop_settled(cl, now_ms, out) &&
+        (int64_t)(now_ms - cl->stop_ms) > c->stop_timeout_ms + STOP_GRACE_MS)
+        to_done(cl, now_ms, out);
     if (cl->phase == HN_CL_DONE)
         return;
     for (size_t i = 0; i < cl->n_peers; i++) {

@@ -1,0 +1,326 @@
+#include "master/sinks.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "master/report.h"
+#include "master/store.h"
+
+#define MAX_EXCEPTIONS 1000
+#define OTHER_EXCEPTIONS "(other exceptions: more than 1000 distinct)"
+
+struct hn_sinks {
+    const struct hn_options *o;
+    struct hn_stats stats;    /* the run so far */
+    struct hn_stats interval; /* merged deltas since the last stored second */
+    /* last-10-seconds histograms per entry, only for --csv-full-history */
+    struct hn_hist (*win)[HN_STATS_WINDOW];
+    size_t n_win;
+    struct hn_hist total_win[HN_STATS_WINDOW];
+    int win_cur;
+    FILE *history;
+    int history_failed;  /* errno of the first failed _stats_history.csv write */
+    int csv_failing;     /* bit per whole-table CSV file whose last write failed */
+    int db_unusable;     /* --db could not be opened */
+    struct hn_exception *exc;
+    size_t n_exc;
+    struct hn_store *store, *mem;
+    int64_t run_id, mem_run;
+    int64_t start_wall_s;
+};
+
+int hn_sinks_open(const struct hn_options *o, struct hn_sinks **out)
+{
+    struct hn_sinks *s = hn_calloc(1, sizeof *s);
+    s->o = o;
+    hn_stats_init(&s->stats);
+    hn_stats_init(&s->interval);
+    for (int k = 0; k < HN_STATS_WINDOW; k++)
+        hn_hist_init(&s->total_win[k]);
+    *out = s;
+    char err[1024];
+    if (o->csv_prefix && !(s->history = hn_csv_history_open(o->csv_prefix))) {
+        fprintf(stderr, "hornet: --csv %s: cannot write %s_stats_history.csv: %s\n",
+                o->csv_prefix, o->csv_prefix, strerror(errno));
+        return HN_EXIT_USAGE;
+    }
+    if ((o->json_path || o->html_path) && hn_store_open(":memory:", &s->mem, err, sizeof err)) {
+        fprintf(stderr, "hornet: cannot keep the run in memory for --json/--html: %s\n", err);
+        return HN_EXIT_RUNTIME;
+    }
+    if (o->db_path && hn_store_open(o->db_path, &s->store, err, sizeof err)) {
+        /* the load does not depend on the history: go on, and say so in the exit code */
+        hn_error("%s; the run goes on without its history", err);
+        s->store = NULL;
+        s->db_unusable = 1;
+    }
+    return 0;
+}
+
+void hn_sinks_close(struct hn_sinks **sp)
+{
+    struct hn_sinks *s = sp ? *sp : NULL;
+    if (!s)
+        return;
+    hn_store_close(&s->store);
+    hn_store_close(&s->mem);
+    hn_stats_fini(&s->interval);
+    hn_stats_fini(&s->stats);
+    for (size_t i = 0; i < s->n_win; i++)
+        for (int k = 0; k < HN_STATS_WINDOW; k++)
+            hn_hist_fini(&s->win[i][k]);
+    free(s->win);
+    for (int k = 0; k < HN_STATS_WINDOW; k++)
+        hn_hist_fini(&s->total_win[k]);
+    for (size_t i = 0; i < s->n_exc; i++) {
+        free(s->exc[i].msg);
+        free(s->exc[i].traceback);
+        free(s->exc[i].nodes);
+    }
+    free(s->exc);
+    if (s->history)
+        fclose(s->history);
+    free(s);
+    *sp = NULL;
+}
+
+void hn_sinks_begin(struct hn_sinks *s, const char *scenario_path, const char *scenario_text,
+                    size_t scenario_len, const char *host)
+{
+    const struct hn_options *o = s->o;
+    s->start_wall_s = hn_wall_ms() / 1000;
+    if (!s->store && !s->mem)
+        return;
+    char cmd[4096] = "";
+    size_t off = 0;
+    for (int i = 0; i < o->argc && off < sizeof cmd; i++)
+        off += (size_t)snprintf(cmd + off, sizeof cmd - off, "%s%s", i ? " " : "", o->argv[i]);
+    struct hn_run_meta meta = {hn_wall_ms(), cmd,      scenario_path, scenario_text, scenario_len,
+                               host,         o->users, o->spawn_rate, o->run_time_ms};
+    s->run_id = hn_store_run_begin(s->store, &meta);
+    s->mem_run = hn_store_run_begin(s->mem, &meta);
+    if (s->run_id)
+        hn_info("recording the run as #%lld in %s", (long long)s->run_id, o->db_path);
+}
+
+const struct hn_stats *hn_sinks_stats(const struct hn_sinks *s) { return &s->stats; }
+int64_t hn_sinks_start_wall_s(const struct hn_sinks *s) { return s->start_wall_s; }
+size_t hn_sinks_n_exceptions(const struct hn_sinks *s) { return s->n_exc; }
+
+static void ensure_windows(struct hn_sinks *s)
+{
+    if (!s->o->csv_full_history || s->n_win >= s->stats.n_entries)
+        return;
+    s->win = hn_realloc(s->win, s->stats.n_entries * sizeof *s->win);
+    for (size_t i = s->n_win; i < s->stats.n_entries; i++)
+        for (int k = 0; k < HN_STATS_WINDOW; k++)
+            hn_hist_init(&s->win[i][k]);
+    s->n_win = s->stats.n_entries;
+}
+
+void hn_sinks_merge(struct hn_sinks *s, const struct hn_stats *delta)
+{
+    hn_stats_merge(&s->stats, delta);
+    if (s->run_id || s->mem_run)
+        hn_stats_merge(&s->interval, delta);
+    if (!s->o->csv_full_history)
+        return;
+    ensure_windows(s);
+    for (size_t i = 0; i < delta->n_entries; i++) {
+        const struct hn_stats_entry *e = delta->entries[i];
+        if (!e->n_requests)
+            continue; /* message counters only: no histogram to window */
+        const struct hn_stats_entry *me = hn_stats_find(&s->stats, e->type, e->name);
+        hn_hist_merge(&s->win[me->index][s->win_cur], &e->hist);
+        hn_hist_merge(&s->total_win[s->win_cur], &e->hist);
+    }
+}
+
+void hn_sinks_event(struct hn_sinks *s, const char *kind, const char *detail)
+{
+    int64_t now = hn_wall_ms();
+    hn_store_event(s->store, s->run_id, now, kind, detail);
+    hn_store_event(s->mem, s->mem_run, now, kind, detail);
+}
+
+void hn_sinks_exception(struct hn_sinks *s, const char *node, const char *msg, const char *tb)
+{
+    for (size_t i = 0; i < s->n_exc; i++) {
+        struct hn_exception *e = &s->exc[i];
+        if (!strcmp(e->msg, msg) && !strcmp(e->traceback, tb)) {
+            e->count++;
+            if (!strstr(e->nodes, node)) {
+                size_t n = strlen(e->nodes) + strlen(node) + 3;
+                char *joined = hn_malloc(n);
+                snprintf(joined, n, "%s, %s", e->nodes, node);
+                free(e->nodes);
+                e->nodes = joined;
+            }
+            return;
+        }
+    }
+    if (s->n_exc >= MAX_EXCEPTIONS && strcmp(msg, OTHER_EXCEPTIONS)) {
+        /* a peer's distinct messages never grow the table without bound */
+        hn_sinks_exception(s, node, OTHER_EXCEPTIONS, "");
+        return;
+    }
+    s->exc = hn_realloc(s->exc, (s->n_exc + 1) * sizeof *s->exc);
+    struct hn_exception *e = &s->exc[s->n_exc++];
+    e->msg = hn_strdup(msg);
+    e->traceback = hn_strdup(tb);
+    e->nodes = hn_strdup(node);
+    e->count = 1;
+}
+
+/* Writes the whole-table CSV files. A failure is logged when a file starts failing and when it
+ * recovers (not every second); what counts for the exit code is the final write. */
+static int write_tables(struct hn_sinks *s, double duration_s)
+{
+    const char *p = s->o->csv_prefix;
+    if (!p)
+        return 0;
+    static const char *const names[4] = {"_stats.csv", "_failures.csv", "_exceptions.csv",
+                                         "_messages.csv"};
+    int failed = 0;
+    for (int i = 0; i < 4; i++) {
+        int rc = i == 0   ? hn_csv_write_stats(p, &s->stats, duration_s)
+                 : i == 1 ? hn_csv_write_failures(p, &s->stats)
+                 : i == 2 ? hn_csv_write_exceptions(p, s->exc, s->n_exc)
+                          : hn_csv_write_messages(p, &s->stats);
+        int bit = 1 << i;
+        if (rc && !(s->csv_failing & bit))
+            hn_error("cannot write %s%s: %s", p, names[i], strerror(errno));
+        else if (!rc && (s->csv_failing & bit))
+            hn_info("%s%s is written again", p, names[i]);
+        s->csv_failing = rc ? s->csv_failing | bit : s->csv_failing & ~bit;
+        failed |= rc != 0;
+    }
+    return failed;
+}
+
+/* One history tick: Locust's _stats_history.csv rows, written to the file and kept verbatim in
+ * the run history (so `hornet report` reproduces the file byte for byte). */
+static void history_tick(struct hn_sinks *s, uint64_t users_now)
+{
+    if (!s->history && !s->run_id && !s->mem_run)
+        return;
+    int64_t now_s = hn_wall_ms() / 1000;
+    char *rows = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&rows, &len);
+    if (!mem)
+        return;
+    struct hn_hist *cur = NULL;
+    if (s->o->csv_full_history) {
+        ensure_windows(s);
+        cur = hn_calloc(s->n_win + 1, sizeof *cur);
+        for (size_t i = 0; i <= s->n_win; i++) {
+            hn_hist_init(&cur[i]);
+            for (int k = 0; k < HN_STATS_WINDOW; k++)
+                hn_hist_merge(&cur[i], i < s->n_win ? &s->win[i][k] : &s->total_win[k]);
+        }
+    }
+    hn_csv_history_append(mem, now_s, users_now, &s->stats, now_s, s->start_wall_s, cur,
+                          cur ? &cur[s->n_win] : NULL);
+    fclose(mem);
+    if (s->history && !s->history_failed &&
+        (fwrite(rows, 1, len, s->history) != len || fflush(s->history) != 0)) {
+        /* a row lost from the middle of the file cannot be put back: the file is marked
+         * incomplete (exit 6) and no later row is appended after the gap */
+        s->history_failed = errno ? errno : EIO;
+        hn_error("cannot write %s_stats_history.csv: %s; the file stops at the last complete "
+                 "second (the run history keeps every second)",
+                 s->o->csv_prefix, strerror(s->history_failed));
+    }
+    hn_store_history(s->store, s->run_id, hn_wall_ms(), users_now, rows);
+    hn_store_history(s->mem, s->mem_run, hn_wall_ms(), users_now, rows);
+    free(rows);
+    if (cur) {
+        for (size_t i = 0; i <= s->n_win; i++)
+            hn_hist_fini(&cur[i]);
+        free(cur);
+        /* rotate: the oldest second leaves the window */
+        s->win_cur = (s->win_cur + 1) % HN_STATS_WINDOW;
+        for (size_t i = 0; i < s->n_win; i++)
+            hn_hist_reset(&s->win[i][s->win_cur]);
+        hn_hist_reset(&s->total_win[s->win_cur]);
+    }
+}
+
+static void store_tick(struct hn_sinks *s)
+{
+    if (!s->run_id && !s->mem_run)
+        return;
+    int64_t now = hn_wall_ms();
+    hn_store_interval(s->store, s->run_id, now, &s->interval);
+    hn_store_interval(s->mem, s->mem_run, now, &s->interval);
+    hn_stats_reset(&s->interval);
+}
+
+void hn_sinks_tick(struct hn_sinks *s, uint64_t users_now, double duration_s)
+{
+    history_tick(s, users_now);
+    store_tick(s);
+    write_tables(s, duration_s);
+}
+
+int hn_sinks_write_csv(struct hn_sinks *s, uint64_t users_now, double duration_s)
+{
+    const char *p = s->o->csv_prefix;
+    history_tick(s, users_now);
+    if (s->history && !s->history_failed && fclose(s->history) != 0) {
+        s->history_failed = errno ? errno : EIO;
+        hn_error("cannot write %s_stats_history.csv: %s", p, strerror(s->history_failed));
+    }
+    s->history = NULL;
+    if (write_tables(s, duration_s) || s->history_failed)
+        return 1;
+    if (p)
+        hn_info("CSV written: %s_stats.csv, %s_stats_history.csv, %s_failures.csv, "
+                "%s_exceptions.csv",
+                p, p, p, p);
+    return 0;
+}
+
+int hn_sinks_finish(struct hn_sinks *s, const struct hn_peer *peers, size_t n_peers,
+                    const int64_t *joined_ms, const int64_t *left_ms, int exit_code,
+                    double duration_s)
+{
+    const struct hn_options *o = s->o;
+    int failed = s->db_unusable;
+    if (s->run_id || s->mem_run) {
+        store_tick(s);
+        int bad = exit_code == HN_EXIT_INTERRUPTED || exit_code == HN_EXIT_CLUSTER;
+        if (bad)
+            hn_sinks_event(s, "aborted",
+                           exit_code == HN_EXIT_CLUSTER ? "cluster error" : "interrupted");
+        struct hn_store *stores[2] = {s->store, s->mem};
+        int64_t runs[2] = {s->run_id, s->mem_run};
+        for (int k = 0; k < 2; k++) {
+            for (size_t i = 0; i < n_peers; i++) {
+                const struct hn_peer *p = &peers[i];
+                int lost = p->state == HN_PEER_GONE || p->state == HN_PEER_MISSING;
+                hn_store_worker(stores[k], runs[k], p->id, joined_ms[i], left_ms[i],
+                                lost ? "lost" : "stopped", p->cpu_peak, p->rss_peak);
+            }
+            for (size_t i = 0; i < s->n_exc; i++)
+                hn_store_exception(stores[k], runs[k], s->exc[i].count, s->exc[i].msg,
+                                   s->exc[i].traceback, s->exc[i].nodes);
+            hn_store_run_end(stores[k], runs[k], hn_wall_ms(), bad ? "failed" : "finished",
+                             exit_code, &s->stats, duration_s);
+        }
+        if ((o->json_path || o->html_path) && s->mem_run) {
+            if (hn_report_write(s->mem, s->mem_run, NULL, o->json_path, o->html_path, 0))
+                failed = 1;
+            else
+                hn_info("report written:%s%s%s%s", o->json_path ? " " : "",
+                        o->json_path ? o->json_path : "", o->html_path ? " " : "",
+                        o->html_path ? o->html_path : "");
+        }
+    }
+    return failed || hn_store_degraded(s->store);
+}
