@@ -20,6 +20,7 @@ struct hn_cluster {
     uint64_t spawn_seq;
     uint64_t wait_start_ms, start_ms, stop_ms, last_tick_ms;
     int all_spawned_said;
+    uint64_t none_live_since_ms; /* every worker went missing at this time (0: some live) */
     struct hn_cluster_result result;
 };
 
@@ -307,20 +308,18 @@ static void peer_gone(struct hn_cluster *cl, struct hn_peer *p, const char *why,
 }
 
 static void peer_missing(struct hn_cluster *cl, struct hn_peer *p, uint64_t now_ms,
-                         struct hn_cl_outbox *out)
+                         struct hn_cl_outbox *out, const char *why)
 {
     set_state(p, HN_PEER_MISSING);
-    event(out, HN_EV_MISSING, p, "no message for %lld s",
-          (long long)(cl->cfg->heartbeat_timeout_ms / 1000));
+    event(out, HN_EV_MISSING, p, "%s", why);
     stop_settled(cl, now_ms, out);
     if (cl->phase == HN_CL_SPAWNING || cl->phase == HN_CL_RUNNING) {
-        if (!hn_cluster_live(cl)) {
-            cl->result.all_lost = 1;
-            event(out, HN_EV_ALL_LOST, NULL, NULL);
-            to_done(cl, now_ms, out);
-            return;
-        }
-        dispatch(cl, out);
+        /* with none left, the missing may still come back (a frozen master's workers relink
+         * as it thaws): the run ends only if none has within the heartbeat timeout */
+        if (!hn_cluster_live(cl))
+            cl->none_live_since_ms = now_ms ? now_ms : 1;
+        else
+            dispatch(cl, out);
     }
 }
 
@@ -376,11 +375,13 @@ static void on_ready(struct hn_cluster *cl, const struct hn_msg *m, uint64_t now
         snprintf(p->id, sizeof p->id, "%s", m->node_id);
         p->index = cl->next_index++;
         p->state = HN_PEER_READY;
+        p->conn = -1;
     }
     p->last_seen_ms = now_ms;
     struct hn_msg *ack = send(out, p, HN_MSG_ACK);
     ack->index = p->index;
     ack->error = "";
+    ack->run = cl->cfg->run_id;
     if (fresh) {
         event(out, HN_EV_JOINED, p, NULL);
         if (cl->phase == HN_CL_WAITING && hn_cluster_live(cl) >= cl->cfg->expect_workers)
@@ -412,17 +413,21 @@ static void on_stats(struct hn_cluster *cl, struct hn_peer *p, const struct hn_m
     a->peer = p;
 }
 
-void hn_cluster_on_msg(struct hn_cluster *cl, const struct hn_msg *m, uint64_t now_ms,
+void hn_cluster_on_msg(struct hn_cluster *cl, const struct hn_msg *m, int conn, uint64_t now_ms,
                        struct hn_cl_outbox *out)
 {
     if (m->type == HN_MSG_CLIENT_READY) {
         on_ready(cl, m, now_ms, out);
+        struct hn_peer *r = find(cl, m->node_id);
+        if (r)
+            r->conn = conn;
         return;
     }
     struct hn_peer *p = find(cl, m->node_id);
     if (!p || p->state == HN_PEER_GONE)
         return; /* unknown, or gone for good: nothing it says counts */
     p->last_seen_ms = now_ms;
+    p->conn = conn;
     if (p->state == HN_PEER_MISSING && m->type != HN_MSG_QUIT)
         rejoin(cl, p, out);
     switch (m->type) {
@@ -471,6 +476,21 @@ void hn_cluster_on_msg(struct hn_cluster *cl, const struct hn_msg *m, uint64_t n
     }
 }
 
+void hn_cluster_conn_closed(struct hn_cluster *cl, int conn, uint64_t now_ms,
+                            struct hn_cl_outbox *out)
+{
+    if (conn < 0)
+        return;
+    for (size_t i = 0; i < cl->n_peers; i++) {
+        struct hn_peer *p = &cl->peers[i];
+        if (p->conn != conn)
+            continue;
+        p->conn = -1; /* a later connection may get the same descriptor */
+        if (is_live(p) && cl->phase != HN_CL_DONE)
+            peer_missing(cl, p, now_ms, out, "its connection closed");
+    }
+}
+
 int hn_cluster_peer_exited(struct hn_cluster *cl, const char *id_part, const char *why,
                            uint64_t now_ms, struct hn_cl_outbox *out)
 {
@@ -499,6 +519,8 @@ void hn_cluster_tick(struct hn_cluster *cl, uint64_t now_ms, struct hn_cl_outbox
             p->last_seen_ms = p->last_seen_ms + stall < now_ms ? p->last_seen_ms + stall : now_ms;
         }
         cl->wait_start_ms += stall;
+        if (cl->none_live_since_ms)
+            cl->none_live_since_ms += stall;
         if (cl->stop_ms)
             cl->stop_ms += stall;
     }
@@ -507,7 +529,20 @@ void hn_cluster_tick(struct hn_cluster *cl, uint64_t now_ms, struct hn_cl_outbox
         struct hn_peer *p = &cl->peers[i];
         if (is_live(p) && now_ms > p->last_seen_ms &&
             (int64_t)(now_ms - p->last_seen_ms) > c->heartbeat_timeout_ms)
-            peer_missing(cl, p, now_ms, out);
+        {
+            char why[64];
+            snprintf(why, sizeof why, "no message for %lld s",
+                     (long long)(c->heartbeat_timeout_ms / 1000));
+            peer_missing(cl, p, now_ms, out, why);
+        }
+    }
+    if (cl->none_live_since_ms && hn_cluster_live(cl))
+        cl->none_live_since_ms = 0;
+    if (cl->none_live_since_ms && (cl->phase == HN_CL_SPAWNING || cl->phase == HN_CL_RUNNING) &&
+        (int64_t)(now_ms - cl->none_live_since_ms) > c->heartbeat_timeout_ms) {
+        cl->result.all_lost = 1;
+        event(out, HN_EV_ALL_LOST, NULL, NULL);
+        to_done(cl, now_ms, out);
     }
     switch (cl->phase) {
     case HN_CL_WAITING:

@@ -42,6 +42,7 @@ struct hn_peer {
     int cpu_warned;
     int confirmed;          /* its final delta came (client_stopped, or quit after it) */
     int asked_stop;         /* the stop reached it: its final delta is expected */
+    int conn;               /* the connection its last message came on, -1 if unknown */
 };
 
 struct hn_cluster_config {
@@ -55,6 +56,7 @@ struct hn_cluster_config {
     int64_t run_time_ms;          /* 0: until stopped */
     int64_t heartbeat_timeout_ms; /* a worker silent this long is missing */
     int64_t stop_timeout_ms;      /* the stop waits this long plus 2 s for confirmations */
+    const char *run_id; /* this master's run, in every ack */
     /* what every spawn carries besides the split (host, scenario, timeouts, tags...):
      * borrowed for the core's life */
     const struct hn_msg *spawn_template;
@@ -106,9 +108,15 @@ struct hn_cluster;
 struct hn_cluster *hn_cluster_new(const struct hn_cluster_config *cfg, uint64_t now_ms);
 void hn_cluster_destroy(struct hn_cluster **clp);
 
-/* A decoded message from a worker (the rpc adapter checked that its node id is its sender). */
-void hn_cluster_on_msg(struct hn_cluster *cl, const struct hn_msg *m, uint64_t now_ms,
+/* A decoded message from a worker (the rpc adapter checked that its node id is its sender).
+ * conn: the connection it came on (a descriptor; -1 if unknown), remembered per worker so a
+ * closed connection can be tied to its worker. */
+void hn_cluster_on_msg(struct hn_cluster *cl, const struct hn_msg *m, int conn, uint64_t now_ms,
                        struct hn_cl_outbox *out);
+/* A connection closed (the socket monitor said so): its worker is missing at once, its users
+ * go to the others; if it comes back it is re-admitted. */
+void hn_cluster_conn_closed(struct hn_cluster *cl, int conn, uint64_t now_ms,
+                            struct hn_cl_outbox *out);
 /* Once a second, after every message already received was handed in: starts the run when
  * enough workers are there, ends the run time, judges liveness, ends a stop that timed out,
  * and heartbeats every live worker. A tick that comes late (the master's loop stalled) first

@@ -42,6 +42,7 @@ struct master {
     size_t n_times;
     struct hn_ratelimit *exc_log; /* by worker index */
     char local_secret[40];        /* local mode: the cluster secret made for this run */
+    char run_id[40];              /* this master's run, told to every worker */
     int interrupted;
     int start_failed; /* a local worker died before the run started */
 };
@@ -228,9 +229,13 @@ static void run_loop(struct master *m)
                 break;
             if (rc)
                 continue;
-            hn_cluster_on_msg(m->cl, &msg, now_ms(), &m->out);
+            hn_cluster_on_msg(m->cl, &msg, hn_rpc_last_fd(m->rpc), now_ms(), &m->out);
             carry_out(m);
             hn_msg_fini(&msg);
+        }
+        for (int fd; (fd = hn_rpc_closed_fd(m->rpc)) >= 0;) {
+            hn_cluster_conn_closed(m->cl, fd, now_ms(), &m->out);
+            carry_out(m);
         }
         if (g_signals != seen_signals) {
             seen_signals = g_signals;
@@ -408,6 +413,7 @@ static void configure(struct master *m, uint64_t expect_workers)
                                         .run_time_ms = o->run_time_ms,
                                         .heartbeat_timeout_ms = o->heartbeat_timeout_ms,
                                         .stop_timeout_ms = o->stop_timeout_ms,
+                                        .run_id = m->run_id,
                                         .spawn_template = t};
     m->cl = hn_cluster_new(&m->cfg, now_ms());
 }
@@ -475,6 +481,11 @@ int hn_master_run(const struct hn_options *o)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    uint8_t raw[8] = {0};
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+        memcpy(raw, &(uint64_t){hn_mono_us() ^ (uint64_t)getpid()}, sizeof raw);
+    for (int i = 0; i < 8; i++)
+        snprintf(m->run_id + 2 * i, 3, "%02x", raw[i]);
     configure(m, m->local ? o->processes : o->expect_workers);
     if (m->local) {
         if (hn_children_start(o->processes, hn_rpc_endpoint_port(m->rpc), o->loglevel,

@@ -148,11 +148,13 @@ int hn_msg_encode(const struct hn_msg *m, char **buf, size_t *len)
         pack_str(&pk, m->version);
         break;
     case HN_MSG_ACK:
-        msgpack_pack_map(&pk, 2);
+        msgpack_pack_map(&pk, 3);
         pack_key(&pk, "index");
         msgpack_pack_int64(&pk, m->index);
         pack_key(&pk, "error");
         pack_str(&pk, m->error);
+        pack_key(&pk, "run");
+        pack_str(&pk, m->run ? m->run : "");
         break;
     case HN_MSG_SPAWN:
         msgpack_pack_map(&pk, 17);
@@ -607,6 +609,7 @@ void hn_msg_fini(struct hn_msg *m)
         return;
     free((char *)m->version);
     free((char *)m->error);
+    free((char *)m->run);
     free((char *)m->traceback);
     free((char *)m->host);
     free((char *)m->scenario_name);
@@ -643,9 +646,11 @@ static int decode_body(struct dec *d, const msgpack_object *map, struct hn_msg *
             return HN_EINVAL;
         return get_str(d, map, "version", 64, &m->version);
     case HN_MSG_ACK:
-        if (get_i64(d, map, "index", 0, 1000000, &m->index))
+        if (get_i64(d, map, "index", 0, 1000000, &m->index) ||
+            get_str(d, map, "error", HN_MESSAGE_MAX, &m->error))
             return HN_EINVAL;
-        return get_str(d, map, "error", HN_MESSAGE_MAX, &m->error);
+        /* optional (masters before it did not send it) */
+        return field(map, "run") ? get_str(d, map, "run", 64, &m->run) : 0;
     case HN_MSG_SPAWN: {
         const msgpack_object *sc = field(map, "scenario");
         if (get_u64(d, map, "seq", &m->seq) ||

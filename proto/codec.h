@@ -51,6 +51,7 @@ struct hn_msg {
     const char *version;       /* client_ready: hornet version string */
     int64_t index;             /* ack: worker index */
     const char *error;         /* ack: refusal; exception: message; quit: reason */
+    const char *run;           /* ack: the master's run (a worker's unsent delta stays in it) */
     const char *traceback;     /* exception: where */
     /* spawn */
     const char *host;

@@ -18,8 +18,10 @@
 struct hn_rpc {
     void *ctx;
     void *sock;
+    void *monitor; /* master: PAIR receiving the ROUTER's disconnect events */
     int is_router;
     unsigned port;
+    int last_fd;   /* the connection the last received message came from */
     struct hn_ratelimit peer_log[LOG_SLOTS], all_log;
 };
 
@@ -119,6 +121,18 @@ int hn_rpc_bind(const char *bind_host, unsigned port, const char *secret, struct
         hn_rpc_destroy(&r);
         return HN_EIO;
     }
+    /* a worker whose connection closes (killed, its host gone) is known at once, not after the
+     * heartbeat timeout: the monitor reports the closed descriptor, and every message says
+     * which descriptor it came from (ZMQ_SRCFD) */
+    char mon[64];
+    snprintf(mon, sizeof mon, "inproc://hornet-monitor-%p", (void *)r);
+    if (zmq_socket_monitor(r->sock, mon, ZMQ_EVENT_DISCONNECTED) == 0) {
+        r->monitor = zmq_socket(r->ctx, ZMQ_PAIR);
+        if (r->monitor && zmq_connect(r->monitor, mon) != 0) {
+            zmq_close(r->monitor);
+            r->monitor = NULL;
+        }
+    }
     char last[300];
     size_t len = sizeof last;
     r->port = port;
@@ -167,6 +181,10 @@ void hn_rpc_destroy(struct hn_rpc **rp)
     struct hn_rpc *r = rp ? *rp : NULL;
     if (!r)
         return;
+    if (r->monitor) {
+        zmq_socket_monitor(r->sock, NULL, 0);
+        zmq_close(r->monitor);
+    }
     if (r->sock)
         zmq_close(r->sock);
     if (r->ctx)
@@ -255,6 +273,7 @@ int hn_rpc_recv(struct hn_rpc *r, struct hn_msg *m)
         drop_warn(r, from, "dropped a multi-frame message%s%s", *from ? " from " : "", from);
         return HN_EINVAL;
     }
+    r->last_fd = zmq_msg_get(&f, ZMQ_SRCFD);
     char err[256];
     int rc = hn_msg_decode(zmq_msg_data(&f), zmq_msg_size(&f), m, err, sizeof err);
     zmq_msg_close(&f);
@@ -269,4 +288,35 @@ int hn_rpc_recv(struct hn_rpc *r, struct hn_msg *m)
         return HN_EINVAL;
     }
     return 0;
+}
+
+int hn_rpc_last_fd(const struct hn_rpc *r) { return r->last_fd; }
+
+int hn_rpc_closed_fd(struct hn_rpc *r)
+{
+    if (!r->monitor)
+        return -1;
+    for (;;) {
+        zmq_msg_t ev, addr;
+        zmq_msg_init(&ev);
+        if (zmq_msg_recv(&ev, r->monitor, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&ev);
+            return -1;
+        }
+        int more = zmq_msg_more(&ev);
+        uint16_t id = 0;
+        int32_t value = -1;
+        if (zmq_msg_size(&ev) >= 6) {
+            memcpy(&id, zmq_msg_data(&ev), 2);
+            memcpy(&value, (char *)zmq_msg_data(&ev) + 2, 4);
+        }
+        zmq_msg_close(&ev);
+        if (more) { /* the endpoint frame */
+            zmq_msg_init(&addr);
+            zmq_msg_recv(&addr, r->monitor, ZMQ_DONTWAIT);
+            zmq_msg_close(&addr);
+        }
+        if (id == ZMQ_EVENT_DISCONNECTED && value >= 0)
+            return value;
+    }
 }

@@ -40,4 +40,10 @@ int hn_rpc_poll(struct hn_rpc *r, long timeout_ms);
  * the sender's routing id is checked against the node id inside the message. */
 int hn_rpc_recv(struct hn_rpc *r, struct hn_msg *m);
 
+/* Master side: the connection (descriptor) the last received message came from, and the next
+ * connection that closed since the last call (-1 if none). Together they say which worker's
+ * connection closed, at once rather than after the heartbeat timeout. */
+int hn_rpc_last_fd(const struct hn_rpc *r);
+int hn_rpc_closed_fd(struct hn_rpc *r);
+
 #endif

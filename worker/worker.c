@@ -25,7 +25,8 @@ struct worker {
     const struct hn_options *o;
     uv_loop_t loop;
     struct hn_rpc *rpc;
-    uv_poll_t zpoll;
+    uv_poll_t *zpoll;   /* on the ZeroMQ socket's descriptor; a new link gets a new one */
+    const char *secret;
     uv_timer_t heartbeat, report, spawner, stopper, pumper;
     uv_signal_t sigint, sigterm;
     char node_id[HN_NODE_ID_MAX];
@@ -39,6 +40,11 @@ struct worker {
     int64_t heartbeat_timeout_ms;
     int has_secret;
     int quit_after_stop; /* a signal stops the users, then the worker leaves */
+    int served;          /* a master acked us once: after losing it, wait for another */
+    int relinking;       /* the master was lost: users are stopping, then a new link */
+    uint64_t last_wait_log_ms;
+    uint64_t last_beat_ms;   /* uv_now of the last heartbeat tick */
+    char run[72];            /* the run of the master that acked us last */
 
     struct hn_scenario *scenario;
     char *host;
@@ -63,13 +69,16 @@ struct worker {
 };
 
 static void pump(struct worker *w);
+static void make_node_id(char *out, size_t n);
+static void on_zmq(uv_poll_t *p, int status, int events);
+static int send_msg(struct worker *w, struct hn_msg *m);
 
 static void on_pump(uv_timer_t *t) { pump(t->data); }
 
-static void send_msg(struct worker *w, struct hn_msg *m)
+static int send_msg(struct worker *w, struct hn_msg *m)
 {
-    int rc = hn_rpc_send(w->rpc, NULL, m);
-    if (rc)
+    int rc = w->rpc ? hn_rpc_send(w->rpc, NULL, m) : HN_EIO;
+    if (rc && w->state != W_CONNECTING)
         hn_warn("could not send %s to the master: %s", hn_msg_type_name(m->type),
                 hn_strerror(rc));
     /* ZMQ_FD is edge-triggered: a send can swallow a readable edge, so drain the socket, but
@@ -77,6 +86,7 @@ static void send_msg(struct worker *w, struct hn_msg *m)
      * the same delta twice) */
     if (!w->quitting)
         uv_timer_start(&w->pumper, on_pump, 0, 0);
+    return rc;
 }
 
 static uint64_t target_total(const struct worker *w)
@@ -97,15 +107,29 @@ static struct hn_class_count *class_counts(const struct worker *w)
     return cc;
 }
 
+static uint64_t stats_requests(const struct hn_stats *s)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < s->n_entries; i++)
+        n += s->entries[i]->n_requests;
+    return n;
+}
+
+/* Sends the delta since the last report. One that cannot leave (no master connected, a full
+ * queue) is kept and the next report carries it too: coalesced, so bounded, never dropped. */
 static void send_stats(struct worker *w)
 {
+    if (w->state == W_CONNECTING)
+        return; /* held until a master acks us */
     struct hn_msg m;
     hn_msg_init(&m, HN_MSG_STATS, w->node_id);
-    m.seq = ++w->stats_seq;
-    m.user_count = w->env.n_running;
+    m.seq = w->stats_seq + 1;
+    m.user_count = w->env_ready ? w->env.n_running : 0;
     m.stats = &w->stats;
-    send_msg(w, &m);
-    hn_stats_reset(&w->stats);
+    if (send_msg(w, &m) == 0) {
+        w->stats_seq = m.seq;
+        hn_stats_reset(&w->stats);
+    }
 }
 
 static void stop_all_users(struct worker *w)
@@ -134,7 +158,8 @@ static void shutdown_worker(struct worker *w, int code)
     uv_timer_stop(&w->spawner);
     uv_timer_stop(&w->stopper);
     uv_timer_stop(&w->pumper);
-    uv_poll_stop(&w->zpoll);
+    if (w->zpoll)
+        uv_poll_stop(w->zpoll);
     uv_signal_stop(&w->sigint);
     uv_signal_stop(&w->sigterm);
     uv_stop(&w->loop);
@@ -309,8 +334,8 @@ static void report_exception(struct worker *w, const char *msg)
 
 static void on_spawn(struct worker *w, struct hn_msg *m)
 {
-    if (w->quit_after_stop)
-        return; /* leaving: a signal stopped this worker */
+    if (w->quit_after_stop || w->relinking)
+        return; /* leaving (a signal), or relinking (the master was lost): no new users */
     if (m->seq <= w->spawn_seq && w->spawn_seq) {
         hn_debug("ignoring stale spawn #%llu", (unsigned long long)m->seq);
         return;
@@ -357,6 +382,7 @@ static void on_spawn(struct worker *w, struct hn_msg *m)
 static void on_report_tick(uv_timer_t *t);
 
 static void quit_interrupted(struct worker *w);
+static void relink(struct worker *w);
 
 static void stopped(struct worker *w)
 {
@@ -364,6 +390,10 @@ static void stopped(struct worker *w)
     hn_user_abort_stopping(&w->env); /* whoever outlived the stop timeout */
     if (w->quit_after_stop) { /* a signal asked for this stop: leave now */
         quit_interrupted(w);
+        return;
+    }
+    if (w->relinking) { /* the master was lost: wait for one on a new link */
+        relink(w);
         return;
     }
     w->state = W_STOPPED;
@@ -423,6 +453,17 @@ static void handle(struct worker *w, struct hn_msg *m)
         if (w->state == W_CONNECTING) {
             w->index = m->index;
             w->state = W_READY;
+            w->served = 1;
+            const char *run = m->run ? m->run : "";
+            if (strcmp(run, w->run) && stats_requests(&w->stats)) {
+                /* what this worker measured for a master that is gone belongs to that run,
+                 * not to this one: said, and dropped */
+                hn_warn("dropping %llu requests measured for the previous master's run (it is "
+                        "gone; they are not part of this run)",
+                        (unsigned long long)stats_requests(&w->stats));
+                hn_stats_reset(&w->stats);
+            }
+            snprintf(w->run, sizeof w->run, "%s", run);
             hn_info("connected to master %s:%u as worker #%lld", w->o->master_host,
                     w->o->master_port, (long long)m->index);
         }
@@ -451,7 +492,7 @@ static void handle(struct worker *w, struct hn_msg *m)
 
 static void pump(struct worker *w)
 {
-    if (w->pumping || w->quitting)
+    if (w->pumping || w->quitting || !w->rpc)
         return;
     w->pumping = 1;
     for (;;) {
@@ -478,11 +519,100 @@ static void on_zmq(uv_poll_t *p, int status, int events)
 
 static void on_report_tick(uv_timer_t *t) { send_stats(t->data); }
 
+static void say_ready(struct worker *w)
+{
+    struct hn_msg m;
+    hn_msg_init(&m, HN_MSG_CLIENT_READY, w->node_id);
+    m.protocol_version = HN_PROTOCOL_VERSION;
+    m.version = HORNET_VERSION;
+    send_msg(w, &m);
+}
+
+static void free_poll(uv_handle_t *h) { free(h); }
+
+/* A link to the master under a node id: the ZeroMQ socket, its descriptor watched on the loop,
+ * and client_ready queued (ZeroMQ delivers it when the connection is up). Returns 0, or
+ * HN_EIO (logged). */
+static int open_link(struct worker *w)
+{
+    char err[512], comp[160];
+    make_node_id(w->node_id, sizeof w->node_id);
+    snprintf(comp, sizeof comp, "worker %s", w->node_id);
+    hn_log_set_component(comp);
+    if (hn_rpc_connect(w->o->master_host, w->o->master_port, w->node_id, w->secret, &w->rpc, err,
+                       sizeof err)) {
+        hn_error("%s", err);
+        return HN_EIO;
+    }
+    w->zpoll = hn_calloc(1, sizeof *w->zpoll);
+    uv_poll_init(&w->loop, w->zpoll, hn_rpc_fd(w->rpc));
+    w->zpoll->data = w;
+    uv_poll_start(w->zpoll, UV_READABLE, on_zmq);
+    say_ready(w);
+    return 0;
+}
+
+static void close_link(struct worker *w)
+{
+    if (w->zpoll) {
+        uv_poll_stop(w->zpoll);
+        uv_close((uv_handle_t *)w->zpoll, free_poll);
+        w->zpoll = NULL;
+    }
+    hn_rpc_destroy(&w->rpc);
+}
+
+/* A new link under a new node id, so whatever the old session left queued on either side is
+ * gone and a master (the same one thawed, or a new one) sees a fresh worker; the old id's
+ * closed connection tells that master its users need another home. The unsent delta is kept
+ * and goes to the next master. */
+static void relink(struct worker *w)
+{
+    w->state = W_CONNECTING;
+    w->relinking = 0;
+    w->stats_seq = 0;
+    w->spawn_seq = 0;
+    w->last_wait_log_ms = uv_now(&w->loop);
+    close_link(w);
+    if (open_link(w))
+        shutdown_worker(w, HN_EXIT_CLUSTER);
+}
+
+static void begin_stop(struct worker *w);
+
+/* No load without a master: the users stop as on a master's stop (no new task starts;
+ * requests in flight finish within the stop timeout and count), then the worker relinks and
+ * waits for a master. */
+static void lose_master(struct worker *w)
+{
+    uv_timer_stop(&w->report);
+    w->quit_after_stop = 0;
+    w->relinking = 1;
+    begin_stop(w); /* ends in stopped(), which relinks */
+}
+
 static void on_heartbeat(uv_timer_t *t)
 {
     struct worker *w = t->data;
     uint64_t now = uv_now(&w->loop);
+    /* A late tick means this process was not running (stopped, starved): that time is not the
+     * master's silence. Then read what already arrived before judging. */
+    if (w->last_beat_ms && now > w->last_beat_ms + 1500)
+        w->last_master_ms += now - w->last_beat_ms - 1000;
+    w->last_beat_ms = now;
+    pump(w);
+    if (w->quitting)
+        return;
     if (w->state == W_CONNECTING) {
+        if (w->served) {
+            /* a worker that served a master waits for one as long as it runs (a restarted
+             * master, a healed partition); it says so now and then */
+            if (now - w->last_wait_log_ms >= 30000) {
+                w->last_wait_log_ms = now;
+                hn_info("waiting for a master at %s:%u", w->o->master_host, w->o->master_port);
+            }
+            return;
+        }
         if ((int64_t)(now - w->started_ms) > w->o->master_connect_timeout_ms) {
             hn_error("cannot reach the master at %s:%u within %lld s%s", w->o->master_host,
                      w->o->master_port, (long long)(w->o->master_connect_timeout_ms / 1000),
@@ -492,10 +622,12 @@ static void on_heartbeat(uv_timer_t *t)
         }
         return;
     }
-    if ((int64_t)(now - w->last_master_ms) > w->heartbeat_timeout_ms) {
-        hn_error("lost the master at %s:%u: no message for %lld s; stopping", w->o->master_host,
-                 w->o->master_port, (long long)(w->heartbeat_timeout_ms / 1000));
-        shutdown_worker(w, HN_EXIT_CLUSTER);
+    if (!w->relinking && (int64_t)(now - w->last_master_ms) > w->heartbeat_timeout_ms) {
+        hn_error("lost the master at %s:%u: no message for %lld s; stopping all users and "
+                 "waiting for a master",
+                 w->o->master_host, w->o->master_port,
+                 (long long)(w->heartbeat_timeout_ms / 1000));
+        lose_master(w);
         return;
     }
     /* Bursts (a ramp of thousands of simultaneous first requests) borrow as many easy handles
@@ -563,10 +695,6 @@ int hn_worker_run(const struct hn_options *o)
     w->o = o;
     w->heartbeat_timeout_ms = o->heartbeat_timeout_ms;
     w->stats_interval_ms = o->stats_interval_ms;
-    make_node_id(w->node_id, sizeof w->node_id);
-    char comp[160];
-    snprintf(comp, sizeof comp, "worker %s", w->node_id);
-    hn_log_set_component(comp);
     hn_stats_init(&w->stats);
     hn_cpu_meter_init(&w->cpu);
     signal(SIGPIPE, SIG_IGN);
@@ -580,17 +708,8 @@ int hn_worker_run(const struct hn_options *o)
         return HN_EXIT_USAGE;
     }
     w->has_secret = secret != NULL;
-    if (hn_rpc_connect(o->master_host, o->master_port, w->node_id, secret, &w->rpc, err,
-                       sizeof err)) {
-        hn_error("%s", err);
-        hn_stats_fini(&w->stats);
-        free(w);
-        return HN_EXIT_CLUSTER;
-    }
+    w->secret = secret;
     uv_loop_init(&w->loop);
-    uv_poll_init(&w->loop, &w->zpoll, hn_rpc_fd(w->rpc));
-    w->zpoll.data = w;
-    uv_poll_start(&w->zpoll, UV_READABLE, on_zmq);
     uv_timer_init(&w->loop, &w->heartbeat);
     uv_timer_init(&w->loop, &w->report);
     uv_timer_init(&w->loop, &w->spawner);
@@ -604,21 +723,20 @@ int hn_worker_run(const struct hn_options *o)
     uv_signal_start(&w->sigterm, on_signal, SIGTERM);
 
     w->started_ms = uv_now(&w->loop);
-    struct hn_msg m;
-    hn_msg_init(&m, HN_MSG_CLIENT_READY, w->node_id);
-    m.protocol_version = HN_PROTOCOL_VERSION;
-    m.version = HORNET_VERSION;
-    hn_info("connecting to master %s:%u", o->master_host, o->master_port);
-    send_msg(w, &m);
+    if (open_link(w))
+        shutdown_worker(w, HN_EXIT_CLUSTER);
+    else
+        hn_info("connecting to master %s:%u", o->master_host, o->master_port);
     uv_timer_start(&w->heartbeat, on_heartbeat, 1000, 1000);
 
-    uv_run(&w->loop, UV_RUN_DEFAULT);
+    if (!w->quitting)
+        uv_run(&w->loop, UV_RUN_DEFAULT);
 
     /* Tear down: users and transport first, then every handle, then the loop. */
     if (w->env_ready)
         hn_user_env_fini(&w->env);
     hn_http_destroy(&w->http);
-    uv_close((uv_handle_t *)&w->zpoll, close_cb);
+    close_link(w);
     uv_close((uv_handle_t *)&w->heartbeat, close_cb);
     uv_close((uv_handle_t *)&w->report, close_cb);
     uv_close((uv_handle_t *)&w->spawner, close_cb);
@@ -628,7 +746,6 @@ int hn_worker_run(const struct hn_options *o)
     uv_close((uv_handle_t *)&w->sigterm, close_cb);
     uv_run(&w->loop, UV_RUN_DEFAULT);
     uv_loop_close(&w->loop);
-    hn_rpc_destroy(&w->rpc);
     hn_scenario_destroy(&w->scenario);
     free(w->host);
     free(w->tags);

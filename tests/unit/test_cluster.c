@@ -138,7 +138,7 @@ static void carry(struct world *W, struct hn_cl_outbox *box)
 static void deliver_to_master(struct world *W, struct hn_msg *m)
 {
     struct hn_cl_outbox box = {0};
-    hn_cluster_on_msg(W->cl, m, W->now, &box);
+    hn_cluster_on_msg(W->cl, m, -1, W->now, &box);
     carry(W, &box);
     hn_cl_outbox_fini(&box);
 }
@@ -382,12 +382,36 @@ static void test_every_worker_lost_ends_the_run(void **state)
     join(&W, 0);
     second(&W);
     W.w[0].silent = 1;
-    for (int s = 0; s < 5 && hn_cluster_phase(W.cl) != HN_CL_DONE; s++)
+    int secs = 0;
+    while (hn_cluster_phase(W.cl) != HN_CL_DONE && secs < 20) {
         second(&W);
+        secs++;
+    }
     assert_int_equal(hn_cluster_phase(W.cl), HN_CL_DONE);
+    assert_int_equal(W.events[HN_EV_MISSING], 1);
+    assert_true(secs >= 7 && secs <= 8); /* missing after 3 s, given up 3 s later */
     struct hn_cluster_result r;
     hn_cluster_result(W.cl, &r);
     assert_int_equal(r.all_lost, 1);
+    world_fini(&W);
+
+    /* every worker missing, then one relinks under a new id before the heartbeat timeout: the
+     * run goes on with it */
+    world_init(&W, 4, 1);
+    join(&W, 0);
+    second(&W);
+    W.w[0].silent = 1;
+    for (int s = 0; s < 5; s++)
+        second(&W);
+    assert_int_equal(W.events[HN_EV_MISSING], 1);
+    assert_int_equal(hn_cluster_phase(W.cl), HN_CL_RUNNING);
+    join(&W, 1);
+    assert_int_equal(W.w[1].users, 4);
+    for (int s = 0; s < 5; s++)
+        second(&W);
+    assert_int_equal(hn_cluster_phase(W.cl), HN_CL_RUNNING);
+    hn_cluster_result(W.cl, &r);
+    assert_int_equal(r.all_lost, 0);
     world_fini(&W);
 }
 
@@ -476,7 +500,7 @@ static void test_protocol_mismatch_refused(void **state)
     hn_msg_init(&m, HN_MSG_CLIENT_READY, "old_1_x");
     m.protocol_version = 99;
     m.version = "9.9.9";
-    hn_cluster_on_msg(W.cl, &m, W.now, &W.out);
+    hn_cluster_on_msg(W.cl, &m, -1, W.now, &W.out);
     assert_int_equal(W.out.n, 2);
     assert_int_equal(W.out.v[0].event, HN_EV_REFUSED);
     assert_int_equal(W.out.v[1].msg.type, HN_MSG_ACK);

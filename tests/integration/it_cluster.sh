@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The cluster through real processes: an even split, a worker killed (noticed at once, its
+# users moved), a worker and the master frozen (SIGSTOP) and thawed, a master killed and
+# replaced: no load without a master, no double load, and the numbers reconcile.
+. "$(dirname "$0")/../lib.sh"
+SC="$SRC/tests/scenarios/it_cluster.yaml"
+export HORNET_CLUSTER_SECRET=it-cluster-secret-0123456789
+
+# start_master NAME ARGS...: a master on a free port; sets NAME_PID and NAME_PORT
+start_master() {
+  local name=$1; shift
+  "$HORNET" --master --master-bind-host 127.0.0.1 "$@" >"$T/$name.out" 2>"$T/$name.err" &
+  local pid=$!; PIDS+=("$pid")
+  for _ in $(seq 100); do grep -q "Waiting for" "$T/$name.err" 2>/dev/null && break; sleep 0.05; done
+  printf -v "${name}_PID" '%s' "$pid"
+  printf -v "${name}_PORT" '%s' "$(sed -n 's/.*Waiting for [0-9]* workers on [^ ]*:\([0-9]*\) .*/\1/p' "$T/$name.err")"
+}
+# start_worker NAME PORT [flags]: a standalone worker; sets NAME_PID
+start_worker() {
+  local name=$1 port=$2; shift 2
+  "$HORNET" --worker --master-host 127.0.0.1 --master-port "$port" "$@" 2>"$T/$name.err" &
+  local pid=$!; PIDS+=("$pid")
+  printf -v "${name}_PID" '%s' "$pid"
+}
+wait_log() { # wait_log FILE PATTERN SECONDS
+  for _ in $(seq $(($3 * 20))); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+  return 1
+}
+received() { grep -c . "$1"; }
+
+# --- 1. 4 workers, weights 3:1, 100 users: 25 each, the mix even on every worker
+start_target A --latency-ms 2 --log-requests "$T/a.log"
+start_master M1 --master-bind-port 0 --expect-workers 4 -f "$SC" -H "http://127.0.0.1:$A_PORT" \
+  -u 100 -r 200 -t 3s --no-db --csv "$T/m1/run"
+for i in 1 2 3 4; do start_worker W1$i "$M1_PORT"; done
+wait_pid "$M1_PID" 30 rc
+check "4 workers: the run exits 0 (got $rc)" test "$rc" = 0
+for i in 1 2 3 4; do
+  line=$(grep -o "spawning complete: .*" "$T/W1$i.err" | head -1)
+  n=$(echo "$line" | sed -n 's/.*Normal: \([0-9]*\), Heavy: \([0-9]*\).*/\1 \2/p')
+  set -- $n
+  check "worker $i runs 25 users, mix 18-19:6-7 ($line)" test "$(( ${1:-0} + ${2:-0} ))" = 25 -a "${1:-0}" -ge 18 -a "${1:-0}" -le 19
+done
+check "4 workers: reported = received" test "$(csv_get "$T/m1/run_stats.csv" Aggregated "Request Count")" = "$(received "$T/a.log")"
+
+# --- 2. kill -9 a worker mid-run: missing within 1 s, its users move, the run finishes
+start_target B --latency-ms 2 --log-requests "$T/b.log"
+start_master M2 --master-bind-port 0 --expect-workers 3 -f "$SC" -H "http://127.0.0.1:$B_PORT" \
+  -u 30 -r 100 -t 8s --no-db --csv "$T/m2/run" --heartbeat-timeout 10s
+for i in 1 2 3; do start_worker W2$i "$M2_PORT"; done
+wait_log "$T/M2.err" "All users spawned" 20
+sleep 2
+kill -9 "$W23_PID"; killed_at=$(date +%s%N)
+wait_log "$T/M2.err" "is missing: its connection closed" 5
+seen_at=$(date +%s%N)
+ms=$(( (seen_at - killed_at) / 1000000 ))
+check "kill -9: the master notices within 1 s (${ms} ms), not after the 10 s heartbeat timeout" test "$ms" -le 1000
+check "kill -9: the survivors take all 30 users" wait_log "$T/W21.err" "spawning complete: 15 users" 5
+wait_pid "$M2_PID" 30 rc
+rep=$(csv_get "$T/m2/run_stats.csv" Aggregated "Request Count"); got=$(received "$T/b.log")
+echo "# kill -9: reported $rep, the target received $got"
+check "kill -9: the run exits 0 (got $rc)" test "$rc" = 0
+check "kill -9: at most one second of the killed worker's requests is missing" \
+  test "$got" -ge "$rep" -a $((got - rep)) -le 150
+
+# --- 3. SIGSTOP the master 10 s: workers stop their load within the heartbeat timeout, then
+# rejoin and the run goes on; every request the target received is reported
+start_target C --latency-ms 2 --log-requests "$T/c.log"
+start_master M3 --master-bind-port 0 --expect-workers 2 -f "$SC" -H "http://127.0.0.1:$C_PORT" \
+  -u 10 -r 100 -t 25s --no-db --csv "$T/m3/run" --heartbeat-timeout 3s
+for i in 1 2; do start_worker W3$i "$M3_PORT" --heartbeat-timeout 3s; done
+wait_log "$T/M3.err" "All users spawned" 20
+sleep 2
+kill -STOP "$M3_PID"
+sleep 5 # the 3 s heartbeat timeout, and margin
+c1=$(received "$T/c.log"); sleep 2; c2=$(received "$T/c.log")
+check "master frozen: no load without a master ($c1 then $c2 requests)" test "$c1" = "$c2"
+check "master frozen: the workers said so" grep -q "lost the master" "$T/W31.err"
+sleep 3
+kill -CONT "$M3_PID"
+wait_log "$T/W31.err" "connected to master .* as worker #[2-9]" 10
+c3=$(received "$T/c.log"); sleep 2; c4=$(received "$T/c.log")
+check "master thawed: the workers rejoined and the load resumed ($c3 then $c4)" test "$c4" -gt "$c3"
+wait_pid "$M3_PID" 40 rc
+rep=$(csv_get "$T/m3/run_stats.csv" Aggregated "Request Count"); got=$(received "$T/c.log")
+echo "# master frozen 10 s: reported $rep, the target received $got"
+check "master frozen: the run exits 0 (got $rc)" test "$rc" = 0
+check "master frozen: every request received is reported ($rep = $got)" test "$rep" = "$got"
+
+# --- 4. kill -9 the master: standalone workers stop their load, keep running, and serve the
+# next master on the same address
+start_target D --latency-ms 2 --log-requests "$T/d.log"
+start_master M4 --master-bind-port 0 --expect-workers 2 -f "$SC" -H "http://127.0.0.1:$D_PORT" \
+  -u 10 -r 100 -t 60s --no-db --heartbeat-timeout 3s
+for i in 1 2; do start_worker W4$i "$M4_PORT" --heartbeat-timeout 3s; done
+wait_log "$T/M4.err" "All users spawned" 20
+kill -9 "$M4_PID"
+sleep 5
+d1=$(received "$T/d.log"); sleep 2; d2=$(received "$T/d.log")
+check "master killed: no load without a master ($d1 then $d2)" test "$d1" = "$d2"
+check "master killed: the workers keep running" kill -0 "$W41_PID"
+: >"$T/d.log"
+start_master M5 --master-bind-port "$M4_PORT" --expect-workers 2 -f "$SC" \
+  -H "http://127.0.0.1:$D_PORT" -u 10 -r 100 -t 3s --no-db --csv "$T/m5/run" --heartbeat-timeout 3s
+wait_pid "$M5_PID" 40 rc
+check "a new master on the same address: the waiting workers serve it (exit $rc)" test "$rc" = 0
+check "a new master: both workers ran users again" test "$(grep -c "spawning complete: 5 users" "$T/W41.err")" -ge 2
+check "a new master: reported = received" test "$(csv_get "$T/m5/run_stats.csv" Aggregated "Request Count")" = "$(received "$T/d.log")"
+finish
