@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -418,6 +419,25 @@ static void configure(struct master *m, uint64_t expect_workers)
     m->cl = hn_cluster_new(&m->cfg, now_ms());
 }
 
+/* Each worker is a connection, each connection a descriptor: the soft open-file limit (often
+ * 1024) is raised to the hard one, so a master can hold as many workers as the machine allows
+ * (libzmq stalls near the soft limit instead of refusing). */
+static void raise_file_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t was = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            rl.rlim_cur = was;
+    }
+    hn_debug("open-file limit %llu: room for about %llu workers",
+             (unsigned long long)rl.rlim_cur,
+             (unsigned long long)(rl.rlim_cur > 64 ? rl.rlim_cur - 64 : 0));
+}
+
 /* The cluster secret in force; local mode makes one for its workers. NULL: none. */
 static const char *cluster_secret(struct master *m, int *rc)
 {
@@ -475,6 +495,7 @@ int hn_master_run(const struct hn_options *o)
         master_free(m);
         return HN_EXIT_RUNTIME;
     }
+    raise_file_limit();
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);

@@ -61,13 +61,24 @@ static int setup(struct hn_rpc *r, int type)
     r->sock = zmq_socket(r->ctx, type);
     if (!r->sock)
         return HN_EIO;
+    /* MAXMSGSIZE: a frame over what the protocol needs (a spawn with its data files) closes
+     * the sender's connection before the frame is buffered. LINGER: closing never blocks more
+     * than half a second. HWM (per peer, in messages): a peer sends about 3 messages a second,
+     * so 1000 is minutes of backlog, not a way to hold gigabytes; past it a send fails at once
+     * (DONTWAIT) and the caller keeps what it must (the worker's stats delta). */
     int64_t maxsz = HN_MSG_MAX_BYTES;
-    int linger = 500, hwm = 10000, ipv6 = 1;
+    int linger = 500, hwm = 1000, ipv6 = 1;
     zmq_setsockopt(r->sock, ZMQ_MAXMSGSIZE, &maxsz, sizeof maxsz);
     zmq_setsockopt(r->sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(r->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(r->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(r->sock, ZMQ_IPV6, &ipv6, sizeof ipv6);
+    if (type == ZMQ_ROUTER) {
+        /* a message to a worker that is not connected fails (EHOSTUNREACH) instead of
+         * vanishing: the master logs it rather than believing the worker was told */
+        int on = 1;
+        zmq_setsockopt(r->sock, ZMQ_ROUTER_MANDATORY, &on, sizeof on);
+    }
     return 0;
 }
 
@@ -219,8 +230,9 @@ int hn_rpc_send(struct hn_rpc *r, const char *to, const struct hn_msg *m)
     if (r->is_router) {
         hn_assert(to);
         if (zmq_send(r->sock, to, strlen(to), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+            int e = zmq_errno();
             free(buf);
-            return HN_EAGAIN;
+            return e == EHOSTUNREACH ? HN_EIO : HN_EAGAIN;
         }
     }
     rc = zmq_send(r->sock, buf, len, ZMQ_DONTWAIT) < 0 ? HN_EAGAIN : 0;

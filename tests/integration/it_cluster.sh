@@ -27,6 +27,10 @@ wait_log() { # wait_log FILE PATTERN SECONDS
   return 1
 }
 received() { grep -c . "$1"; }
+wait_count() { # wait_count FILE PATTERN N SECONDS: PATTERN appears N times
+  for _ in $(seq $(($4 * 20))); do [ "$(grep -c "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0; sleep 0.05; done
+  return 1
+}
 
 # --- 1. 4 workers, weights 3:1, 100 users: 25 each, the mix even on every worker
 start_target A --latency-ms 2 --log-requests "$T/a.log"
@@ -62,6 +66,28 @@ echo "# kill -9: reported $rep, the target received $got"
 check "kill -9: the run exits 0 (got $rc)" test "$rc" = 0
 check "kill -9: at most one second of the killed worker's requests is missing" \
   test "$got" -ge "$rep" -a $((got - rep)) -le 150
+
+# --- 2b. SIGSTOP a worker 10 s: missing after the heartbeat timeout, its users move; on SIGCONT
+# it is re-admitted with a share (the others shed theirs: no double load), its late deltas
+# merged once
+start_target E --latency-ms 2 --log-requests "$T/e.log"
+start_master M6 --master-bind-port 0 --expect-workers 2 -f "$SC" -H "http://127.0.0.1:$E_PORT" \
+  -u 10 -r 100 -t 18s --no-db --csv "$T/m6/run" --heartbeat-timeout 3s
+for i in 1 2; do start_worker W6$i "$M6_PORT" --heartbeat-timeout 3s; done
+wait_log "$T/M6.err" "All users spawned" 20
+sleep 1
+kill -STOP "$W62_PID"
+check "worker frozen: missing after the heartbeat timeout" wait_log "$T/M6.err" "is missing: no message for 3 s" 8
+check "worker frozen: the other runs all 10 users" wait_log "$T/W61.err" "spawning complete: 10 users" 5
+sleep 4
+kill -CONT "$W62_PID"
+check "worker thawed: re-admitted" wait_log "$T/M6.err" "is back" 5
+check "worker thawed: the others shed its share again" wait_count "$T/W61.err" "spawning 5 users" 2 5
+wait_pid "$M6_PID" 40 rc
+rep=$(csv_get "$T/m6/run_stats.csv" Aggregated "Request Count"); got=$(received "$T/e.log")
+echo "# worker frozen 10 s: reported $rep, the target received $got"
+check "worker frozen: the run exits 0 (got $rc)" test "$rc" = 0
+check "worker frozen: every request received is reported once ($rep = $got)" test "$rep" = "$got"
 
 # --- 3. SIGSTOP the master 10 s: workers stop their load within the heartbeat timeout, then
 # rejoin and the run goes on; every request the target received is reported
