@@ -507,6 +507,36 @@ int hn_cluster_peer_exited(struct hn_cluster *cl, const char *id_part, const cha
 
 /* ---------- time ---------- */
 
+/* The deadlines: the wait for workers, the run time, the stop's timeout. Cheap; called on
+ * every loop turn so a run lasts its run time to the loop's resolution, not the tick's. */
+void hn_cluster_timers(struct hn_cluster *cl, uint64_t now_ms, struct hn_cl_outbox *out)
+{
+    const struct hn_cluster_config *c = cl->cfg;
+    switch (cl->phase) {
+    case HN_CL_WAITING:
+        if (hn_cluster_live(cl) >= c->expect_workers) {
+            start_run(cl, now_ms, out);
+        } else if ((int64_t)(now_ms - cl->wait_start_ms) > c->expect_workers_max_wait_ms) {
+            cl->result.gave_up = 1;
+            event(out, HN_EV_GAVE_UP, NULL, "only %zu of %llu workers connected within %lld s",
+                  hn_cluster_live(cl), (unsigned long long)c->expect_workers,
+                  (long long)(c->expect_workers_max_wait_ms / 1000));
+            to_done(cl, now_ms, out);
+        }
+        break;
+    case HN_CL_SPAWNING:
+    case HN_CL_RUNNING:
+        if (c->run_time_ms && (int64_t)(now_ms - cl->start_ms) >= c->run_time_ms)
+            hn_cluster_stop(cl, "Time limit reached", now_ms, out);
+        break;
+    default:
+        break;
+    }
+    if (cl->phase == HN_CL_STOPPING && !stop_settled(cl, now_ms, out) &&
+        (int64_t)(now_ms - cl->stop_ms) > c->stop_timeout_ms + STOP_GRACE_MS)
+        to_done(cl, now_ms, out);
+}
+
 void hn_cluster_tick(struct hn_cluster *cl, uint64_t now_ms, struct hn_cl_outbox *out)
 {
     const struct hn_cluster_config *c = cl->cfg;
@@ -544,29 +574,7 @@ void hn_cluster_tick(struct hn_cluster *cl, uint64_t now_ms, struct hn_cl_outbox
         event(out, HN_EV_ALL_LOST, NULL, NULL);
         to_done(cl, now_ms, out);
     }
-    switch (cl->phase) {
-    case HN_CL_WAITING:
-        if (hn_cluster_live(cl) >= c->expect_workers) {
-            start_run(cl, now_ms, out);
-        } else if ((int64_t)(now_ms - cl->wait_start_ms) > c->expect_workers_max_wait_ms) {
-            cl->result.gave_up = 1;
-            event(out, HN_EV_GAVE_UP, NULL, "only %zu of %llu workers connected within %lld s",
-                  hn_cluster_live(cl), (unsigned long long)c->expect_workers,
-                  (long long)(c->expect_workers_max_wait_ms / 1000));
-            to_done(cl, now_ms, out);
-        }
-        break;
-    case HN_CL_SPAWNING:
-    case HN_CL_RUNNING:
-        if (c->run_time_ms && (int64_t)(now_ms - cl->start_ms) >= c->run_time_ms)
-            hn_cluster_stop(cl, "Time limit reached", now_ms, out);
-        break;
-    default:
-        break;
-    }
-    if (cl->phase == HN_CL_STOPPING && !stop_settled(cl, now_ms, out) &&
-        (int64_t)(now_ms - cl->stop_ms) > c->stop_timeout_ms + STOP_GRACE_MS)
-        to_done(cl, now_ms, out);
+    hn_cluster_timers(cl, now_ms, out);
     if (cl->phase == HN_CL_DONE)
         return;
     for (size_t i = 0; i < cl->n_peers; i++) {

@@ -122,6 +122,9 @@ void hn_cluster_conn_closed(struct hn_cluster *cl, int conn, uint64_t now_ms,
  * and heartbeats every live worker. A tick that comes late (the master's loop stalled) first
  * forgives the stall: silence while the master was not listening is not a worker's. */
 void hn_cluster_tick(struct hn_cluster *cl, uint64_t now_ms, struct hn_cl_outbox *out);
+/* The deadlines alone (the wait for workers, the run time, the stop timeout): call it on every
+ * loop turn, so the run time is kept to the loop's resolution; the tick calls it too. */
+void hn_cluster_timers(struct hn_cluster *cl, uint64_t now_ms, struct hn_cl_outbox *out);
 /* Begins the stop (a signal, or the caller's own reason); no-op once stopping. */
 void hn_cluster_stop(struct hn_cluster *cl, const char *why, uint64_t now_ms,
                      struct hn_cl_outbox *out);

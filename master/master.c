@@ -258,6 +258,8 @@ static void run_loop(struct master *m)
             break;
         }
         uint64_t now = now_ms();
+        hn_cluster_timers(m->cl, now, &m->out);
+        carry_out(m);
         if (now - last_tick >= 1000) {
             last_tick = now;
             hn_cluster_tick(m->cl, now, &m->out);

@@ -332,3 +332,11 @@ int hn_rpc_closed_fd(struct hn_rpc *r)
             return value;
     }
 }
+
+int hn_rpc_server_public(const char *secret, char out_z85[41])
+{
+    uint8_t sk[32];
+    int rc = server_keys(secret, sk, out_z85);
+    memset(sk, 0, sizeof sk);
+    return rc;
+}

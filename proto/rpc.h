@@ -40,6 +40,10 @@ int hn_rpc_poll(struct hn_rpc *r, long timeout_ms);
  * the sender's routing id is checked against the node id inside the message. */
 int hn_rpc_recv(struct hn_rpc *r, struct hn_msg *m);
 
+/* The master's CURVE public key for a cluster secret (Z85, 40 characters and a NUL): for
+ * tools that speak the protocol over sockets of their own. Returns 0 or HN_EIO. */
+int hn_rpc_server_public(const char *secret, char out_z85[41]);
+
 /* Master side: the connection (descriptor) the last received message came from, and the next
  * connection that closed since the last call (-1 if none). Together they say which worker's
  * connection closed, at once rather than after the heartbeat timeout. */
