@@ -20,6 +20,8 @@ struct hn_cluster {
     uint64_t spawn_seq;
     uint64_t wait_start_ms, start_ms, stop_ms, last_tick_ms;
     int all_spawned_said;
+    uint32_t *index; /* by node id: peer position + 1, 0 = empty */
+    size_t index_cap;
     uint64_t none_live_since_ms; /* every worker went missing at this time (0: some live) */
     struct hn_cluster_result result;
 };
@@ -119,11 +121,51 @@ static void set_state(struct hn_peer *p, enum hn_peer_state to)
     p->state = to;
 }
 
+static uint64_t id_hash(const char *id)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *c = id; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ull;
+    return h;
+}
+
+/* Every message names its worker: an open-addressing index (peer position + 1) keeps the
+ * lookup O(1) with thousands of workers. */
+static void index_peer(struct hn_cluster *cl, size_t pos)
+{
+    if ((cl->n_peers + 1) * 2 > cl->index_cap) {
+        size_t cap = cl->index_cap ? cl->index_cap * 2 : 64;
+        while ((cl->n_peers + 1) * 2 > cap)
+            cap *= 2;
+        free(cl->index);
+        cl->index = hn_calloc(cap, sizeof *cl->index);
+        cl->index_cap = cap;
+        for (size_t i = 0; i < cl->n_peers; i++) {
+            if (i == pos)
+                continue;
+            size_t j = id_hash(cl->peers[i].id) & (cap - 1);
+            while (cl->index[j])
+                j = (j + 1) & (cap - 1);
+            cl->index[j] = (uint32_t)i + 1;
+        }
+    }
+    size_t j = id_hash(cl->peers[pos].id) & (cl->index_cap - 1);
+    while (cl->index[j])
+        j = (j + 1) & (cl->index_cap - 1);
+    cl->index[j] = (uint32_t)pos + 1;
+}
+
 static struct hn_peer *find(struct hn_cluster *cl, const char *id)
 {
-    for (size_t i = 0; i < cl->n_peers; i++)
-        if (!strcmp(cl->peers[i].id, id))
-            return &cl->peers[i];
+    if (!cl->index_cap)
+        return NULL;
+    size_t j = id_hash(id) & (cl->index_cap - 1);
+    while (cl->index[j]) {
+        struct hn_peer *p = &cl->peers[cl->index[j] - 1];
+        if (!strcmp(p->id, id))
+            return p;
+        j = (j + 1) & (cl->index_cap - 1);
+    }
     return NULL;
 }
 
@@ -206,6 +248,7 @@ void hn_cluster_destroy(struct hn_cluster **clp)
     if (!cl)
         return;
     free(cl->peers);
+    free(cl->index);
     free(cl);
     *clp = NULL;
 }
@@ -376,6 +419,7 @@ static void on_ready(struct hn_cluster *cl, const struct hn_msg *m, uint64_t now
         p->index = cl->next_index++;
         p->state = HN_PEER_READY;
         p->conn = -1;
+        index_peer(cl, cl->n_peers - 1);
     }
     p->last_seen_ms = now_ms;
     struct hn_msg *ack = send(out, p, HN_MSG_ACK);

@@ -25,7 +25,7 @@ struct peer {
     char id[HN_NODE_ID_MAX];
     uint64_t stats_seq, spawn_seq, users;
     uint64_t last_hb_us, max_gap_us;
-    int acked;
+    int acked, stopped;
 };
 
 static void send_msg(struct peer *p, const struct hn_msg *m)
@@ -135,6 +135,17 @@ int main(int argc, char **argv)
                     r.seq = m.seq;
                     r.user_count = p[i].users;
                     send_msg(&p[i], &r);
+                } else if (m.type == HN_MSG_STOP) {
+                    struct hn_msg st, cs;
+                    hn_msg_init(&st, HN_MSG_STATS, p[i].id);
+                    st.seq = ++p[i].stats_seq;
+                    st.stats = &delta;
+                    send_msg(&p[i], &st);
+                    sent_stats++;
+                    hn_msg_init(&cs, HN_MSG_CLIENT_STOPPED, p[i].id);
+                    send_msg(&p[i], &cs);
+                    p[i].spawn_seq = p[i].spawn_seq ? p[i].spawn_seq : 1;
+                    p[i].stopped = 1;
                 } else if (m.type == HN_MSG_QUIT) {
                     quits++;
                 }
@@ -161,7 +172,7 @@ int main(int argc, char **argv)
                 hb.state = "running";
                 hb.user_count = p[i].users;
                 send_msg(&p[i], &hb);
-                if (p[i].spawn_seq) {
+                if (p[i].spawn_seq && !p[i].stopped) {
                     hn_msg_init(&st, HN_MSG_STATS, p[i].id);
                     st.seq = ++p[i].stats_seq;
                     st.user_count = p[i].users;
