@@ -358,7 +358,8 @@ static void peer_missing(struct hn_cluster *cl, struct hn_peer *p, uint64_t now_
     stop_settled(cl, now_ms, out);
     if (cl->phase == HN_CL_SPAWNING || cl->phase == HN_CL_RUNNING) {
         /* with none left, the missing may still come back (a frozen master's workers relink
-         * as it thaws): the run ends only if none has within the heartbeat timeout */
+         * as it thaws, a partition heals): the run ends only if none has within
+         * --expect-workers-max-wait, the same patience as for the first workers */
         if (!hn_cluster_live(cl))
             cl->none_live_since_ms = now_ms ? now_ms : 1;
         else
@@ -613,7 +614,7 @@ void hn_cluster_tick(struct hn_cluster *cl, uint64_t now_ms, struct hn_cl_outbox
     if (cl->none_live_since_ms && hn_cluster_live(cl))
         cl->none_live_since_ms = 0;
     if (cl->none_live_since_ms && (cl->phase == HN_CL_SPAWNING || cl->phase == HN_CL_RUNNING) &&
-        (int64_t)(now_ms - cl->none_live_since_ms) > c->heartbeat_timeout_ms) {
+        (int64_t)(now_ms - cl->none_live_since_ms) > c->expect_workers_max_wait_ms) {
         cl->result.all_lost = 1;
         event(out, HN_EV_ALL_LOST, NULL, NULL);
         to_done(cl, now_ms, out);

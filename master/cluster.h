@@ -148,7 +148,8 @@ uint64_t hn_cluster_stopped_ms(const struct hn_cluster *cl); /* 0 before the sto
 /* How the run ended, for the exit code and the report. */
 struct hn_cluster_result {
     int gave_up;            /* not enough workers came */
-    int all_lost;           /* every worker was lost mid-run */
+    int all_lost;           /* every worker was lost mid-run, none back within the
+                               expect-workers wait */
     size_t unconfirmed;     /* workers told to stop whose final delta never came */
     uint64_t lost_reports;  /* stats deltas numbered but never received, all workers */
 };

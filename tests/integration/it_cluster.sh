@@ -132,6 +132,24 @@ wait_pid "$M5_PID" 40 rc
 check "a new master on the same address: the waiting workers serve it (exit $rc)" test "$rc" = 0
 check "a new master: both workers ran users again" test "$(grep -c "spawning complete: 5 users" "$T/W41.err")" -ge 2
 check "a new master: reported = received" test "$(csv_get "$T/m5/run_stats.csv" Aggregated "Request Count")" = "$(received "$T/d.log")"
+# --- 4b. Rogue peers against a keyed master: one that takes a live worker's node id and claims
+# 3 000 000 requests, one that sends a 64 MiB message; the run goes on and its numbers are the
+# target's
+start_target R --latency-ms 2 --log-requests "$T/r.log"
+start_master M7 --master-bind-port 0 --expect-workers 1 -f "$SC" -H "http://127.0.0.1:$R_PORT" \
+  -u 4 -r 100 -t 5s --no-db --csv "$T/m7/run"
+start_worker W71 "$M7_PORT"
+wait_log "$T/M7.err" "All users spawned" 20
+wid=$(sed -n 's/.*INFO\/worker \([^:]*\): connected to master.*/\1/p' "$T/W71.err" | head -1)
+"$FAKE_PEER" impostor 127.0.0.1 "$M7_PORT" "$wid" >"$T/imp.out" 2>&1
+"$FAKE_PEER" huge 127.0.0.1 "$M7_PORT" >"$T/huge.out" 2>&1
+wait_pid "$M7_PID" 30 rc
+rep=$(csv_get "$T/m7/run_stats.csv" Aggregated "Request Count"); got=$(received "$T/r.log")
+echo "# rogue peers: reported $rep, the target received $got (an impostor of $wid claimed 3000000)"
+check "rogue peers: the run exits 0 (got $rc)" test "$rc" = 0
+check "rogue peers: the impostor's 3 000 000 requests are not in the results" test "$rep" = "$got"
+check "rogue peers: the impostor got no spawn (one split only)" test "$(grep -c "spawning" "$T/W71.err")" -le 2
+
 # --- 5. Multi-host: the target, the master and two workers each in a network namespace of
 # their own, joined by a bridge in another (addresses from 192.0.2.0/24, inside them only)
 if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "hnsw$$" 2>/dev/null; then

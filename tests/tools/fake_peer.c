@@ -6,6 +6,9 @@
  *                                     flagged MORE (a message that never ends), holds the
  *                                     connection 3 s, exits 0
  *   fake_peer flood HOST PORT       - 20 000 junk frames as fast as it can, exits 0
+ *   fake_peer impostor HOST PORT ID - takes a live worker's node id and claims 3 000 000
+ *                                     requests in a stats report; exits 0 when done
+ *   fake_peer huge HOST PORT        - sends one 64 MiB message; exits 0 when done
  * HORNET_CLUSTER_SECRET, when set, is used by the modes that speak the protocol. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -18,6 +21,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "common/stats.h"
 #include "proto/codec.h"
 #include "proto/rpc.h"
 
@@ -105,8 +109,8 @@ static int bloat(const char *host, unsigned port, const char *id)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: fake_peer old-worker|garbage|bloat|flood HOST PORT\n");
+    if (argc < 4) {
+        fprintf(stderr, "usage: fake_peer old-worker|garbage|bloat|flood|huge HOST PORT | impostor HOST PORT ID\n");
         return 2;
     }
     const char *mode = argv[1], *host = argv[2];
@@ -116,6 +120,46 @@ int main(int argc, char **argv)
     struct hn_msg m, ack;
     if (!strcmp(mode, "bloat"))
         return bloat(host, port, id);
+    if (!strcmp(mode, "impostor") || !strcmp(mode, "huge")) {
+        const char *as = !strcmp(mode, "impostor") && argc > 4 ? argv[4] : id;
+        struct hn_rpc *r;
+        if (hn_rpc_connect(host, port, as, getenv("HORNET_CLUSTER_SECRET"), &r, err,
+                           sizeof err)) {
+            fprintf(stderr, "%s\n", err);
+            return 1;
+        }
+        struct hn_msg msg;
+        if (!strcmp(mode, "huge")) {
+            hn_msg_init(&msg, HN_MSG_EXCEPTION, as);
+            size_t n = 64u << 20;
+            char *big = malloc(n + 1);
+            memset(big, 'x', n);
+            big[n] = '\0';
+            msg.error = big;
+            msg.traceback = "";
+            hn_rpc_send(r, NULL, &msg); /* over ZMQ_MAXMSGSIZE: the master drops the link */
+            free(big);
+        } else {
+            hn_msg_init(&msg, HN_MSG_CLIENT_READY, as);
+            msg.protocol_version = HN_PROTOCOL_VERSION;
+            msg.version = HORNET_VERSION;
+            hn_rpc_send(r, NULL, &msg);
+            struct hn_stats fake;
+            hn_stats_init(&fake);
+            struct hn_stats_entry *e = hn_stats_entry(&fake, "GET", "/healthz");
+            for (int i = 0; i < 3000000; i++)
+                hn_stats_record(e, 1000, 10, 1, 0);
+            hn_stats_entry_merge(&fake.total, e);
+            hn_msg_init(&msg, HN_MSG_STATS, as);
+            msg.seq = 1000000;
+            msg.stats = &fake;
+            hn_rpc_send(r, NULL, &msg);
+            hn_stats_fini(&fake);
+        }
+        sleep(2);
+        hn_rpc_destroy(&r);
+        return 0;
+    }
     if (!strcmp(mode, "flood")) {
         void *ctx = zmq_ctx_new(), *s = zmq_socket(ctx, ZMQ_DEALER);
         char ep[128];
