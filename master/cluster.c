@@ -408,6 +408,14 @@ static void on_ready(struct hn_cluster *cl, const struct hn_msg *m, uint64_t now
         s->msg.error = "this node id already left the run; start the worker again";
         return;
     }
+    /* A worker that relinked says who it was: that id is over (nothing more it sent counts, so
+     * nothing is merged twice) and the ack says how far its reports were merged, so the
+     * worker re-sends exactly the rest. */
+    uint64_t prev_acked = 0;
+    struct hn_peer *prev = m->previous && *m->previous ? find(cl, m->previous) : NULL;
+    size_t prev_pos = prev && prev != p ? (size_t)(prev - cl->peers) : SIZE_MAX;
+    if (prev_pos != SIZE_MAX)
+        prev_acked = prev->stats_seq;
     int fresh = !p;
     if (fresh) {
         if (cl->n_peers == cl->cap_peers) {
@@ -427,6 +435,16 @@ static void on_ready(struct hn_cluster *cl, const struct hn_msg *m, uint64_t now
     ack->index = p->index;
     ack->error = "";
     ack->run = cl->cfg->run_id;
+    ack->acked = prev_acked;
+    if (prev_pos != SIZE_MAX && cl->peers[prev_pos].state != HN_PEER_GONE) {
+        /* after the newcomer is counted, so the run never looks empty in between */
+        struct hn_peer *old = &cl->peers[prev_pos];
+        char why[HN_NODE_ID_MAX + 32];
+        snprintf(why, sizeof why, "it came back as %s", m->node_id);
+        old->confirmed = 1;
+        peer_gone(cl, old, why, now_ms, out);
+        p = find(cl, m->node_id);
+    }
     if (fresh) {
         event(out, HN_EV_JOINED, p, NULL);
         if (cl->phase == HN_CL_WAITING && hn_cluster_live(cl) >= cl->cfg->expect_workers)
@@ -628,6 +646,7 @@ void hn_cluster_tick(struct hn_cluster *cl, uint64_t now_ms, struct hn_cl_outbox
             continue;
         struct hn_msg *hb = send(out, p, HN_MSG_HEARTBEAT);
         hb->state = "running";
+        hb->acked = p->stats_seq; /* the worker drops its copies up to here */
     }
 }
 

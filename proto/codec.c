@@ -141,20 +141,24 @@ int hn_msg_encode(const struct hn_msg *m, char **buf, size_t *len)
     pack_str(&pk, m->node_id);
     switch (m->type) {
     case HN_MSG_CLIENT_READY:
-        msgpack_pack_map(&pk, 2);
+        msgpack_pack_map(&pk, 3);
         pack_key(&pk, "protocol");
         msgpack_pack_uint64(&pk, m->protocol_version);
         pack_key(&pk, "version");
         pack_str(&pk, m->version);
+        pack_key(&pk, "previous");
+        pack_str(&pk, m->previous ? m->previous : "");
         break;
     case HN_MSG_ACK:
-        msgpack_pack_map(&pk, 3);
+        msgpack_pack_map(&pk, 4);
         pack_key(&pk, "index");
         msgpack_pack_int64(&pk, m->index);
         pack_key(&pk, "error");
         pack_str(&pk, m->error);
         pack_key(&pk, "run");
         pack_str(&pk, m->run ? m->run : "");
+        pack_key(&pk, "acked");
+        msgpack_pack_uint64(&pk, m->acked);
         break;
     case HN_MSG_SPAWN:
         msgpack_pack_map(&pk, 17);
@@ -213,7 +217,9 @@ int hn_msg_encode(const struct hn_msg *m, char **buf, size_t *len)
         pack_stats(&pk, m->stats);
         break;
     case HN_MSG_HEARTBEAT:
-        msgpack_pack_map(&pk, 4);
+        msgpack_pack_map(&pk, 5);
+        pack_key(&pk, "acked");
+        msgpack_pack_uint64(&pk, m->acked);
         pack_key(&pk, "state");
         pack_str(&pk, m->state);
         pack_key(&pk, "cpu_percent");
@@ -610,6 +616,7 @@ void hn_msg_fini(struct hn_msg *m)
     free((char *)m->version);
     free((char *)m->error);
     free((char *)m->run);
+    free((char *)m->previous);
     free((char *)m->traceback);
     free((char *)m->host);
     free((char *)m->scenario_name);
@@ -642,15 +649,20 @@ static int decode_body(struct dec *d, const msgpack_object *map, struct hn_msg *
     const int64_t day_ms = 86400000;
     switch (m->type) {
     case HN_MSG_CLIENT_READY:
-        if (get_u64(d, map, "protocol", &m->protocol_version))
+        if (get_u64(d, map, "protocol", &m->protocol_version) ||
+            get_str(d, map, "version", 64, &m->version))
             return HN_EINVAL;
-        return get_str(d, map, "version", 64, &m->version);
+        return field(map, "previous") ? get_str(d, map, "previous", HN_NODE_ID_MAX - 1,
+                                                &m->previous)
+                                      : 0;
     case HN_MSG_ACK:
         if (get_i64(d, map, "index", 0, 1000000, &m->index) ||
             get_str(d, map, "error", HN_MESSAGE_MAX, &m->error))
             return HN_EINVAL;
-        /* optional (masters before it did not send it) */
-        return field(map, "run") ? get_str(d, map, "run", 64, &m->run) : 0;
+        /* optional (masters before them did not send them) */
+        if (field(map, "run") && get_str(d, map, "run", 64, &m->run))
+            return HN_EINVAL;
+        return field(map, "acked") ? get_u64(d, map, "acked", &m->acked) : 0;
     case HN_MSG_SPAWN: {
         const msgpack_object *sc = field(map, "scenario");
         if (get_u64(d, map, "seq", &m->seq) ||
@@ -687,7 +699,7 @@ static int decode_body(struct dec *d, const msgpack_object *map, struct hn_msg *
             get_u64(d, map, "rss_bytes", &m->rss_bytes) ||
             get_u64(d, map, "user_count", &m->user_count))
             return HN_EINVAL;
-        return 0;
+        return field(map, "acked") ? get_u64(d, map, "acked", &m->acked) : 0;
     case HN_MSG_EXCEPTION:
         if (get_str(d, map, "msg", HN_MESSAGE_MAX, &m->error))
             return HN_EINVAL;

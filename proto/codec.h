@@ -52,6 +52,9 @@ struct hn_msg {
     int64_t index;             /* ack: worker index */
     const char *error;         /* ack: refusal; exception: message; quit: reason */
     const char *run;           /* ack: the master's run (a worker's unsent delta stays in it) */
+    const char *previous;      /* client_ready: the node id this worker had before it relinked */
+    uint64_t acked;            /* heartbeat from the master: the last stats seq it merged from
+                                  this worker; ack: the same for `previous` (0: none) */
     const char *traceback;     /* exception: where */
     /* spawn */
     const char *host;

@@ -18,6 +18,13 @@
 #include "worker/user.h"
 
 enum wstate { W_CONNECTING, W_READY, W_SPAWNING, W_RUNNING, W_STOPPED };
+
+#define MAX_UNACKED 600 /* sent deltas kept for a relink: 10 minutes of reports at 1 s */
+
+struct sent_delta {
+    uint64_t seq;
+    struct hn_stats stats;
+};
 static const char *const k_state_names[] = {"connecting", "ready", "spawning", "running",
                                             "stopped"};
 
@@ -45,6 +52,11 @@ struct worker {
     uint64_t last_wait_log_ms;
     uint64_t last_beat_ms;   /* uv_now of the last heartbeat tick */
     char run[72];            /* the run of the master that acked us last */
+    char previous[HN_NODE_ID_MAX]; /* our node id before the last relink ("" if none) */
+    /* copies of the deltas sent but not yet acked by the master (its heartbeats say how far
+     * it merged): a relink re-sends exactly those it never merged */
+    struct sent_delta *unacked;
+    size_t n_unacked, cap_unacked;
 
     struct hn_scenario *scenario;
     char *host;
@@ -115,6 +127,48 @@ static uint64_t stats_requests(const struct hn_stats *s)
     return n;
 }
 
+static void keep_unacked(struct worker *w, uint64_t seq)
+{
+    if (w->n_unacked == MAX_UNACKED) {
+        /* the master has not acked for minutes: the oldest copy goes (said once) */
+        hn_warn("the master has not confirmed %d reports; the oldest is no longer kept for a "
+                "re-send",
+                MAX_UNACKED);
+        hn_stats_fini(&w->unacked[0].stats);
+        memmove(w->unacked, w->unacked + 1, (w->n_unacked - 1) * sizeof *w->unacked);
+        w->n_unacked--;
+    }
+    if (w->n_unacked == w->cap_unacked) {
+        w->cap_unacked = w->cap_unacked ? w->cap_unacked * 2 : 8;
+        w->unacked = hn_realloc(w->unacked, w->cap_unacked * sizeof *w->unacked);
+    }
+    struct sent_delta *d = &w->unacked[w->n_unacked++];
+    d->seq = seq;
+    hn_stats_init(&d->stats);
+    hn_stats_merge(&d->stats, &w->stats);
+}
+
+/* The master merged every report up to acked: their copies go. */
+static void drop_acked(struct worker *w, uint64_t acked)
+{
+    size_t k = 0;
+    while (k < w->n_unacked && w->unacked[k].seq <= acked)
+        hn_stats_fini(&w->unacked[k++].stats);
+    memmove(w->unacked, w->unacked + k, (w->n_unacked - k) * sizeof *w->unacked);
+    w->n_unacked -= k;
+}
+
+/* After a relink to the same run: what the master never merged joins the delta to send. */
+static void resend_unacked(struct worker *w, uint64_t acked)
+{
+    drop_acked(w, acked);
+    for (size_t i = 0; i < w->n_unacked; i++) {
+        hn_stats_merge(&w->stats, &w->unacked[i].stats);
+        hn_stats_fini(&w->unacked[i].stats);
+    }
+    w->n_unacked = 0;
+}
+
 /* Sends the delta since the last report. One that cannot leave (no master connected, a full
  * queue) is kept and the next report carries it too: coalesced, so bounded, never dropped. */
 static void send_stats(struct worker *w)
@@ -128,6 +182,7 @@ static void send_stats(struct worker *w)
     m.stats = &w->stats;
     if (send_msg(w, &m) == 0) {
         w->stats_seq = m.seq;
+        keep_unacked(w, m.seq);
         hn_stats_reset(&w->stats);
     }
 }
@@ -455,14 +510,19 @@ static void handle(struct worker *w, struct hn_msg *m)
             w->state = W_READY;
             w->served = 1;
             const char *run = m->run ? m->run : "";
-            if (strcmp(run, w->run) && stats_requests(&w->stats)) {
+            if (strcmp(run, w->run)) {
                 /* what this worker measured for a master that is gone belongs to that run,
                  * not to this one: said, and dropped */
-                hn_warn("dropping %llu requests measured for the previous master's run (it is "
-                        "gone; they are not part of this run)",
-                        (unsigned long long)stats_requests(&w->stats));
+                resend_unacked(w, 0);
+                if (stats_requests(&w->stats))
+                    hn_warn("dropping %llu requests measured for the previous master's run (it "
+                            "is gone; they are not part of this run)",
+                            (unsigned long long)stats_requests(&w->stats));
                 hn_stats_reset(&w->stats);
+            } else {
+                resend_unacked(w, m->acked); /* the same run: exactly what it never merged */
             }
+            w->previous[0] = '\0';
             snprintf(w->run, sizeof w->run, "%s", run);
             hn_info("connected to master %s:%u as worker #%lld", w->o->master_host,
                     w->o->master_port, (long long)m->index);
@@ -483,6 +543,8 @@ static void handle(struct worker *w, struct hn_msg *m)
         shutdown_worker(w, HN_EXIT_OK);
         break;
     case HN_MSG_HEARTBEAT:
+        if (w->state != W_CONNECTING)
+            drop_acked(w, m->acked);
         break;
     default:
         hn_debug("ignoring %s from the master", hn_msg_type_name(m->type));
@@ -525,6 +587,7 @@ static void say_ready(struct worker *w)
     hn_msg_init(&m, HN_MSG_CLIENT_READY, w->node_id);
     m.protocol_version = HN_PROTOCOL_VERSION;
     m.version = HORNET_VERSION;
+    m.previous = w->previous;
     send_msg(w, &m);
 }
 
@@ -573,6 +636,8 @@ static void relink(struct worker *w)
     w->stats_seq = 0;
     w->spawn_seq = 0;
     w->last_wait_log_ms = uv_now(&w->loop);
+    if (!w->previous[0]) /* a relink that never got an ack keeps the first id */
+        snprintf(w->previous, sizeof w->previous, "%s", w->node_id);
     close_link(w);
     if (open_link(w))
         shutdown_worker(w, HN_EXIT_CLUSTER);
@@ -752,6 +817,8 @@ int hn_worker_run(const struct hn_options *o)
     free(w->exclude_tags);
     free_kvs(&w->env_vals, &w->n_env_vals);
     free_kvs(&w->files, &w->n_files);
+    resend_unacked(w, UINT64_MAX);
+    free(w->unacked);
     hn_stats_fini(&w->stats);
     int code = w->exit_code;
     free(w);

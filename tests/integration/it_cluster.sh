@@ -173,18 +173,31 @@ if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "hnsw$$" 2>/de
   PIDS+=("$!")
   for _ in $(seq 100); do ip netns exec "hnmst$$" curl -s -m 1 http://192.0.2.1:8000/__counts >/dev/null && break; sleep 0.1; done
   ip netns exec "hnmst$$" "$HORNET" --master --master-bind-host 192.0.2.2 --master-bind-port 5557 \
-    --expect-workers 2 -f "$SC" -H http://192.0.2.1:8000 -u 20 -r 100 -t 4s --no-db \
-    --csv "$T/ns/run" >"$T/ns_m.out" 2>"$T/ns_m.err" &
+    --expect-workers 2 -f "$SC" -H http://192.0.2.1:8000 -u 20 -r 100 -t 30s --no-db \
+    --heartbeat-timeout 3s --csv "$T/ns/run" >"$T/ns_m.out" 2>"$T/ns_m.err" &
   NM=$!; PIDS+=("$NM")
   for w in wa wb; do
     ip netns exec "hn$w$$" "$HORNET" --worker --master-host 192.0.2.2 --master-port 5557 \
-      2>"$T/ns_$w.err" &
+      --heartbeat-timeout 3s 2>"$T/ns_$w.err" &
     PIDS+=("$!")
   done
-  wait_pid "$NM" 40 rc
+  wait_log "$T/ns_m.err" "All users spawned" 20
+  sleep 3
+  # a 15 s partition of the control link: the master's link goes down, the target stays
+  # reachable for the workers
+  ip netns exec "hnmst$$" ip link set "vmst$$" down
+  sleep 7
+  p1=$(ip netns exec "hntgt$$" curl -s -m 3 http://192.0.2.1:8000/__counts | tr ',{}' '\n\n\n' | sed -n 's/^"total":\([0-9]*\)$/\1/p')
+  sleep 2
+  p2=$(ip netns exec "hntgt$$" curl -s -m 3 http://192.0.2.1:8000/__counts | tr ',{}' '\n\n\n' | sed -n 's/^"total":\([0-9]*\)$/\1/p')
+  check "partition: no load without a master ($p1 then $p2 requests)" test -n "$p1" -a "$p1" = "$p2"
+  sleep 6
+  ip netns exec "hnmst$$" ip link set "vmst$$" up
+  check "partition healed: the workers are back" wait_count "$T/ns_m.err" "connected; 2 connected" 2 15
+  wait_pid "$NM" 60 rc
   rep=$(csv_get "$T/ns/run_stats.csv" Aggregated "Request Count")
   served=$(ip netns exec "hnmst$$" curl -s -m 3 http://192.0.2.1:8000/__counts | tr ',{}' '\n\n\n' | sed -n 's/^"total":\([0-9]*\)$/\1/p')
-  echo "# multi-host: reported $rep, the target in its own namespace served $served"
+  echo "# multi-host with a 15 s partition: reported $rep, the target in its own namespace served $served"
   check "multi-host: the run exits 0 (got $rc)" test "$rc" = 0
   check "multi-host: both workers ran users" grep -q "spawning complete: 10 users" "$T/ns_wb.err"
   check "multi-host: counts reconcile across namespaces" test -n "$rep" -a "$rep" = "$served"
