@@ -171,6 +171,63 @@ static struct hn_peer *find(struct hn_cluster *cl, const char *id)
 
 /* ---------- dispatch ---------- */
 
+struct ranked {
+    size_t pos;   /* in cl->peers */
+    size_t rank;  /* how many workers of its host come before it */
+};
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    const struct ranked *x = a, *y = b;
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* A node id is host_pid_random: the host is what comes before the last two '_'. */
+static uint64_t host_hash(const char *id)
+{
+    const char *end = strrchr(id, '_');
+    if (end) {
+        const char *p = end;
+        while (p > id && p[-1] != '_')
+            p--;
+        end = p > id ? p - 1 : end;
+    }
+    uint64_t h = 1469598103934665603ull;
+    for (const char *c = id; *c && c != end; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ull;
+    return h;
+}
+
+/* The live workers in dealing order: the first of every host, then the second of every host...
+ * so a few users spread over machines before they double up on one (Locust's #2128). */
+static struct ranked *dealing_order(const struct hn_cluster *cl, size_t nw)
+{
+    struct ranked *r = hn_calloc(nw ? nw : 1, sizeof *r);
+    size_t cap = 16;
+    while (cap < 2 * nw)
+        cap *= 2;
+    uint64_t *keys = hn_calloc(cap, sizeof *keys);
+    size_t *counts = hn_calloc(cap, sizeof *counts);
+    size_t k = 0;
+    for (size_t i = 0; i < cl->n_peers; i++) {
+        if (!is_live(&cl->peers[i]))
+            continue;
+        uint64_t h = host_hash(cl->peers[i].id) | 1; /* 0 marks an empty slot */
+        size_t j = h & (cap - 1);
+        while (keys[j] && keys[j] != h)
+            j = (j + 1) & (cap - 1);
+        keys[j] = h;
+        r[k].pos = i;
+        r[k++].rank = counts[j]++;
+    }
+    qsort(r, nw, sizeof *r, cmp_ranked);
+    free(keys);
+    free(counts);
+    return r;
+}
+
 /* Gives every live worker its absolute share of each class (a new split replaces the old, so
  * a join, a leave or a rejoin is just another split). */
 static void dispatch(struct hn_cluster *cl, struct hn_cl_outbox *out)
@@ -181,14 +238,12 @@ static void dispatch(struct hn_cluster *cl, struct hn_cl_outbox *out)
         return;
     uint64_t *split = hn_calloc(nw * nc, sizeof *split);
     hn_dispatch_workers(c->class_counts, nc, nw, split);
+    struct ranked *order = dealing_order(cl, nw);
     cl->spawn_seq++;
     cl->all_spawned_said = 0;
     uint64_t id_base = 0;
-    size_t k = 0;
-    for (size_t i = 0; i < cl->n_peers; i++) {
-        struct hn_peer *p = &cl->peers[i];
-        if (!is_live(p))
-            continue;
+    for (size_t k = 0; k < nw; k++) {
+        struct hn_peer *p = &cl->peers[order[k].pos];
         struct hn_class_count *cc = hn_calloc(nc ? nc : 1, sizeof *cc);
         p->assigned = 0;
         for (size_t j = 0; j < nc; j++) {
@@ -209,8 +264,8 @@ static void dispatch(struct hn_cluster *cl, struct hn_cl_outbox *out)
         m->user_id_base = id_base;
         id_base += p->assigned;
         set_state(p, HN_PEER_SPAWNING);
-        k++;
     }
+    free(order);
     free(split);
     if (cl->phase == HN_CL_RUNNING)
         cl->phase = HN_CL_SPAWNING;

@@ -244,6 +244,31 @@ static void test_start_and_even_split(void **state)
     world_fini(&W);
 }
 
+/* A few users spread over machines first: 4 workers on 2 hosts (joined A, A, B, B), 2 users:
+ * one on each host, not both on A (Locust's #2128). */
+static void test_users_spread_over_hosts_first(void **state)
+{
+    (void)state;
+    struct world W;
+    world_init(&W, 2, 4);
+    const char *ids[] = {"hostA_11_x", "hostA_12_y", "hostB_21_x", "hostB_22_y"};
+    for (size_t i = 0; i < 4; i++) {
+        W.n = i + 1;
+        snprintf(W.w[i].id, sizeof W.w[i].id, "%s", ids[i]);
+        struct hn_msg m;
+        hn_msg_init(&m, HN_MSG_CLIENT_READY, ids[i]);
+        m.protocol_version = HN_PROTOCOL_VERSION;
+        m.version = "test";
+        deliver_to_master(&W, &m);
+    }
+    second(&W);
+    assert_int_equal(W.w[0].users + W.w[1].users, 1); /* host A */
+    assert_int_equal(W.w[2].users + W.w[3].users, 1); /* host B */
+    assert_int_equal(W.w[0].users, 1);                /* the first of each host */
+    assert_int_equal(W.w[2].users, 1);
+    world_fini(&W);
+}
+
 static void test_join_mid_run_rebalances(void **state)
 {
     (void)state;
@@ -547,6 +572,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_start_and_even_split),
+        cmocka_unit_test(test_users_spread_over_hosts_first),
         cmocka_unit_test(test_join_mid_run_rebalances),
         cmocka_unit_test(test_quit_moves_users_and_keeps_stats),
         cmocka_unit_test(test_lost_and_duplicated_deltas),
