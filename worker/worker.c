@@ -154,6 +154,8 @@ static void drop_acked(struct worker *w, uint64_t acked)
     size_t k = 0;
     while (k < w->n_unacked && w->unacked[k].seq <= acked)
         hn_stats_fini(&w->unacked[k++].stats);
+    if (!k)
+        return;
     memmove(w->unacked, w->unacked + k, (w->n_unacked - k) * sizeof *w->unacked);
     w->n_unacked -= k;
 }
