@@ -9,6 +9,15 @@
 
 static size_t chunk_len(unsigned c) { return c == 0 ? HN_HIST_EXACT : SUB_COUNT; }
 
+/* A chunk is its counts followed by an occupancy bitmap (one bit per bucket that was ever
+ * counted since the last reset), so merging, walking and percentiles visit only the buckets in
+ * use: a delta of a few samples merges in a few steps, not a few thousand. */
+static size_t chunk_words(unsigned c) { return chunk_len(c) + chunk_len(c) / 64; }
+static uint64_t *occ(uint64_t *chunk, unsigned c) { return chunk + chunk_len(c); }
+static const uint64_t *occ_c(const uint64_t *chunk, unsigned c) { return chunk + chunk_len(c); }
+
+static uint64_t *chunk_new(unsigned c) { return hn_calloc(chunk_words(c), sizeof(uint64_t)); }
+
 static uint32_t chunk_base(unsigned c)
 {
     return c == 0 ? 0 : HN_HIST_EXACT + (c - 1) * SUB_COUNT;
@@ -30,8 +39,14 @@ void hn_hist_fini(struct hn_hist *h)
 void hn_hist_reset(struct hn_hist *h)
 {
     for (unsigned c = 0; c < HN_HIST_NCHUNKS; c++)
-        if (h->chunks[c])
-            memset(h->chunks[c], 0, chunk_len(c) * sizeof(uint64_t));
+        if (h->chunks[c]) /* only the words the bitmap says were used */
+            for (size_t w = 0; w < chunk_len(c) / 64; w++) {
+                uint64_t bits = occ(h->chunks[c], c)[w];
+                if (!bits)
+                    continue;
+                memset(h->chunks[c] + w * 64, 0, 64 * sizeof(uint64_t));
+                occ(h->chunks[c], c)[w] = 0;
+            }
     h->count = h->sum_us = h->max_us = 0;
     h->min_us = UINT64_MAX;
 }
@@ -67,8 +82,10 @@ static uint64_t *slot(struct hn_hist *h, uint32_t index)
 {
     unsigned c = index < HN_HIST_EXACT ? 0 : (index - HN_HIST_EXACT) / SUB_COUNT + 1;
     if (!h->chunks[c])
-        h->chunks[c] = hn_calloc(chunk_len(c), sizeof(uint64_t));
-    return &h->chunks[c][index - chunk_base(c)];
+        h->chunks[c] = chunk_new(c);
+    uint32_t i = index - chunk_base(c);
+    occ(h->chunks[c], c)[i / 64] |= UINT64_C(1) << (i % 64);
+    return &h->chunks[c][i];
 }
 
 void hn_hist_record(struct hn_hist *h, uint64_t v)
@@ -97,14 +114,20 @@ void hn_hist_merge(struct hn_hist *dst, const struct hn_hist *src)
         const uint64_t *s = src->chunks[c];
         if (!s)
             continue;
-        size_t n = chunk_len(c);
+        const uint64_t *so = occ_c(s, c);
         uint64_t *d = dst->chunks[c];
-        for (size_t i = 0; i < n; i++) {
-            if (!s[i])
-                continue;
-            if (!d)
-                d = dst->chunks[c] = hn_calloc(n, sizeof(uint64_t));
-            d[i] += s[i];
+        for (size_t w = 0; w < chunk_len(c) / 64; w++) {
+            uint64_t bits = so[w];
+            while (bits) {
+                size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
+                bits &= bits - 1;
+                if (!s[i])
+                    continue; /* used since the reset, zero now: nothing to add */
+                if (!d)
+                    d = dst->chunks[c] = chunk_new(c);
+                d[i] += s[i];
+                occ(d, c)[w] |= UINT64_C(1) << (i % 64);
+            }
         }
     }
     dst->count += src->count;
@@ -131,8 +154,9 @@ uint64_t hn_hist_percentile(const struct hn_hist *h, double q)
         const uint64_t *s = h->chunks[c];
         if (!s)
             continue;
-        size_t n = chunk_len(c);
-        for (size_t i = 0; i < n; i++) {
+        for (size_t w = 0; w < chunk_len(c) / 64; w++)
+        for (uint64_t bits = occ_c(s, c)[w]; bits; bits &= bits - 1) {
+            size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
             if (!s[i])
                 continue;
             seen += s[i];
@@ -157,10 +181,12 @@ void hn_hist_foreach(const struct hn_hist *h, hn_hist_bucket_fn fn, void *ctx)
         const uint64_t *s = h->chunks[c];
         if (!s)
             continue;
-        size_t n = chunk_len(c);
-        for (size_t i = 0; i < n; i++)
-            if (s[i])
-                fn(ctx, chunk_base(c) + (uint32_t)i, s[i]);
+        for (size_t w = 0; w < chunk_len(c) / 64; w++)
+            for (uint64_t bits = occ_c(s, c)[w]; bits; bits &= bits - 1) {
+                size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
+                if (s[i])
+                    fn(ctx, chunk_base(c) + (uint32_t)i, s[i]);
+            }
     }
 }
 

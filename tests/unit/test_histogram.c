@@ -183,9 +183,53 @@ static void test_sparse_round_trip_and_reset(void **state)
     hn_hist_fini(&copy);
 }
 
+/* The occupancy bitmap: after a reset, merges, walks and percentiles see only what was
+ * recorded since; a merge of a sparse delta touches only its buckets. */
+static void count_cb(void *ctx, uint32_t index, uint64_t count)
+{
+    (void)index;
+    *(uint64_t *)ctx += count;
+}
+
+static void test_reset_then_reuse(void **state)
+{
+    (void)state;
+    struct hn_hist h, dst;
+    hn_hist_init(&h);
+    hn_hist_init(&dst);
+    for (uint64_t v = 1; v < 100000; v += 7)
+        hn_hist_record(&h, v);
+    hn_hist_reset(&h);
+    hn_hist_record(&h, 5000);
+    hn_hist_record(&h, 5000);
+    hn_hist_record(&h, 9000);
+    uint64_t seen = 0;
+    hn_hist_foreach(&h, count_cb, &seen);
+    assert_int_equal(seen, 3);
+    assert_int_equal(hn_hist_nonzero(&h), 2);
+    assert_true(hn_hist_percentile(&h, 0.5) >= 4995 && hn_hist_percentile(&h, 0.5) <= 5005);
+    hn_hist_merge(&dst, &h);
+    assert_int_equal(dst.count, 3);
+    assert_int_equal(hn_hist_nonzero(&dst), 2);
+    /* a chunk used before the reset but empty now allocates nothing in dst */
+    struct hn_hist z, e;
+    hn_hist_init(&z);
+    hn_hist_init(&e);
+    hn_hist_record(&z, 50);
+    hn_hist_reset(&z);
+    hn_hist_merge(&e, &z);
+    for (unsigned c = 0; c < HN_HIST_NCHUNKS; c++)
+        assert_null(e.chunks[c]);
+    hn_hist_fini(&h);
+    hn_hist_fini(&dst);
+    hn_hist_fini(&z);
+    hn_hist_fini(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reset_then_reuse),
         cmocka_unit_test(test_percentiles_match_exact_sort),
         cmocka_unit_test(test_bucket_bounds),
         cmocka_unit_test(test_huge_values_keep_exact_extremes),
