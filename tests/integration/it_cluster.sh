@@ -150,6 +150,26 @@ check "rogue peers: the run exits 0 (got $rc)" test "$rc" = 0
 check "rogue peers: the impostor's 3 000 000 requests are not in the results" test "$rep" = "$got"
 check "rogue peers: the impostor got no spawn (one split only)" test "$(grep -c "spawning" "$T/W71.err")" -le 2
 
+# --- 4c. Scale: a master started with a soft open-file limit of 1024 still takes 1200 workers
+# (it raises the limit to the hard one; libzmq would stall near 1009 otherwise)
+if [ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge 4096 ]; then
+  (ulimit -Sn 1024; exec "$HORNET" --master --master-bind-host 127.0.0.1 --master-bind-port 0 \
+    --expect-workers 1200 --expect-workers-max-wait 60s -f "$SC" -u 1200 -r 100000 -t 4s \
+    -H "http://127.0.0.1:1" --no-db --only-summary --heartbeat-timeout 30s) \
+    >"$T/M8.out" 2>"$T/M8.err" &
+  M8=$!; PIDS+=("$M8")
+  for _ in $(seq 100); do grep -q "Waiting for" "$T/M8.err" 2>/dev/null && break; sleep 0.05; done
+  M8_PORT=$(sed -n 's/.*Waiting for [0-9]* workers on [^ ]*:\([0-9]*\) .*/\1/p' "$T/M8.err")
+  "$SIM_WORKERS" 127.0.0.1 "$M8_PORT" 1200 20 5 >"$T/sim.out" 2>&1 & SW=$!; PIDS+=("$SW")
+  wait_pid "$M8" 60 rc
+  wait_pid "$SW" 30 swrc
+  echo "# $(cat "$T/sim.out")"
+  check "soft limit 1024: all 1200 workers joined and ran (master exit $rc, sim $swrc)" \
+    grep -q "All users spawned: .* (1200 total users)" "$T/M8.err"
+else
+  echo "# hard open-file limit below 4096 here: the 1200-worker case is skipped"
+fi
+
 # --- 5. Multi-host: the target, the master and two workers each in a network namespace of
 # their own, joined by a bridge in another (addresses from 192.0.2.0/24, inside them only)
 if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && ip netns add "hnsw$$" 2>/dev/null; then
