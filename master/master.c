@@ -222,6 +222,13 @@ static void run_loop(struct master *m)
     int seen_signals = 0;
     while (hn_cluster_phase(m->cl) != HN_CL_DONE) {
         hn_rpc_poll(m->rpc, 100);
+        /* closed connections first: a descriptor is reused only after its close was
+         * reported, so a newcomer on the same descriptor is never taken for the one that
+         * left */
+        for (int fd; (fd = hn_rpc_closed_fd(m->rpc)) >= 0;) {
+            hn_cluster_conn_closed(m->cl, fd, now_ms(), &m->out);
+            carry_out(m);
+        }
         /* everything already received is handed in before the tick judges anyone silent */
         struct hn_msg msg;
         for (int budget = 0; budget < 10000; budget++) {
@@ -233,10 +240,6 @@ static void run_loop(struct master *m)
             hn_cluster_on_msg(m->cl, &msg, hn_rpc_last_fd(m->rpc), now_ms(), &m->out);
             carry_out(m);
             hn_msg_fini(&msg);
-        }
-        for (int fd; (fd = hn_rpc_closed_fd(m->rpc)) >= 0;) {
-            hn_cluster_conn_closed(m->cl, fd, now_ms(), &m->out);
-            carry_out(m);
         }
         if (g_signals != seen_signals) {
             seen_signals = g_signals;
