@@ -587,6 +587,14 @@ void hn_cluster_on_msg(struct hn_cluster *cl, const struct hn_msg *m, int conn, 
          * are complete, whatever the run's phase */
         p->confirmed = 1;
         p->user_count = 0;
+        {
+            /* the leaving worker waits (bounded) for word that its last delta was merged */
+            struct hn_msg *ack = send(out, p, HN_MSG_ACK);
+            ack->index = p->index;
+            ack->error = "";
+            ack->run = cl->cfg->run_id;
+            ack->acked = p->stats_seq;
+        }
         peer_gone(cl, p, m->error && *m->error ? m->error : "it quit", now_ms, out);
         break;
     default:

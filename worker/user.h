@@ -38,7 +38,6 @@ struct hn_class_rt {
     const struct hn_user_class *def;
     struct hn_task_rt *tasks;
     struct hn_task_rt on_start, on_stop;
-    uint64_t target;       /* users of this class the master asked for */
     uint64_t running;
     struct hn_user *users; /* doubly linked, newest first */
 };
