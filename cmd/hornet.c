@@ -6,6 +6,7 @@
 #include "common/options.h"
 #include "common/util.h"
 #include "master/master.h"
+#include "proto/keys.h"
 #include "worker/worker.h"
 
 int main(int argc, char **argv)
@@ -14,6 +15,23 @@ int main(int argc, char **argv)
     hn_options_defaults(&o);
     char err[512];
     /* subcommands come first: `hornet runs [--db PATH]`, `hornet compare BASE RUN [...]` */
+    if (argc > 1 && !strcmp(argv[1], "keygen")) {
+        if (argc != 3 || argv[2][0] == '-') {
+            fprintf(stderr, "hornet: keygen: expected one name: hornet keygen NAME (writes "
+                            "NAME.key and NAME.pub)\n");
+            return HN_EXIT_USAGE;
+        }
+        char pub[41];
+        int rc = hn_keys_generate(argv[2], pub, err, sizeof err);
+        if (rc) {
+            fprintf(stderr, "%s\n", err);
+            return rc;
+        }
+        printf("wrote %s.key (the key pair, mode 0600: keep it on its machine) and %s.pub\n"
+               "public key: %s\n",
+               argv[2], argv[2], pub);
+        return HN_EXIT_OK;
+    }
     int runs = argc > 1 && !strcmp(argv[1], "runs");
     int compare = argc > 1 && !strcmp(argv[1], "compare");
     int report = argc > 1 && !strcmp(argv[1], "report");

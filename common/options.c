@@ -31,6 +31,10 @@ enum {
     OPT_HEARTBEAT_TIMEOUT,
     OPT_STOP_TIMEOUT,
     OPT_CLUSTER_SECRET,
+    OPT_MASTER_KEY,
+    OPT_WORKER_KEYS,
+    OPT_WORKER_KEY,
+    OPT_MASTER_PUBLIC_KEY,
     OPT_TAGS,
     OPT_EXCLUDE_TAGS,
     OPT_SHOW_TASK_RATIO,
@@ -75,6 +79,10 @@ static const struct option k_long[] = {
     {"heartbeat-timeout", required_argument, NULL, OPT_HEARTBEAT_TIMEOUT},
     {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
     {"cluster-secret", required_argument, NULL, OPT_CLUSTER_SECRET},
+    {"master-key", required_argument, NULL, OPT_MASTER_KEY},
+    {"worker-keys", required_argument, NULL, OPT_WORKER_KEYS},
+    {"worker-key", required_argument, NULL, OPT_WORKER_KEY},
+    {"master-public-key", required_argument, NULL, OPT_MASTER_PUBLIC_KEY},
     {"tags", required_argument, NULL, 'T'},
     {"exclude-tags", required_argument, NULL, 'E'},
     {"list", no_argument, NULL, 'l'},
@@ -289,6 +297,10 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
                            "(hidden)");
             o->cluster_secret = optarg;
             break;
+        case OPT_MASTER_KEY: o->master_key = optarg; break;
+        case OPT_WORKER_KEYS: o->worker_keys = optarg; break;
+        case OPT_WORKER_KEY: o->worker_key = optarg; break;
+        case OPT_MASTER_PUBLIC_KEY: o->master_public_key = optarg; break;
         case ':':
             snprintf(err, errlen, "hornet: %s needs a value (see hornet --help)",
                      argv[optind - 1]);
@@ -306,6 +318,16 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
                  argv[optind]);
         return HN_EXIT_USAGE;
     }
+    if ((o->master_key || o->worker_keys) && o->mode != HN_MODE_MASTER) {
+        snprintf(err, errlen, "hornet: %s is for --master (local mode secures its own links)",
+                 o->master_key ? "--master-key" : "--worker-keys");
+        return HN_EXIT_USAGE;
+    }
+    if ((o->worker_key || o->master_public_key) && o->mode != HN_MODE_WORKER) {
+        snprintf(err, errlen, "hornet: %s is for --worker",
+                 o->worker_key ? "--worker-key" : "--master-public-key");
+        return HN_EXIT_USAGE;
+    }
     for (int i = 1; i < argc; i++) {
         int m = !strcmp(argv[i], "--master"), w = !strcmp(argv[i], "--worker");
         for (int j = i + 1; (m || w) && j < argc; j++)
@@ -321,6 +343,7 @@ const char *hn_options_usage(void)
 {
     return "Usage: hornet [options]\n"
            "       hornet runs [--db PATH]     list recorded runs\n"
+           "       hornet keygen NAME          write a CURVE key pair: NAME.key and NAME.pub\n"
            "       hornet report RUN [--db PATH] [--csv PREFIX] [--json FILE] [--html FILE]\n"
            "       hornet compare BASE RUN [--db PATH] [--max-latency-increase PCT (10)]\n"
            "              [--max-latency-increase-ms MS (2)] [--max-rps-drop PCT (20)]\n"
@@ -373,6 +396,12 @@ const char *hn_options_usage(void)
            "      --cluster-secret S     master and workers: authenticate and encrypt their links\n"
            "                             (CURVE); better from HORNET_CLUSTER_SECRET, which ps\n"
            "                             does not show. Local mode makes its own.\n"
+           "      --master-key FILE      master: its key pair from hornet keygen (instead of a\n"
+           "                             secret); needs --worker-keys\n"
+           "      --worker-keys FILE     master: the worker public keys it admits (one\n"
+           "                             public-key line each, e.g. cat workers/*.pub)\n"
+           "      --worker-key FILE      worker: its key pair from hornet keygen\n"
+           "      --master-public-key FILE  worker: the master's NAME.pub\n"
            "\n"
            "  -V, --version              print the version\n"
            "  -h, --help                 this text\n"

@@ -52,6 +52,10 @@ struct hn_options {
     double max_rps_drop_pct;
     double max_fail_points;
     const char *cluster_secret; /* --cluster-secret; NULL = HORNET_CLUSTER_SECRET or none */
+    const char *master_key;        /* --master-key: the master's key pair file */
+    const char *worker_keys;       /* --worker-keys: the worker public keys admitted */
+    const char *worker_key;        /* --worker-key: this worker's key pair file */
+    const char *master_public_key; /* --master-public-key: the master's public key file */
     int argc;                 /* the command line, for the run history */
     char **argv;
     int show_help;

@@ -23,6 +23,7 @@
 #include "master/paths.h"
 #include "master/sinks.h"
 #include "proto/codec.h"
+#include "proto/keys.h"
 #include "proto/rpc.h"
 
 struct master {
@@ -43,6 +44,7 @@ struct master {
     size_t n_times;
     struct hn_ratelimit *exc_log; /* by worker index */
     char local_secret[40];        /* local mode: the cluster secret made for this run */
+    const char *child_secret;     /* local mode: the secret its workers get */
     char run_id[40];              /* this master's run, told to every worker */
     int interrupted;
     int start_failed; /* a local worker died before the run started */
@@ -443,31 +445,36 @@ static void raise_file_limit(void)
              (unsigned long long)(rl.rlim_cur > 64 ? rl.rlim_cur - 64 : 0));
 }
 
-/* The cluster secret in force; local mode makes one for its workers. NULL: none. */
-static const char *cluster_secret(struct master *m, int *rc)
+/* The keys in force (*have = 0: plain links). Local mode makes a cluster secret for its
+ * workers (into m->local_secret). Returns 0 or an exit code (said). */
+static int link_keys(struct master *m, struct hn_rpc_keys *k, int *have)
 {
-    char err[256];
-    const char *secret = hn_options_cluster_secret(m->o, err, sizeof err);
-    *rc = 0;
-    if (err[0]) {
+    char err[1024];
+    int rc = hn_keys_from_options(m->o, 1, k, have, err, sizeof err);
+    if (rc) {
         fprintf(stderr, "%s\n", err);
-        *rc = HN_EXIT_USAGE;
-        return NULL;
+        return rc;
     }
-    if (m->local && !secret) {
+    if (m->local && *have) /* local mode takes no key files: this came from a secret */
+        m->child_secret = hn_options_cluster_secret(m->o, err, sizeof err);
+    if (m->local && !*have) {
         /* even on loopback, no other process of this machine can join the run or read the
          * scenario */
         uint8_t raw[16];
         if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
             fprintf(stderr, "hornet: cannot make a cluster secret: %s\n", strerror(errno));
-            *rc = HN_EXIT_RUNTIME;
-            return NULL;
+            return HN_EXIT_RUNTIME;
         }
         for (int i = 0; i < 16; i++)
             snprintf(m->local_secret + 2 * i, 3, "%02x", raw[i]);
-        secret = m->local_secret;
+        if (hn_rpc_keys_from_secret(m->local_secret, k)) {
+            fprintf(stderr, "hornet: this libzmq has no CURVE support\n");
+            return HN_EXIT_RUNTIME;
+        }
+        m->child_secret = m->local_secret;
+        *have = 1;
     }
-    return secret;
+    return 0;
 }
 
 int hn_master_run(const struct hn_options *o)
@@ -481,21 +488,28 @@ int hn_master_run(const struct hn_options *o)
         master_free(m);
         return rc < 0 ? HN_EXIT_OK : rc;
     }
-    const char *secret = cluster_secret(m, &rc);
+    struct hn_rpc_keys keys;
+    int have_keys = 0;
+    rc = link_keys(m, &keys, &have_keys);
     if (rc) {
         master_free(m);
         return rc;
     }
     const char *bind_host = m->local ? "127.0.0.1" : o->master_bind_host;
     unsigned bind_port = m->local ? 0 : o->master_bind_port;
-    if (!secret && strcmp(bind_host, "127.0.0.1") && strcmp(bind_host, "::1") &&
+    if (!have_keys && strcmp(bind_host, "127.0.0.1") && strcmp(bind_host, "::1") &&
         strcmp(bind_host, "localhost"))
         hn_warn("the control port takes any peer that reaches it (it receives the scenario and "
-                "its data): set %s on the master and its workers to authenticate and encrypt "
-                "the links",
+                "its data): set %s on the master and its workers, or give them keys from "
+                "hornet keygen, to authenticate and encrypt the links",
                 HN_CLUSTER_SECRET_ENV);
     char err[512];
-    if (hn_rpc_bind(bind_host, bind_port, secret, &m->rpc, err, sizeof err)) {
+    rc = hn_rpc_bind(bind_host, bind_port, have_keys ? &keys : NULL, &m->rpc, err, sizeof err);
+    if (have_keys && !m->local && !keys.from_secret)
+        hn_info("admitting workers whose public key is among the %zu in %s", keys.n_allowed,
+                o->worker_keys);
+    hn_rpc_keys_fini(&keys);
+    if (rc) {
         fprintf(stderr, "hornet: %s\n", err);
         master_free(m);
         return HN_EXIT_RUNTIME;
@@ -515,7 +529,7 @@ int hn_master_run(const struct hn_options *o)
     configure(m, m->local ? o->processes : o->expect_workers);
     if (m->local) {
         if (hn_children_start(o->processes, hn_rpc_endpoint_port(m->rpc), o->loglevel,
-                              o->heartbeat_timeout_ms, secret, &m->children)) {
+                              o->heartbeat_timeout_ms, m->child_secret, &m->children)) {
             master_free(m);
             return HN_EXIT_RUNTIME;
         }

@@ -18,7 +18,12 @@
 struct hn_rpc {
     void *ctx;
     void *sock;
-    void *monitor; /* master: PAIR receiving the ROUTER's disconnect events */
+    void *monitor; /* master: PAIR receiving the ROUTER's disconnect events; worker: its
+                      DEALER's refused handshakes */
+    void *zap;     /* master with keys: REP answering ZeroMQ's authentication requests */
+    uint8_t (*allowed)[32];
+    size_t n_allowed;
+    int from_secret;
     int is_router;
     unsigned port;
     int last_fd;   /* the connection the last received message came from */
@@ -82,26 +87,153 @@ static int setup(struct hn_rpc *r, int type)
     return 0;
 }
 
-/* The master's CURVE key pair from the cluster secret: secret key = SHA-256 of a label and the
- * passphrase, public key computed from it. Workers derive the same public key, so only holders
- * of the passphrase can complete the handshake. */
-static int server_keys(const char *secret, uint8_t sk[32], char public_z85[41])
+/* A key pair from a cluster secret: secret key = SHA-256 of a label and the passphrase, public
+ * key computed from it. The master's pair and the workers' pair use different labels. */
+static int derive(const char *label, const char *secret, char pub[41], char sec[41])
 {
-    static const char label[] = "hornet cluster secret v1\n";
-    size_t n = strlen(secret);
-    char *buf = hn_malloc(sizeof label + n);
-    memcpy(buf, label, sizeof label - 1);
-    memcpy(buf + sizeof label - 1, secret, n);
-    hn_sha256(buf, sizeof label - 1 + n, sk);
+    size_t nl = strlen(label), n = strlen(secret);
+    char *buf = hn_malloc(nl + n + 1);
+    memcpy(buf, label, nl);
+    memcpy(buf + nl, secret, n);
+    uint8_t sk[32];
+    hn_sha256(buf, nl + n, sk);
     free(buf);
-    char sk_z85[41];
-    if (!zmq_z85_encode(sk_z85, sk, 32) || zmq_curve_public(public_z85, sk_z85) != 0)
+    int bad = !zmq_z85_encode(sec, sk, 32) || zmq_curve_public(pub, sec) != 0;
+    memset(sk, 0, sizeof sk);
+    return bad ? HN_EIO : 0;
+}
+
+int hn_rpc_keys_from_secret(const char *secret, struct hn_rpc_keys *k)
+{
+    memset(k, 0, sizeof *k);
+    k->from_secret = 1;
+    if (derive("hornet cluster secret v1\n", secret, k->server_public, k->server_secret) ||
+        derive("hornet cluster secret v1 worker\n", secret, k->client_public, k->client_secret))
         return HN_EIO;
+    return hn_rpc_keys_allow(k, k->client_public) ? HN_EIO : 0;
+}
+
+int hn_rpc_key_valid(const char *s)
+{
+    uint8_t raw[32];
+    return s && strlen(s) == 40 && zmq_z85_decode(raw, s) != NULL;
+}
+
+int hn_rpc_key_public(const char *secret_z85, char public_z85[41])
+{
+    if (!hn_rpc_key_valid(secret_z85))
+        return HN_EINVAL;
+    return zmq_curve_public(public_z85, secret_z85) == 0 ? 0 : HN_EIO;
+}
+
+int hn_rpc_keys_allow(struct hn_rpc_keys *k, const char *public_z85)
+{
+    if (!hn_rpc_key_valid(public_z85))
+        return HN_EINVAL;
+    k->allowed = hn_realloc(k->allowed, (k->n_allowed + 1) * sizeof *k->allowed);
+    memcpy(k->allowed[k->n_allowed++], public_z85, 41);
     return 0;
 }
 
-int hn_rpc_bind(const char *bind_host, unsigned port, const char *secret, struct hn_rpc **out,
-                char *err, size_t errlen)
+void hn_rpc_keys_fini(struct hn_rpc_keys *k)
+{
+    free(k->allowed);
+    memset(k, 0, sizeof *k);
+}
+
+int hn_rpc_keygen(char public_z85[41], char secret_z85[41])
+{
+    return zmq_curve_keypair(public_z85, secret_z85) == 0 ? 0 : HN_EIO;
+}
+
+/* ZeroMQ asks the handler bound at this address whether a peer that completed the CURVE
+ * handshake may connect (RFC 27, ZAP). */
+#define ZAP_ENDPOINT "inproc://zeromq.zap.01"
+
+static int allowed(const struct hn_rpc *r, const uint8_t key[32])
+{
+    for (size_t i = 0; i < r->n_allowed; i++)
+        if (!memcmp(r->allowed[i], key, 32))
+            return 1;
+    return 0;
+}
+
+/* Answers every pending ZAP request: 200 for a key in the allow-list, 400 otherwise (logged,
+ * rate-limited per address). A malformed request gets no answer and is dropped. */
+static void serve_zap(struct hn_rpc *r)
+{
+    if (!r->zap)
+        return;
+    for (;;) {
+        zmq_msg_t f[8];
+        int n = 0, more = 1;
+        while (more && n < 8) {
+            zmq_msg_init(&f[n]);
+            if (zmq_msg_recv(&f[n], r->zap, ZMQ_DONTWAIT) < 0) {
+                zmq_msg_close(&f[n]);
+                break;
+            }
+            more = zmq_msg_more(&f[n]);
+            n++;
+        }
+        if (n == 0)
+            return;
+        /* version, request id, domain, address, identity, mechanism, credentials */
+        int ok = 0, wellformed = n == 7 && !more && zmq_msg_size(&f[5]) == 5 &&
+                                 !memcmp(zmq_msg_data(&f[5]), "CURVE", 5) &&
+                                 zmq_msg_size(&f[6]) == 32;
+        char addr[64] = "?";
+        if (n >= 4) {
+            size_t al = zmq_msg_size(&f[3]) < sizeof addr - 1 ? zmq_msg_size(&f[3])
+                                                              : sizeof addr - 1;
+            memcpy(addr, zmq_msg_data(&f[3]), al);
+            addr[al] = '\0';
+        }
+        if (wellformed)
+            ok = allowed(r, zmq_msg_data(&f[6]));
+        if (wellformed && !ok) {
+            char key[41] = "";
+            zmq_z85_encode(key, zmq_msg_data(&f[6]), 32);
+            if (r->from_secret)
+                drop_warn(r, addr,
+                          "refused a peer from %s: it knows the master's public key but not "
+                          "the cluster secret",
+                          addr);
+            else
+                drop_warn(r, addr,
+                          "refused a worker from %s: its public key %s is not in --worker-keys",
+                          addr, key);
+        }
+        if (n >= 2 && !more) {
+            static const char *const status[2] = {"400", "200"};
+            static const char *const text[2] = {"key not allowed", "OK"};
+            zmq_send(r->zap, "1.0", 3, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+            zmq_send(r->zap, zmq_msg_data(&f[1]), zmq_msg_size(&f[1]),
+                     ZMQ_SNDMORE | ZMQ_DONTWAIT);
+            zmq_send(r->zap, status[ok], 3, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+            zmq_send(r->zap, text[ok], strlen(text[ok]), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+            zmq_send(r->zap, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+            zmq_send(r->zap, "", 0, ZMQ_DONTWAIT);
+        }
+        for (int i = 0; i < n; i++)
+            zmq_msg_close(&f[i]);
+        if (more) { /* oversize request: drop its tail; REP then expects no answer */
+            zmq_msg_t t;
+            zmq_msg_init(&t);
+            while (zmq_msg_recv(&t, r->zap, ZMQ_DONTWAIT) >= 0 && zmq_msg_more(&t)) {
+            }
+            zmq_msg_close(&t);
+        }
+    }
+}
+
+static int set_key(void *sock, int opt, const char *z85)
+{
+    return zmq_setsockopt(sock, opt, z85, 40);
+}
+
+int hn_rpc_bind(const char *bind_host, unsigned port, const struct hn_rpc_keys *keys,
+                struct hn_rpc **out, char *err, size_t errlen)
 {
     struct hn_rpc *r = hn_calloc(1, sizeof *r);
     r->is_router = 1;
@@ -111,16 +243,21 @@ int hn_rpc_bind(const char *bind_host, unsigned port, const char *secret, struct
     else
         snprintf(ep, sizeof ep, "tcp://%s:*", bind_host);
     int bad = setup(r, ZMQ_ROUTER);
-    if (!bad && secret && *secret) {
-        /* set before bind: a peer without the secret fails the handshake, so it never gets to
-         * send a frame the master would have to hold */
-        uint8_t sk[32];
-        char pk[41];
+    if (!bad && keys) {
+        /* set before bind: a peer without the master's public key fails the handshake, and one
+         * whose key is not allowed is refused by the ZAP handler, before either gets to send
+         * a frame the master would have to hold */
         int on = 1;
-        bad = server_keys(secret, sk, pk) ||
+        r->from_secret = keys->from_secret;
+        r->allowed = hn_calloc(keys->n_allowed ? keys->n_allowed : 1, sizeof *r->allowed);
+        for (size_t i = 0; i < keys->n_allowed; i++)
+            if (zmq_z85_decode(r->allowed[r->n_allowed], keys->allowed[i]))
+                r->n_allowed++;
+        r->zap = zmq_socket(r->ctx, ZMQ_REP);
+        bad = !r->zap || zmq_bind(r->zap, ZAP_ENDPOINT) != 0 ||
+              zmq_setsockopt(r->sock, ZMQ_ZAP_DOMAIN, "hornet", 6) != 0 ||
               zmq_setsockopt(r->sock, ZMQ_CURVE_SERVER, &on, sizeof on) != 0 ||
-              zmq_setsockopt(r->sock, ZMQ_CURVE_SECRETKEY, sk, 32) != 0;
-        memset(sk, 0, sizeof sk);
+              set_key(r->sock, ZMQ_CURVE_SECRETKEY, keys->server_secret) != 0;
         if (bad) {
             snprintf(err, errlen, "cannot set up CURVE security: %s", zmq_strerror(zmq_errno()));
             hn_rpc_destroy(&r);
@@ -156,23 +293,30 @@ int hn_rpc_bind(const char *bind_host, unsigned port, const char *secret, struct
     return 0;
 }
 
-int hn_rpc_connect(const char *host, unsigned port, const char *node_id, const char *secret,
-                   struct hn_rpc **out, char *err, size_t errlen)
+int hn_rpc_connect(const char *host, unsigned port, const char *node_id,
+                   const struct hn_rpc_keys *keys, struct hn_rpc **out, char *err,
+                   size_t errlen)
 {
     struct hn_rpc *r = hn_calloc(1, sizeof *r);
     char ep[300];
     int v6 = strchr(host, ':') != NULL;
     snprintf(ep, sizeof ep, v6 ? "tcp://[%s]:%u" : "tcp://%s:%u", host, port);
     int bad = setup(r, ZMQ_DEALER);
-    if (!bad && secret && *secret) {
-        uint8_t sk[32];
-        char server_pk[41], my_pk[41], my_sk[41];
-        bad = server_keys(secret, sk, server_pk) || zmq_curve_keypair(my_pk, my_sk) != 0 ||
-              zmq_setsockopt(r->sock, ZMQ_CURVE_SERVERKEY, server_pk, 40) != 0 ||
-              zmq_setsockopt(r->sock, ZMQ_CURVE_PUBLICKEY, my_pk, 40) != 0 ||
-              zmq_setsockopt(r->sock, ZMQ_CURVE_SECRETKEY, my_sk, 40) != 0;
-        memset(sk, 0, sizeof sk);
-        memset(my_sk, 0, sizeof my_sk);
+    if (!bad && keys)
+        bad = set_key(r->sock, ZMQ_CURVE_SERVERKEY, keys->server_public) != 0 ||
+              set_key(r->sock, ZMQ_CURVE_PUBLICKEY, keys->client_public) != 0 ||
+              set_key(r->sock, ZMQ_CURVE_SECRETKEY, keys->client_secret) != 0;
+    if (!bad && keys) {
+        /* a refused key is said at once rather than as a master that never answers */
+        char mon[64];
+        snprintf(mon, sizeof mon, "inproc://hornet-monitor-%p", (void *)r);
+        if (zmq_socket_monitor(r->sock, mon, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) == 0) {
+            r->monitor = zmq_socket(r->ctx, ZMQ_PAIR);
+            if (r->monitor && zmq_connect(r->monitor, mon) != 0) {
+                zmq_close(r->monitor);
+                r->monitor = NULL;
+            }
+        }
     }
     if (bad ||
         zmq_setsockopt(r->sock, ZMQ_ROUTING_ID, node_id, strlen(node_id)) != 0 ||
@@ -198,6 +342,9 @@ void hn_rpc_destroy(struct hn_rpc **rp)
     }
     if (r->sock)
         zmq_close(r->sock);
+    if (r->zap)
+        zmq_close(r->zap);
+    free(r->allowed);
     if (r->ctx)
         zmq_ctx_term(r->ctx);
     free(r);
@@ -216,8 +363,22 @@ int hn_rpc_fd(const struct hn_rpc *r)
 
 int hn_rpc_poll(struct hn_rpc *r, long timeout_ms)
 {
-    zmq_pollitem_t it = {.socket = r->sock, .events = ZMQ_POLLIN};
-    return zmq_poll(&it, 1, timeout_ms) > 0 && (it.revents & ZMQ_POLLIN);
+    zmq_pollitem_t it[2] = {{.socket = r->sock, .events = ZMQ_POLLIN},
+                            {.socket = r->zap, .events = ZMQ_POLLIN}};
+    uint64_t until = hn_mono_us() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000;
+    for (;;) {
+        int n = zmq_poll(it, r->zap ? 2 : 1, timeout_ms);
+        if (n <= 0)
+            return 0;
+        if (it[1].revents & ZMQ_POLLIN)
+            serve_zap(r);
+        if (it[0].revents & ZMQ_POLLIN)
+            return 1;
+        uint64_t now = hn_mono_us();
+        if (now >= until)
+            return 0;
+        timeout_ms = (long)((until - now + 999) / 1000);
+    }
 }
 
 int hn_rpc_send(struct hn_rpc *r, const char *to, const struct hn_msg *m)
@@ -333,10 +494,38 @@ int hn_rpc_closed_fd(struct hn_rpc *r)
     }
 }
 
-int hn_rpc_server_public(const char *secret, char out_z85[41])
+int hn_rpc_refused(struct hn_rpc *r, char *out, size_t outlen)
 {
-    uint8_t sk[32];
-    int rc = server_keys(secret, sk, out_z85);
-    memset(sk, 0, sizeof sk);
-    return rc;
+    if (!r || !r->monitor || r->is_router)
+        return 0;
+    int refused = 0;
+    for (;;) {
+        zmq_msg_t ev;
+        zmq_msg_init(&ev);
+        if (zmq_msg_recv(&ev, r->monitor, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&ev);
+            return refused;
+        }
+        int more = zmq_msg_more(&ev);
+        uint16_t id = 0;
+        int32_t value = 0;
+        if (zmq_msg_size(&ev) >= 6) {
+            memcpy(&id, zmq_msg_data(&ev), 2);
+            memcpy(&value, (char *)zmq_msg_data(&ev) + 2, 4);
+        }
+        zmq_msg_close(&ev);
+        if (more) {
+            zmq_msg_t addr;
+            zmq_msg_init(&addr);
+            zmq_msg_recv(&addr, r->monitor, ZMQ_DONTWAIT);
+            zmq_msg_close(&addr);
+        }
+        if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+            refused = 1;
+            snprintf(out, outlen,
+                     "the master did not accept this worker's key (authentication status %d); "
+                     "add its public key to the master's --worker-keys",
+                     (int)value);
+        }
+    }
 }

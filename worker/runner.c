@@ -598,7 +598,7 @@ static void beat(struct hn_runner *r, uint64_t now, struct hn_rn_outbox *o)
         if ((int64_t)(now - r->started_ms) > r->cfg.master_connect_timeout_ms) {
             say(o, HN_LOG_ERROR, "cannot reach the master at %s within %lld s%s",
                 r->cfg.master, (long long)(r->cfg.master_connect_timeout_ms / 1000),
-                r->cfg.has_secret ? " (or its cluster secret differs from this worker's)"
+                r->cfg.has_secret ? " (or its cluster secret or key differs from this worker's)"
                                   : " (or it requires a cluster secret)");
             leave_now(r, o, HN_EXIT_CLUSTER);
         }
@@ -618,6 +618,9 @@ void hn_runner_tick(struct hn_runner *r, uint64_t now_ms, uint64_t busy,
 {
     if (r->state == HN_RN_DONE)
         return;
+    /* busy was measured before this tick: a stop that begins in it (a lost master) is judged
+     * at the next one, or the users it just told to finish would be cut at once */
+    int was_stopping = r->state == HN_RN_STOPPING;
     if (now_ms >= r->next_beat_ms) {
         /* a late beat means this process was not running (stopped, starved): that time is
          * not the master's silence */
@@ -641,7 +644,7 @@ void hn_runner_tick(struct hn_runner *r, uint64_t now_ms, uint64_t busy,
     }
     if (r->state == HN_RN_SPAWNING)
         spawn_due(r, now_ms, out);
-    if (r->state == HN_RN_STOPPING && now_ms >= r->next_stop_poll_ms) {
+    if (r->state == HN_RN_STOPPING && was_stopping && now_ms >= r->next_stop_poll_ms) {
         r->next_stop_poll_ms = now_ms + STOP_POLL_MS;
         if (!busy || (int64_t)(now_ms - r->stop_started_ms) >= r->stop_timeout_ms)
             stopped(r, now_ms, out);

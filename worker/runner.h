@@ -37,7 +37,8 @@ struct hn_runner_config {
     int64_t master_connect_timeout_ms; /* for the first ack; a worker that served waits on */
     int64_t heartbeat_timeout_ms;      /* until a spawn brings the master's */
     int64_t stats_interval_ms;         /* idem */
-    int has_secret;                    /* only for the wording of a connect failure */
+    int has_secret;                    /* secured links (a secret or keys): only for the
+                                          wording of a connect failure */
 };
 
 enum hn_rn_kind {

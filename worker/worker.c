@@ -12,6 +12,7 @@
 #include "common/scenario.h"
 #include "common/stats.h"
 #include "proto/codec.h"
+#include "proto/keys.h"
 #include "proto/rpc.h"
 #include "worker/http.h"
 #include "worker/runner.h"
@@ -26,7 +27,8 @@ struct worker {
     uv_loop_t loop;
     struct hn_rpc *rpc;
     uv_poll_t *zpoll;   /* on the ZeroMQ socket's descriptor; a new link gets a new one */
-    const char *secret;
+    struct hn_rpc_keys keys;
+    int have_keys;
     uv_timer_t ticker;  /* fires when the core asks (hn_runner_next_ms) */
     uv_timer_t pumper;  /* drains the socket from the loop after a send */
     uv_signal_t sigint, sigterm;
@@ -243,7 +245,8 @@ static int open_link(struct worker *w)
     make_node_id(id, sizeof id);
     snprintf(comp, sizeof comp, "worker %s", id);
     hn_log_set_component(comp);
-    if (hn_rpc_connect(w->o->master_host, w->o->master_port, id, w->secret, &w->rpc, err,
+    if (hn_rpc_connect(w->o->master_host, w->o->master_port, id,
+                       w->have_keys ? &w->keys : NULL, &w->rpc, err,
                        sizeof err)) {
         hn_error("%s", err);
         return HN_EIO;
@@ -388,6 +391,17 @@ static void on_tick(uv_timer_t *t)
     if (w->quitting)
         return;
     struct hn_rn_outbox box = {0};
+    char why[300];
+    if (hn_rpc_refused(w->rpc, why, sizeof why)) {
+        /* the handshake's refusal is the master's answer: handed in as a refused ack */
+        struct hn_msg refusal;
+        hn_msg_init(&refusal, HN_MSG_ACK, "master");
+        refusal.error = why;
+        hn_runner_on_msg(w->core, &refusal, uv_now(&w->loop), &box);
+        carry(w, &box);
+        hn_rn_outbox_fini(&box);
+        return;
+    }
     hn_runner_tick(w->core, uv_now(&w->loop), busy_users(w), &box);
     carry(w, &box);
     hn_rn_outbox_fini(&box);
@@ -406,15 +420,15 @@ static void close_cb(uv_handle_t *h) { (void)h; }
 
 int hn_worker_run(const struct hn_options *o)
 {
-    char err[512];
-    const char *secret = hn_options_cluster_secret(o, err, sizeof err);
-    if (err[0]) {
-        fprintf(stderr, "%s\n", err);
-        return HN_EXIT_USAGE;
-    }
     struct worker *w = hn_calloc(1, sizeof *w);
+    char err[1024];
+    int rc = hn_keys_from_options(o, 0, &w->keys, &w->have_keys, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "%s\n", err);
+        free(w);
+        return rc;
+    }
     w->o = o;
-    w->secret = secret;
     hn_cpu_meter_init(&w->cpu);
     signal(SIGPIPE, SIG_IGN);
     snprintf(w->master, sizeof w->master, "%s:%u", o->master_host, o->master_port);
@@ -423,7 +437,7 @@ int hn_worker_run(const struct hn_options *o)
                                    .master_connect_timeout_ms = o->master_connect_timeout_ms,
                                    .heartbeat_timeout_ms = o->heartbeat_timeout_ms,
                                    .stats_interval_ms = o->stats_interval_ms,
-                                   .has_secret = secret != NULL};
+                                   .has_secret = w->have_keys};
     w->core = hn_runner_new(&cfg, uv_now(&w->loop));
     uv_timer_init(&w->loop, &w->ticker);
     uv_timer_init(&w->loop, &w->pumper);
@@ -459,6 +473,7 @@ int hn_worker_run(const struct hn_options *o)
     free_kvs(&w->env_vals, &w->n_env_vals);
     free_kvs(&w->files, &w->n_files);
     hn_runner_destroy(&w->core);
+    hn_rpc_keys_fini(&w->keys);
     int code = w->exit_code;
     free(w);
     return code;

@@ -150,7 +150,44 @@ check "rogue peers: the run exits 0 (got $rc)" test "$rc" = 0
 check "rogue peers: the impostor's 3 000 000 requests are not in the results" test "$rep" = "$got"
 check "rogue peers: the impostor got no spawn (one split only)" test "$(grep -c "spawning" "$T/W71.err")" -le 2
 
-# --- 4c. Scale: a master started with a soft open-file limit of 1024 still takes 1200 workers
+# --- 4c. Key files: a master admits only the workers whose public key it lists (ZAP); a
+# worker with a key of its own that is not listed is refused at the handshake and says so; a
+# peer without keys never gets an ack; the run's numbers are the target's
+K="$T/keys"; mkdir -p "$K"
+for n in master w1 w2; do "$HORNET" keygen "$K/$n" >"$K/$n.out" 2>&1; done
+check "keygen: NAME.key is private (mode $(stat -c %a "$K/w1.key"))" test "$(stat -c %a "$K/w1.key")" = 600
+"$HORNET" keygen "$K/w1" >/dev/null 2>"$K/again.err"; krc=$?
+check "keygen: refuses to replace a key (exit $krc)" test "$krc" = 2
+check "keygen: says the file exists" grep -q "already exists" "$K/again.err"
+cat "$K/w1.pub" >"$K/allowed"
+start_target K --latency-ms 2 --log-requests "$T/k.log"
+(unset HORNET_CLUSTER_SECRET; exec "$HORNET" --master --master-bind-host 127.0.0.1 --master-bind-port 0 \
+  --master-key "$K/master.key" --worker-keys "$K/allowed" --expect-workers 1 -f "$SC" \
+  -H "http://127.0.0.1:$K_PORT" -u 4 -r 100 -t 4s --no-db --csv "$T/m9/run") >"$T/M9.out" 2>"$T/M9.err" &
+M9_PID=$!; PIDS+=("$M9_PID")
+for _ in $(seq 100); do grep -q "Waiting for" "$T/M9.err" 2>/dev/null && break; sleep 0.05; done
+M9_PORT=$(sed -n 's/.*Waiting for [0-9]* workers on [^ ]*:\([0-9]*\) .*/\1/p' "$T/M9.err")
+(unset HORNET_CLUSTER_SECRET; exec "$FAKE_PEER" old-worker 127.0.0.1 "$M9_PORT") >"$T/plain.out" 2>&1 & FP9=$!; PIDS+=("$FP9")
+(unset HORNET_CLUSTER_SECRET; exec "$HORNET" --worker --master-host 127.0.0.1 --master-port "$M9_PORT" \
+  --worker-key "$K/w2.key" --master-public-key "$K/master.pub") 2>"$T/W92.err" & W92=$!; PIDS+=("$W92")
+wait_pid "$W92" 15 w2rc
+check "an unlisted worker key: refused at once, exit 4 (got $w2rc)" test "$w2rc" = 4
+check "an unlisted worker key: the worker says why" grep -q "did not accept this worker's key" "$T/W92.err"
+check "an unlisted worker key: the master names the key" grep -q "refused a worker .*$(sed -n 's/public-key = "\(.*\)"/\1/p' "$K/w2.pub" | cut -c1-10)" "$T/M9.err"
+(unset HORNET_CLUSTER_SECRET; exec "$HORNET" --worker --master-host 127.0.0.1 --master-port "$M9_PORT" \
+  --worker-key "$K/w1.key" --master-public-key "$K/master.pub") 2>"$T/W91.err" & W91=$!; PIDS+=("$W91")
+wait_pid "$M9_PID" 30 rc
+wait_pid "$FP9" 15 fprc
+rep=$(csv_get "$T/m9/run_stats.csv" Aggregated "Request Count"); got=$(received "$T/k.log")
+check "keys: the listed worker ran the run, exit 0 (got $rc)" test "$rc" = 0
+check "keys: reported = received ($rep = $got)" test "$rep" = "$got" -a "$got" -gt 0
+check "keys: a peer without keys never got an ack" grep -q "no ack" "$T/plain.out"
+check "keys: one worker joined" test "$(grep -c "connected; " "$T/M9.err")" = 1
+"$HORNET" --master --master-key "$K/master.key" -f "$SC" >/dev/null 2>"$K/half.err"; hrc=$?
+check "--master-key without --worker-keys: exit 2 (got $hrc), one line naming it" \
+  test "$hrc" = 2 -a "$(wc -l <"$K/half.err")" = 1 -a -n "$(grep 'needs --worker-keys' "$K/half.err")"
+
+# --- 4d. Scale: a master started with a soft open-file limit of 1024 still takes 1200 workers
 # (it raises the limit to the hard one; libzmq would stall near 1009 otherwise)
 if [ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge 4096 ]; then
   (ulimit -Sn 1024; exec "$HORNET" --master --master-bind-host 127.0.0.1 --master-bind-port 0 \

@@ -107,6 +107,16 @@ static int bloat(const char *host, unsigned port, const char *id)
     return 0;
 }
 
+/* The keys of HORNET_CLUSTER_SECRET (as a worker holding it), or NULL without one. */
+static const struct hn_rpc_keys *env_keys(void)
+{
+    static struct hn_rpc_keys keys;
+    const char *secret = getenv("HORNET_CLUSTER_SECRET");
+    if (!secret || !*secret || hn_rpc_keys_from_secret(secret, &keys))
+        return NULL;
+    return &keys;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
@@ -123,8 +133,7 @@ int main(int argc, char **argv)
     if (!strcmp(mode, "impostor") || !strcmp(mode, "huge")) {
         const char *as = !strcmp(mode, "impostor") && argc > 4 ? argv[4] : id;
         struct hn_rpc *r;
-        if (hn_rpc_connect(host, port, as, getenv("HORNET_CLUSTER_SECRET"), &r, err,
-                           sizeof err)) {
+        if (hn_rpc_connect(host, port, as, env_keys(), &r, err, sizeof err)) {
             fprintf(stderr, "%s\n", err);
             return 1;
         }
@@ -196,7 +205,7 @@ int main(int argc, char **argv)
         zmq_ctx_term(ctx);
     }
     struct hn_rpc *r;
-    if (hn_rpc_connect(host, port, id, getenv("HORNET_CLUSTER_SECRET"), &r, err, sizeof err)) {
+    if (hn_rpc_connect(host, port, id, env_keys(), &r, err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }

@@ -52,8 +52,8 @@ int main(int argc, char **argv)
         setrlimit(RLIMIT_NOFILE, &rl);
     }
     const char *secret = getenv("HORNET_CLUSTER_SECRET");
-    char server_pk[41] = "";
-    if (secret && *secret && hn_rpc_server_public(secret, server_pk)) {
+    struct hn_rpc_keys keys = {0};
+    if (secret && *secret && hn_rpc_keys_from_secret(secret, &keys)) {
         fprintf(stderr, "sim_workers: CURVE is not available\n");
         return 1;
     }
@@ -86,12 +86,10 @@ int main(int argc, char **argv)
         int linger = 0;
         zmq_setsockopt(p[i].sock, ZMQ_LINGER, &linger, sizeof linger);
         zmq_setsockopt(p[i].sock, ZMQ_ROUTING_ID, p[i].id, strlen(p[i].id));
-        if (server_pk[0]) {
-            char pk[41], sk[41];
-            zmq_curve_keypair(pk, sk);
-            zmq_setsockopt(p[i].sock, ZMQ_CURVE_SERVERKEY, server_pk, 40);
-            zmq_setsockopt(p[i].sock, ZMQ_CURVE_PUBLICKEY, pk, 40);
-            zmq_setsockopt(p[i].sock, ZMQ_CURVE_SECRETKEY, sk, 40);
+        if (keys.server_public[0]) { /* the workers' pair derived from the secret */
+            zmq_setsockopt(p[i].sock, ZMQ_CURVE_SERVERKEY, keys.server_public, 40);
+            zmq_setsockopt(p[i].sock, ZMQ_CURVE_PUBLICKEY, keys.client_public, 40);
+            zmq_setsockopt(p[i].sock, ZMQ_CURVE_SECRETKEY, keys.client_secret, 40);
         }
         zmq_connect(p[i].sock, ep);
         items[i].socket = p[i].sock;
@@ -200,5 +198,6 @@ int main(int argc, char **argv)
     free(items);
     free(p);
     hn_stats_fini(&delta);
+    hn_rpc_keys_fini(&keys);
     return acked == n && spawned == n ? 0 : 1;
 }

@@ -48,6 +48,7 @@ struct node {
     uint64_t running[2];
     uint64_t busy;    /* users still finishing a stop (done within 100 ms unless stuck) */
     int stuck;        /* its users never finish their on_stop */
+    uint64_t interrupted; /* users ended while still finishing (ABORT_STOPPING) */
     uint64_t served;  /* requests its users made (what a target would count) */
     uint64_t next_work_ms;
 };
@@ -246,7 +247,10 @@ static void carry_node(struct world *W, struct node *n, struct hn_rn_outbox *box
                 n->busy += n->running[a->cls] - a->keep;
             n->running[a->cls] = a->keep;
             break;
-        case HN_RN_ABORT_STOPPING: n->busy = 0; break;
+        case HN_RN_ABORT_STOPPING:
+            n->interrupted += n->busy;
+            n->busy = 0;
+            break;
         case HN_RN_RELINK:
             /* the old link closes: what it still held is lost; the master hears of the close
              * unless a partition is in between */
@@ -616,6 +620,9 @@ static void test_frozen_master(void **state)
     struct hn_cluster_result r;
     hn_cluster_result(W.cl, &r);
     assert_int_equal(r.unconfirmed, 0);
+    /* users finishing within 100 ms are never cut by a stop with a 2 s timeout */
+    for (size_t i = 0; i < W.n; i++)
+        assert_int_equal(W.nodes[i].interrupted, 0);
     world_fini(&W);
 }
 
@@ -639,6 +646,7 @@ static void test_partition_heals(void **state)
     assert_int_equal(load_now(&W), 40);
     stop_and_finish(&W);
     assert_int_equal(W.merged, served(&W));
+    assert_int_equal(b->interrupted, 0);
     world_fini(&W);
 }
 
