@@ -29,6 +29,8 @@
 struct master {
     const struct hn_options *o;
     int local;
+    uint64_t fd_room;   /* workers the open-file limit allows (0: no limit known) */
+    int fd_room_said;
     struct hn_rpc *rpc;
     struct hn_scenario *sc;
     const char *host;
@@ -110,6 +112,12 @@ static void on_event(struct master *m, const struct hn_cl_action *a)
         hn_sinks_event(m->sinks, "worker_joined", p->id);
         hn_info("worker %s (index %lld) connected; %zu connected", p->id, (long long)p->index,
                 hn_cluster_live(m->cl));
+        if (m->fd_room && hn_cluster_live(m->cl) >= m->fd_room && !m->fd_room_said) {
+            m->fd_room_said = 1;
+            hn_warn("%zu workers connected: the open-file limit is reached, further workers are "
+                    "refused; raise the hard limit (ulimit -Hn, or LimitNOFILE= for a service)",
+                    hn_cluster_live(m->cl));
+        }
         break;
     case HN_EV_REFUSED:
         hn_error("refused worker %s: %s", a->to, a->detail);
@@ -429,20 +437,33 @@ static void configure(struct master *m, uint64_t expect_workers)
 /* Each worker is a connection, each connection a descriptor: the soft open-file limit (often
  * 1024) is raised to the hard one, so a master can hold as many workers as the machine allows
  * (libzmq stalls near the soft limit instead of refusing). */
-static void raise_file_limit(void)
+/* Each worker holds one descriptor on the master: the soft open-file limit goes up to the
+ * hard one (libzmq 4.3.4 stalls near 1009 peers at the usual 1024), and a run that expects more
+ * workers than that allows is told at once. */
+static uint64_t raise_file_limit(uint64_t expect)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return;
+        return 0;
     if (rl.rlim_cur < rl.rlim_max) {
         rlim_t was = rl.rlim_cur;
         rl.rlim_cur = rl.rlim_max;
         if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
             rl.rlim_cur = was;
     }
-    hn_debug("open-file limit %llu: room for about %llu workers",
-             (unsigned long long)rl.rlim_cur,
-             (unsigned long long)(rl.rlim_cur > 64 ? rl.rlim_cur - 64 : 0));
+    if (rl.rlim_cur == RLIM_INFINITY)
+        return 0;
+    /* what the master itself holds: stdio, the database, sockets of libzmq, the CSV files */
+    uint64_t room = rl.rlim_cur > 64 ? (uint64_t)rl.rlim_cur - 64 : 0;
+    if (expect > room)
+        hn_warn("the open-file limit (%llu) leaves room for about %llu workers, fewer than the "
+                "%llu expected; raise the hard limit (ulimit -Hn) or the excess is refused",
+                (unsigned long long)rl.rlim_cur, (unsigned long long)room,
+                (unsigned long long)expect);
+    else
+        hn_debug("open-file limit %llu: room for about %llu workers",
+                 (unsigned long long)rl.rlim_cur, (unsigned long long)room);
+    return room;
 }
 
 /* The keys in force (*have = 0: plain links). Local mode makes a cluster secret for its
@@ -514,7 +535,7 @@ int hn_master_run(const struct hn_options *o)
         master_free(m);
         return HN_EXIT_RUNTIME;
     }
-    raise_file_limit();
+    m->fd_room = raise_file_limit(m->local ? o->processes : o->expect_workers);
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);

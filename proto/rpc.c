@@ -275,7 +275,12 @@ int hn_rpc_bind(const char *bind_host, unsigned port, const struct hn_rpc_keys *
     char mon[64];
     snprintf(mon, sizeof mon, "inproc://hornet-monitor-%p", (void *)r);
     if (zmq_socket_monitor(r->sock, mon, ZMQ_EVENT_DISCONNECTED) == 0) {
+        /* libzmq's I/O thread blocks on a full monitor pipe (and the ROUTER with it): no
+         * limit on our side, the loop drains it every turn */
+        int unlimited = 0;
         r->monitor = zmq_socket(r->ctx, ZMQ_PAIR);
+        if (r->monitor)
+            zmq_setsockopt(r->monitor, ZMQ_RCVHWM, &unlimited, sizeof unlimited);
         if (r->monitor && zmq_connect(r->monitor, mon) != 0) {
             zmq_close(r->monitor);
             r->monitor = NULL;
@@ -469,7 +474,7 @@ int hn_rpc_closed_fd(struct hn_rpc *r)
 {
     if (!r->monitor)
         return -1;
-    for (;;) {
+    for (int events = 0;;) {
         zmq_msg_t ev, addr;
         zmq_msg_init(&ev);
         if (zmq_msg_recv(&ev, r->monitor, ZMQ_DONTWAIT) < 0) {
@@ -491,6 +496,8 @@ int hn_rpc_closed_fd(struct hn_rpc *r)
         }
         if (id == ZMQ_EVENT_DISCONNECTED && value >= 0)
             return value;
+        if (++events == 100000)
+            return -1; /* the rest at the next turn: the loop's timers run meanwhile */
     }
 }
 

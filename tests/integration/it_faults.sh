@@ -212,7 +212,7 @@ check "a stranger's 600 MB of frames: the master grows under 20 MB" test $((peak
 HORNET_CLUSTER_SECRET=not-the-right-secret-42 timeout 20 "$HORNET" --worker --master-host 127.0.0.1 \
   --master-port "$PMPORT" --master-connect-timeout 2s >"$T/ww.out" 2>"$T/ww.err"; rc=$?
 check "wrong cluster secret: the worker gives up with exit 4 (got $rc)" test "$rc" = 4
-check "wrong cluster secret: says the secret may differ" grep -q "cluster secret differs" "$T/ww.err"
+check "wrong cluster secret: says the secret may differ" grep -q "cluster secret or key differs" "$T/ww.err"
 "$FAKE_PEER" old-worker 127.0.0.1 "$PMPORT" >"$T/fp.out" 2>&1
 check "a peer with the secret is heard (old protocol refused)" grep -q "refused: protocol version 99" "$T/fp.out"
 kill -INT "$PM"; wait_pid "$PM" 10 pmrc
