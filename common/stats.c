@@ -273,6 +273,11 @@ void hn_stats_entry_merge(struct hn_stats_entry *dst, const struct hn_stats_entr
     persec_merge(&dst->fails_per_s, &src->fails_per_s);
 }
 
+int hn_stats_in_total(const struct hn_stats_entry *e)
+{
+    return !(!strcmp(e->type, "WS") && !strncmp(e->name, "session ", 8));
+}
+
 void hn_stats_merge(struct hn_stats *dst, const struct hn_stats *src)
 {
     for (size_t i = 0; i < src->n_entries; i++) {
@@ -280,7 +285,8 @@ void hn_stats_merge(struct hn_stats *dst, const struct hn_stats *src)
         if (!hn_stats_entry_used(e))
             continue;
         hn_stats_entry_merge(hn_stats_entry(dst, e->type, e->name), e);
-        hn_stats_entry_merge(&dst->total, e);
+        if (hn_stats_in_total(e))
+            hn_stats_entry_merge(&dst->total, e);
     }
     for (size_t i = 0; i < src->n_errors; i++) {
         const struct hn_stats_error *e = src->errors[i];

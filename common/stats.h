@@ -97,6 +97,11 @@ static inline int hn_stats_entry_used(const struct hn_stats_entry *e)
     return e->n_requests || e->msgs_sent || e->msgs_received;
 }
 
+/* Whether a row counts in Aggregated: requests, WebSocket connects and messages do; a
+ * WebSocket session row (type WS, name "session ...": how long a whole session was held) is
+ * its own row only, so Aggregated's percentiles and thresholds judge requests. */
+int hn_stats_in_total(const struct hn_stats_entry *e);
+
 /* Adds every count of src into dst: entries into the matching entries and into dst->total,
  * errors into errors. Used by the master for each worker delta. */
 void hn_stats_merge(struct hn_stats *dst, const struct hn_stats *src);

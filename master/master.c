@@ -434,9 +434,6 @@ static void configure(struct master *m, uint64_t expect_workers)
     m->cl = hn_cluster_new(&m->cfg, now_ms());
 }
 
-/* Each worker is a connection, each connection a descriptor: the soft open-file limit (often
- * 1024) is raised to the hard one, so a master can hold as many workers as the machine allows
- * (libzmq stalls near the soft limit instead of refusing). */
 /* Each worker holds one descriptor on the master: the soft open-file limit goes up to the
  * hard one (libzmq 4.3.4 stalls near 1009 peers at the usual 1024), and a run that expects more
  * workers than that allows is told at once. */

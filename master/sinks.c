@@ -136,7 +136,8 @@ void hn_sinks_merge(struct hn_sinks *s, const struct hn_stats *delta)
             continue; /* message counters only: no histogram to window */
         const struct hn_stats_entry *me = hn_stats_find(&s->stats, e->type, e->name);
         hn_hist_merge(&s->win[me->index][s->win_cur], &e->hist);
-        hn_hist_merge(&s->total_win[s->win_cur], &e->hist);
+        if (hn_stats_in_total(e))
+            hn_hist_merge(&s->total_win[s->win_cur], &e->hist);
     }
 }
 
