@@ -126,6 +126,25 @@ static void test_error_rows_are_capped(void **state)
     hn_stats_fini(&s);
 }
 
+/* Aggregated covers requests and WebSocket connects and messages, not how long sessions were
+ * held: a 30 s session must not become Aggregated's max or p99. */
+static void test_sessions_stay_out_of_aggregated(void **state)
+{
+    (void)state;
+    struct hn_stats w, m;
+    hn_stats_init(&w);
+    hn_stats_init(&m);
+    hn_stats_record(hn_stats_entry(&w, "GET", "/x"), 2000, 10, 1, 0);
+    hn_stats_record(hn_stats_entry(&w, "WS", "connect /ws/chat"), 3000, 0, 1, 0);
+    hn_stats_record(hn_stats_entry(&w, "WS", "session /ws/chat"), 30000000, 0, 1, 0);
+    hn_stats_merge(&m, &w);
+    assert_int_equal(m.total.n_requests, 2);
+    assert_int_equal(m.total.hist.max_us, 3000);
+    assert_int_equal(hn_stats_find(&m, "WS", "session /ws/chat")->n_requests, 1);
+    hn_stats_fini(&w);
+    hn_stats_fini(&m);
+}
+
 static void test_formatting(void **state)
 {
     (void)state;
@@ -144,6 +163,7 @@ int main(void)
         cmocka_unit_test(test_many_entries_and_sorting),
         cmocka_unit_test(test_current_rps_window),
         cmocka_unit_test(test_formatting),
+        cmocka_unit_test(test_sessions_stay_out_of_aggregated),
         cmocka_unit_test(test_error_rows_are_capped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
