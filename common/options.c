@@ -35,6 +35,8 @@ enum {
     OPT_WORKER_KEYS,
     OPT_WORKER_KEY,
     OPT_MASTER_PUBLIC_KEY,
+    OPT_THRESHOLD,
+    OPT_JUNIT,
     OPT_TAGS,
     OPT_EXCLUDE_TAGS,
     OPT_SHOW_TASK_RATIO,
@@ -83,6 +85,8 @@ static const struct option k_long[] = {
     {"worker-keys", required_argument, NULL, OPT_WORKER_KEYS},
     {"worker-key", required_argument, NULL, OPT_WORKER_KEY},
     {"master-public-key", required_argument, NULL, OPT_MASTER_PUBLIC_KEY},
+    {"threshold", required_argument, NULL, OPT_THRESHOLD},
+    {"junit", required_argument, NULL, OPT_JUNIT},
     {"tags", required_argument, NULL, 'T'},
     {"exclude-tags", required_argument, NULL, 'E'},
     {"list", no_argument, NULL, 'l'},
@@ -301,6 +305,20 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
         case OPT_WORKER_KEYS: o->worker_keys = optarg; break;
         case OPT_WORKER_KEY: o->worker_key = optarg; break;
         case OPT_MASTER_PUBLIC_KEY: o->master_public_key = optarg; break;
+        case OPT_THRESHOLD: {
+            struct hn_threshold t = {0};
+            rc = hn_options_threshold(optarg, &t, err, errlen);
+            hn_threshold_fini(&t);
+            if (!rc && o->n_thresholds == HN_MAX_CLI_THRESHOLDS) {
+                snprintf(err, errlen, "hornet: --threshold: at most %d on the command line "
+                         "(put more in the scenario's thresholds:)", HN_MAX_CLI_THRESHOLDS);
+                rc = HN_EXIT_USAGE;
+            }
+            if (!rc)
+                o->thresholds[o->n_thresholds++] = optarg;
+            break;
+        }
+        case OPT_JUNIT: o->junit_path = optarg; break;
         case ':':
             snprintf(err, errlen, "hornet: %s needs a value (see hornet --help)",
                      argv[optind - 1]);
@@ -377,6 +395,10 @@ const char *hn_options_usage(void)
            "      --baseline RUN         hornet report: compare with a recorded run in the HTML\n"
            "  -L, --loglevel LEVEL       DEBUG, INFO, WARNING, ERROR, CRITICAL (default INFO)\n"
            "      --exit-code-on-error N exit code when any request failed (default 1)\n"
+           "      --threshold 'ROW: EXPR'  pass/fail criterion, repeatable, as the scenario's\n"
+           "                             thresholds: ('Aggregated: p(95) < 1000'); a failed one\n"
+           "                             exits 99, one with abort_on_fail ends the run with 100\n"
+           "      --junit FILE           write the thresholds as JUnit XML at the end\n"
            "      --request-timeout T    default total timeout per request (default 60s)\n"
            "      --connect-timeout T    TCP/TLS connect timeout (default 10s)\n"
            "      --stats-interval T     worker stats report period (default 1s)\n"
@@ -408,7 +430,44 @@ const char *hn_options_usage(void)
            "\n"
            "Exit codes: 0 ok, 1 requests failed, 2 bad flag, 3 bad scenario, 4 cluster error\n"
            "(workers or master unreachable, protocol mismatch), 5 OS error, 6 a report or the run\n"
-           "history could not be written, 130 interrupted.\n";
+           "history could not be written, 99 thresholds failed, 100 a threshold aborted the run,\n"
+           "130 interrupted.\n";
+}
+
+int hn_options_threshold(const char *arg, struct hn_threshold *t, char *err, size_t errlen)
+{
+    const char *colon = strrchr(arg, ':');
+    if (!colon) {
+        snprintf(err, errlen, "hornet: --threshold '%s': expected 'ROW: EXPR', e.g. "
+                 "'Aggregated: p(95) < 1000'", arg);
+        return HN_EXIT_USAGE;
+    }
+    const char *r = arg, *re = colon;
+    while (*r == ' ')
+        r++;
+    while (re > r && re[-1] == ' ')
+        re--;
+    char *row = hn_malloc((size_t)(re - r) + 1);
+    memcpy(row, r, (size_t)(re - r));
+    row[re - r] = '\0';
+    if (strcmp(row, "Aggregated") && !strchr(row, ' ')) {
+        snprintf(err, errlen, "hornet: --threshold '%s': row '%s': expected Aggregated or TYPE "
+                 "NAME as in the stats (e.g. 'GET /healthz: p(95) < 500')", arg, row);
+        free(row);
+        return HN_EXIT_USAGE;
+    }
+    char why[400];
+    const char *expr = colon + 1;
+    while (*expr == ' ')
+        expr++;
+    if (hn_threshold_parse(expr, t, why, sizeof why)) {
+        snprintf(err, errlen, "hornet: --threshold %s", why);
+        free(row);
+        return HN_EXIT_USAGE;
+    }
+    t->row = row;
+    t->where = hn_strdup("--threshold");
+    return 0;
 }
 
 const char *hn_options_cluster_secret(const struct hn_options *o, char *err, size_t errlen)

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/threshold.h"
+
 enum hn_mode { HN_MODE_LOCAL = 1, HN_MODE_MASTER, HN_MODE_WORKER };
 
 #define HN_CLUSTER_SECRET_MIN 12 /* characters */
@@ -56,6 +58,10 @@ struct hn_options {
     const char *worker_keys;       /* --worker-keys: the worker public keys admitted */
     const char *worker_key;        /* --worker-key: this worker's key pair file */
     const char *master_public_key; /* --master-public-key: the master's public key file */
+#define HN_MAX_CLI_THRESHOLDS 256
+    const char *thresholds[HN_MAX_CLI_THRESHOLDS]; /* --threshold 'ROW: EXPR', checked */
+    size_t n_thresholds;
+    const char *junit_path;   /* --junit FILE: the thresholds as JUnit XML */
     int argc;                 /* the command line, for the run history */
     char **argv;
     int show_help;
@@ -69,6 +75,9 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
 /* The cluster secret in force: the flag, else the environment, else NULL. Returns NULL and a
  * one-line reason in err when the environment's value is too short (err[0] = 0 otherwise). */
 const char *hn_options_cluster_secret(const struct hn_options *o, char *err, size_t errlen);
+/* Splits a --threshold value 'ROW: EXPR' into t (row, expr, stat...; where = "--threshold").
+ * Returns 0 or HN_EXIT_USAGE with one line naming the flag and the place in err. */
+int hn_options_threshold(const char *arg, struct hn_threshold *t, char *err, size_t errlen);
 /* The --help text. */
 const char *hn_options_usage(void);
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "common/template.h"
+#include "common/threshold.h"
 #include "common/util.h"
 
 #define HN_SCENARIO_MAX_BYTES (4u << 20)
@@ -175,6 +176,8 @@ struct hn_scenario {
     size_t n_env;
     struct hn_kv *files; /* data files the file read: name as written -> content */
     size_t n_files;
+    struct hn_threshold *thresholds; /* thresholds: {ROW: [EXPR, ...]}, in file order */
+    size_t n_thresholds;
 };
 
 void hn_scenario_destroy(struct hn_scenario **sp);

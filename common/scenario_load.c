@@ -1318,9 +1318,85 @@ static int load_data(struct ctx *c, yaml_node_t *v)
     return 0;
 }
 
+/* One threshold: "EXPR", or {expr: EXPR, abort_on_fail: BOOL, delay: DURATION}. */
+static int load_threshold(struct ctx *c, yaml_node_t *n, const char *f, const char *row,
+                          struct hn_threshold *t)
+{
+    yaml_node_t *ev = n;
+    if (n->type == YAML_MAPPING_NODE) {
+        static const char *const keys[] = {"expr", "abort_on_fail", "delay", NULL};
+        if (check_keys(c, n, f, keys))
+            return HN_EINVAL;
+        ev = get(c, n, "expr");
+        if (!ev)
+            return fail(c, n, f, "missing expr (e.g. expr: \"p(95) < 1000\")");
+        yaml_node_t *v = get(c, n, "abort_on_fail");
+        if (v && get_bool(c, v, f, &t->abort_on_fail))
+            return HN_EINVAL;
+        v = get(c, n, "delay");
+        double sec = 0;
+        if (v && get_seconds(c, v, f, &sec))
+            return HN_EINVAL;
+        t->delay_ms = (int64_t)(sec * 1000.0 + 0.5);
+    }
+    char *expr;
+    if (get_string(c, ev, f, &expr))
+        return HN_EINVAL;
+    char why[400];
+    int rc = hn_threshold_parse(expr, t, why, sizeof why);
+    free(expr);
+    if (rc)
+        return fail(c, ev, f, "%s", why);
+    char where[600];
+    snprintf(where, sizeof where, "%s:%lu:%lu", c->file, (unsigned long)ev->start_mark.line + 1,
+             (unsigned long)ev->start_mark.column + 1);
+    t->where = hn_strdup(where);
+    t->row = hn_strdup(row);
+    return 0;
+}
+
+/* thresholds: {ROW: [EXPR or {expr, abort_on_fail, delay}, ...]}; ROW is "Aggregated" or
+ * "TYPE NAME" as the stats rows are named. */
+static int load_thresholds(struct ctx *c, yaml_node_t *v, struct hn_scenario *s)
+{
+    if (want(c, v, YAML_MAPPING_NODE, "thresholds"))
+        return HN_EINVAL;
+    for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = node(c, p->key), *l = node(c, p->value);
+        const char *row = scalar(k);
+        if (!row || !*row)
+            return fail(c, k, "thresholds", "a row name is a string");
+        if (strcmp(row, "Aggregated") && !strchr(row, ' '))
+            return fail(c, k, "thresholds",
+                        "row '%s': expected Aggregated or TYPE NAME as in the stats (e.g. "
+                        "\"GET /healthz\", \"WS connect /ws/chat\")",
+                        row);
+        size_t cnt = l->type == YAML_SEQUENCE_NODE
+                         ? (size_t)(l->data.sequence.items.top - l->data.sequence.items.start)
+                         : 1;
+        s->thresholds = hn_realloc(s->thresholds, (s->n_thresholds + cnt) * sizeof *s->thresholds);
+        for (size_t i = 0; i < cnt; i++) {
+            yaml_node_t *e = l->type == YAML_SEQUENCE_NODE
+                                 ? node(c, l->data.sequence.items.start[i])
+                                 : l;
+            char f[1200];
+            snprintf(f, sizeof f, "thresholds.%s[%zu]", row, i);
+            struct hn_threshold *t = &s->thresholds[s->n_thresholds];
+            memset(t, 0, sizeof *t);
+            if (load_threshold(c, e, f, row, t)) {
+                hn_threshold_fini(t);
+                return HN_EINVAL;
+            }
+            s->n_thresholds++;
+        }
+    }
+    return 0;
+}
+
 static int load_root(struct ctx *c, struct hn_scenario *s)
 {
-    static const char *const keys[] = {"host", "vars", "data", "users", "max_body_bytes", NULL};
+    static const char *const keys[] = {"host",           "vars",       "data", "users",
+                                       "max_body_bytes", "thresholds", NULL};
     yaml_node_t *root = yaml_document_get_root_node(&c->doc);
     if (!root)
         return fail(c, NULL, "scenario", "the file is empty");
@@ -1347,6 +1423,9 @@ static int load_root(struct ctx *c, struct hn_scenario *s)
         return HN_EINVAL;
     v = get(c, root, "data");
     if (v && load_data(c, v))
+        return HN_EINVAL;
+    v = get(c, root, "thresholds");
+    if (v && load_thresholds(c, v, s))
         return HN_EINVAL;
     v = get(c, root, "users");
     if (!v)

@@ -27,6 +27,8 @@ enum {
     HN_EXIT_CLUSTER = 4,   /* master/worker could not connect, protocol mismatch, lost peer */
     HN_EXIT_RUNTIME = 5,   /* the OS refused something we need (bind, fork, file write) */
     HN_EXIT_PERSISTENCE = 6, /* the run history could not be written (CSV was) */
+    HN_EXIT_THRESHOLDS = 99,      /* a threshold failed (k6's code) */
+    HN_EXIT_THRESHOLD_ABORT = 100, /* a threshold with abort_on_fail ended the run early */
     HN_EXIT_INTERRUPTED = 130,
 };
 

@@ -22,6 +22,7 @@
 #include "master/describe.h"
 #include "master/paths.h"
 #include "master/sinks.h"
+#include "master/verdicts.h"
 #include "proto/codec.h"
 #include "proto/keys.h"
 #include "proto/rpc.h"
@@ -30,6 +31,11 @@ struct master {
     const struct hn_options *o;
     int local;
     uint64_t fd_room;   /* workers the open-file limit allows (0: no limit known) */
+    struct hn_threshold *ths; /* the scenario's thresholds, then --threshold's */
+    size_t n_ths;
+    struct hn_th_verdict *verdicts; /* at the last evaluation */
+    int th_abort;             /* 1 + the index of the threshold that aborted the run */
+    int th_failed;            /* some threshold failed at the end */
     int fd_room_said;
     struct hn_rpc *rpc;
     struct hn_scenario *sc;
@@ -226,9 +232,11 @@ static void print_status(struct master *m)
     hn_console_stats(stdout, s, 1, wall_s, start_s, duration_s(m));
 }
 
+static void watch_thresholds(struct master *m, uint64_t now);
+
 static void run_loop(struct master *m)
 {
-    uint64_t last_tick = now_ms(), last_print = now_ms();
+    uint64_t last_tick = now_ms(), last_print = now_ms(), last_judged = now_ms();
     int seen_signals = 0;
     while (hn_cluster_phase(m->cl) != HN_CL_DONE) {
         hn_rpc_poll(m->rpc, 100);
@@ -280,6 +288,10 @@ static void run_loop(struct master *m)
             if (hn_cluster_started_ms(m->cl))
                 hn_sinks_tick(m->sinks, hn_cluster_users(m->cl), duration_s(m));
         }
+        if (now - last_judged >= 2000) {
+            last_judged = now;
+            watch_thresholds(m, now);
+        }
         enum hn_cl_phase ph = hn_cluster_phase(m->cl);
         if (!m->o->only_summary && ph >= HN_CL_SPAWNING && ph < HN_CL_DONE &&
             now - last_print >= 2000) {
@@ -302,7 +314,67 @@ static void master_free(struct master *m)
     free(m->joined_ms);
     free(m->left_ms);
     free(m->exc_log);
+    for (size_t i = 0; i < m->n_ths; i++)
+        hn_threshold_fini(&m->ths[i]);
+    free(m->ths);
+    free(m->verdicts);
     free(m);
+}
+
+/* Every 2 s while the run goes, on the merged stats: a failing abort_on_fail threshold past
+ * its delay stops the run (exit 100). */
+static void watch_thresholds(struct master *m, uint64_t now)
+{
+    uint64_t started = hn_cluster_started_ms(m->cl);
+    if (!m->n_ths || !started || m->th_abort || hn_cluster_phase(m->cl) >= HN_CL_STOPPING)
+        return;
+    int i = hn_thresholds_eval(m->ths, m->n_ths, hn_sinks_stats(m->sinks), duration_s(m), 0,
+                               (int64_t)(now - started), 0, m->verdicts);
+    if (i < 0)
+        return;
+    char d[400], why[600];
+    hn_threshold_describe(&m->ths[i], &m->verdicts[i], d, sizeof d);
+    snprintf(why, sizeof why, "Threshold failed on %s: %s (abort_on_fail); stopping the run",
+             m->ths[i].row, d);
+    hn_error("%s", why);
+    hn_sinks_event(m->sinks, "threshold_abort", why);
+    m->th_abort = i + 1;
+    hn_cluster_stop(m->cl, "a threshold failed", now, &m->out);
+    carry_out(m);
+}
+
+/* The end: every threshold judged on the final stats (a row that never appeared fails), shown,
+ * and written where the run's outputs go. Returns 1 if a file could not be written. */
+static int judge_thresholds(struct master *m)
+{
+    if (!m->n_ths)
+        return 0;
+    const struct hn_options *o = m->o;
+    hn_thresholds_eval(m->ths, m->n_ths, hn_sinks_stats(m->sinks), duration_s(m), 0, 0, 1,
+                       m->verdicts);
+    struct hn_verdict_row *rows = hn_calloc(m->n_ths, sizeof *rows);
+    for (size_t i = 0; i < m->n_ths; i++) {
+        rows[i].row = hn_strdup(m->ths[i].row);
+        rows[i].expr = hn_strdup(m->ths[i].expr);
+        rows[i].observed = m->verdicts[i].observed;
+        rows[i].seen = m->verdicts[i].seen;
+        rows[i].ok = m->verdicts[i].ok;
+        rows[i].abort_on_fail = m->ths[i].abort_on_fail;
+        m->th_failed |= !rows[i].ok;
+    }
+    hn_verdicts_console(stdout, rows, m->n_ths);
+    hn_sinks_thresholds(m->sinks, rows, m->n_ths);
+    int bad = 0;
+    if (o->csv_prefix && hn_verdicts_write_csv(o->csv_prefix, rows, m->n_ths)) {
+        hn_error("cannot write %s_thresholds.csv: %s", o->csv_prefix, strerror(errno));
+        bad = 1;
+    }
+    if (o->junit_path && hn_verdicts_write_junit(o->junit_path, rows, m->n_ths, duration_s(m))) {
+        hn_error("cannot write --junit %s: %s", o->junit_path, strerror(errno));
+        bad = 1;
+    }
+    hn_verdicts_free(rows, m->n_ths);
+    return bad;
 }
 
 /* The exit code from how the run ended (README's table), before the outputs are known. */
@@ -328,6 +400,10 @@ static int exit_code(struct master *m)
     if (r.lost_reports)
         hn_warn("%llu stats reports of workers never arrived (their seconds are missing)",
                 (unsigned long long)r.lost_reports);
+    if (!code && m->th_abort)
+        code = HN_EXIT_THRESHOLD_ABORT;
+    if (!code && m->th_failed)
+        code = HN_EXIT_THRESHOLDS;
     if (!code && (s->total.n_failures > 0 || hn_sinks_n_exceptions(m->sinks) > 0))
         code = m->o->exit_code_on_error;
     return code;
@@ -365,6 +441,20 @@ static int prepare(struct master *m)
         fprintf(stderr, "hornet: %s\n", err);
         return HN_EXIT_CONFIG;
     }
+    /* the scenario's thresholds, then the command line's (checked when parsed) */
+    m->n_ths = m->sc->n_thresholds + o->n_thresholds;
+    m->ths = hn_calloc(m->n_ths ? m->n_ths : 1, sizeof *m->ths);
+    m->verdicts = hn_calloc(m->n_ths ? m->n_ths : 1, sizeof *m->verdicts);
+    for (size_t i = 0; i < m->sc->n_thresholds; i++) {
+        const struct hn_threshold *t = &m->sc->thresholds[i];
+        m->ths[i] = *t;
+        m->ths[i].row = hn_strdup(t->row);
+        m->ths[i].expr = hn_strdup(t->expr);
+        m->ths[i].where = hn_strdup(t->where);
+    }
+    for (size_t i = 0; i < o->n_thresholds; i++)
+        hn_options_threshold(o->thresholds[i], &m->ths[m->sc->n_thresholds + i], err,
+                             sizeof err);
     const char *env_host = getenv("HORNET_HOST");
     char why[160];
     if (!o->host && env_host && *env_host && hn_url_check(env_host, why, sizeof why)) {
@@ -569,6 +659,7 @@ int hn_master_run(const struct hn_options *o)
         hn_console_stats(stdout, s, 0, hn_wall_ms() / 1000, start_s, duration_s(m));
         hn_console_percentiles(stdout, s);
         hn_console_errors(stdout, s);
+        outputs_failed |= judge_thresholds(m);
     }
     /* let the quit messages leave before the socket closes (linger is bounded) */
     hn_children_stop(&m->children);

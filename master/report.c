@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "common/json.h"
+#include "master/verdicts.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "master/compare.h"
@@ -82,9 +83,36 @@ static void chart(FILE *f, const char *title, const char *const *labels, const d
     fprintf(f, "</svg>\n");
 }
 
+/* The thresholds table: each threshold, what was observed, pass or fail. */
+static void thresholds_html(FILE *f, const struct hn_verdict_row *v, size_t n)
+{
+    if (!n)
+        return;
+    size_t failed = 0;
+    for (size_t i = 0; i < n; i++)
+        failed += !v[i].ok;
+    fprintf(f, "<h2>Thresholds: %zu of %zu passed</h2>\n<table id=\"thresholds\"><tr>"
+               "<th class=\"l\">Row</th><th class=\"l\">Threshold</th><th>Observed</th>"
+               "<th class=\"l\">Result</th></tr>\n",
+            n - failed, n);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "<tr><td class=\"l\">");
+        esc(f, v[i].row);
+        fprintf(f, "</td><td class=\"l\">");
+        esc(f, v[i].expr);
+        if (v[i].seen)
+            fprintf(f, "</td><td>%.6g</td>", v[i].observed);
+        else
+            fprintf(f, "</td><td></td>");
+        fprintf(f, "<td class=\"l%s\">%s</td></tr>\n", v[i].ok ? "" : " fail",
+                !v[i].seen ? "&#10007; no data" : v[i].ok ? "&#10003; pass" : "&#10007; fail");
+    }
+    fprintf(f, "</table>\n");
+}
+
 static int write_html(struct hn_store *st, const char *path, const struct hn_run_info *ri,
                       const struct hn_series *se, const struct hn_stats *s, double dur,
-                      const char *compare_text)
+                      const char *compare_text, const struct hn_verdict_row *th, size_t n_th)
 {
     FILE *f = fopen(path, "w");
     if (!f)
@@ -114,6 +142,7 @@ static int write_html(struct hn_store *st, const char *path, const struct hn_run
     fprintf(f, "</td></tr><tr><th class=\"l\">hornet</th><td class=\"l\">");
     esc(f, ri->version);
     fprintf(f, "</td></tr></table>\n");
+    thresholds_html(f, th, n_th);
 
     struct hn_stats_entry **v = hn_stats_sorted(s);
     fprintf(f, "<h2>Request statistics</h2>\n<table id=\"requests\"><tr><th class=\"l\">Type</th>"
@@ -196,7 +225,7 @@ static int write_html(struct hn_store *st, const char *path, const struct hn_run
 }
 
 static int write_json(const char *path, const struct hn_run_info *ri, const struct hn_stats *s,
-                      double dur)
+                      double dur, const struct hn_verdict_row *th, size_t n_th)
 {
     struct hn_json *root = hn_json_object(), *run = hn_json_object(), *rows = hn_json_array();
     hn_json_set(run, "id", hn_json_integer(ri->id));
@@ -243,6 +272,17 @@ static int write_json(const char *path, const struct hn_run_info *ri, const stru
         hn_json_append(fails, o);
     }
     hn_json_set(root, "failures", fails);
+    struct hn_json *ths = hn_json_array();
+    for (size_t i = 0; i < n_th; i++) {
+        struct hn_json *o = hn_json_object();
+        hn_json_set(o, "row", hn_json_string(th[i].row, strlen(th[i].row)));
+        hn_json_set(o, "threshold", hn_json_string(th[i].expr, strlen(th[i].expr)));
+        hn_json_set(o, "observed", th[i].seen ? hn_json_real(th[i].observed) : hn_json_null());
+        hn_json_set(o, "ok", hn_json_bool(th[i].ok));
+        hn_json_set(o, "abort_on_fail", hn_json_bool(th[i].abort_on_fail));
+        hn_json_append(ths, o);
+    }
+    hn_json_set(root, "thresholds", ths);
     char *text = hn_json_dump(root);
     hn_json_free(root);
     FILE *f = text ? fopen(path, "w") : NULL;
@@ -267,7 +307,8 @@ int hn_report_write(struct hn_store *st, int64_t run, const char *csv_prefix,
     struct hn_series se;
     char *history = NULL;
     struct hn_exception *exc = NULL;
-    size_t n_exc = 0;
+    size_t n_exc = 0, n_th = 0;
+    struct hn_verdict_row *th = NULL;
     memset(&ri, 0, sizeof ri);
     memset(&se, 0, sizeof se);
     if (hn_store_load_final(st, run, &s, &dur, err, sizeof err)) {
@@ -275,7 +316,9 @@ int hn_report_write(struct hn_store *st, int64_t run, const char *csv_prefix,
         code = 2;
         goto out;
     }
-    if (hn_store_load_info(st, run, &ri, &se) || hn_store_load_extras(st, run, &history, &exc, &n_exc)) {
+    if (hn_store_load_info(st, run, &ri, &se) ||
+        hn_store_load_extras(st, run, &history, &exc, &n_exc) ||
+        hn_store_load_thresholds(st, run, &th, &n_th)) {
         fprintf(stderr, "hornet: report: cannot read run %lld\n", (long long)run);
         code = 5;
         goto out;
@@ -286,13 +329,14 @@ int hn_report_write(struct hn_store *st, int64_t run, const char *csv_prefix,
         if (h && fclose(h))
             bad = 1;
         if (bad || hn_csv_write_stats(csv_prefix, &s, dur) || hn_csv_write_failures(csv_prefix, &s) ||
-            hn_csv_write_exceptions(csv_prefix, exc, n_exc)) {
+            hn_csv_write_exceptions(csv_prefix, exc, n_exc) ||
+            (n_th && hn_verdicts_write_csv(csv_prefix, th, n_th))) {
             fprintf(stderr, "hornet: report: cannot write %s_*.csv: %s\n", csv_prefix, strerror(errno));
             code = HN_EXIT_PERSISTENCE;
             goto out;
         }
     }
-    if (json_path && write_json(json_path, &ri, &s, dur)) {
+    if (json_path && write_json(json_path, &ri, &s, dur, th, n_th)) {
         fprintf(stderr, "hornet: report: cannot write %s: %s\n", json_path, strerror(errno));
         code = HN_EXIT_PERSISTENCE;
         goto out;
@@ -317,7 +361,7 @@ int hn_report_write(struct hn_store *st, int64_t run, const char *csv_prefix,
         }
         hn_stats_fini(&b);
     }
-    if (html_path && write_html(st, html_path, &ri, &se, &s, dur, compare_text)) {
+    if (html_path && write_html(st, html_path, &ri, &se, &s, dur, compare_text, th, n_th)) {
         fprintf(stderr, "hornet: report: cannot write %s: %s\n", html_path, strerror(errno));
         code = HN_EXIT_PERSISTENCE;
     }
@@ -332,5 +376,6 @@ out:
         free(exc[i].nodes);
     }
     free(exc);
+    hn_verdicts_free(th, n_th);
     return code;
 }

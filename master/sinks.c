@@ -141,6 +141,16 @@ void hn_sinks_merge(struct hn_sinks *s, const struct hn_stats *delta)
     }
 }
 
+void hn_sinks_thresholds(struct hn_sinks *s, const struct hn_verdict_row *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        hn_store_threshold(s->store, s->run_id, v[i].row, v[i].expr, v[i].observed, v[i].seen,
+                           v[i].ok, v[i].abort_on_fail);
+        hn_store_threshold(s->mem, s->mem_run, v[i].row, v[i].expr, v[i].observed, v[i].seen,
+                           v[i].ok, v[i].abort_on_fail);
+    }
+}
+
 void hn_sinks_event(struct hn_sinks *s, const char *kind, const char *detail)
 {
     int64_t now = hn_wall_ms();

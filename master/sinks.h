@@ -13,6 +13,7 @@
 #include "common/stats.h"
 #include "master/cluster.h"
 #include "master/report_csv.h"
+#include "master/verdicts.h"
 
 struct hn_sinks;
 
@@ -38,6 +39,8 @@ int64_t hn_sinks_start_wall_s(const struct hn_sinks *s);
 /* The last history row and the CSV files (before the exit code is known). Returns 1 if some
  * CSV output could not be written (already logged). */
 int hn_sinks_write_csv(struct hn_sinks *s, uint64_t users_now, double duration_s);
+/* The thresholds' verdicts, into the history (and so the JSON/HTML reports). */
+void hn_sinks_thresholds(struct hn_sinks *s, const struct hn_verdict_row *v, size_t n);
 /* The run's end in the history (workers, exceptions, final rows, status) and the JSON/HTML
  * reports. Returns 1 if an output failed (logged): the exit code becomes 6. */
 int hn_sinks_finish(struct hn_sinks *s, const struct hn_peer *peers, size_t n_peers,

@@ -56,6 +56,9 @@ static const char k_schema[] =
     "CREATE TABLE IF NOT EXISTS workers ("
     " run_id INTEGER NOT NULL REFERENCES runs(id), node_id TEXT, host TEXT, joined_ms INTEGER,"
     " left_ms INTEGER, state TEXT, cpu_peak REAL, rss_peak INTEGER);"
+    "CREATE TABLE IF NOT EXISTS thresholds ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id), row TEXT, expr TEXT, observed REAL,"
+    " seen INTEGER, ok INTEGER, abort_on_fail INTEGER);"
     "CREATE TABLE IF NOT EXISTS events ("
     " run_id INTEGER NOT NULL REFERENCES runs(id), ts_ms INTEGER, kind TEXT, detail TEXT);";
 
@@ -618,6 +621,61 @@ int hn_store_write_workers_html(struct hn_store *s, int64_t run, FILE *f,
     }
     sqlite3_finalize(st);
     fprintf(f, "</table>\n");
+    return 0;
+}
+
+void hn_store_threshold(struct hn_store *s, int64_t run, const char *row, const char *expr,
+                        double observed, int seen, int ok, int abort_on_fail)
+{
+    if (!s || s->degraded || !run)
+        return;
+    struct batch *bt = batch_new("a threshold");
+    b_sql(bt, "INSERT INTO thresholds VALUES (?, ?, ?, ?, ?, ?, ?);");
+    b_int(bt, run);
+    b_text(bt, row);
+    b_text(bt, expr);
+    b_double(bt, observed);
+    b_int(bt, seen);
+    b_int(bt, ok);
+    b_int(bt, abort_on_fail);
+    submit(s, bt);
+    bt = batch_new("a verdict");
+    b_sql(bt, "UPDATE runs SET verdicts=CASE WHEN ?=1 AND COALESCE(verdicts,'pass')='pass'"
+              " THEN 'pass' ELSE 'fail' END WHERE id=?;");
+    b_int(bt, ok);
+    b_int(bt, run);
+    submit(s, bt);
+}
+
+int hn_store_load_thresholds(struct hn_store *s, int64_t run, struct hn_verdict_row **out,
+                             size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT row, expr, observed, seen, ok, abort_on_fail FROM thresholds"
+                           " WHERE run_id=? ORDER BY rowid;",
+                           -1, &st, NULL) != SQLITE_OK)
+        return HN_EIO;
+    sqlite3_bind_int64(st, 1, run);
+    size_t cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            *out = hn_realloc(*out, cap * sizeof **out);
+        }
+        struct hn_verdict_row *t = &(*out)[(*n)++];
+        const char *row = (const char *)sqlite3_column_text(st, 0);
+        const char *expr = (const char *)sqlite3_column_text(st, 1);
+        t->row = hn_strdup(row ? row : "");
+        t->expr = hn_strdup(expr ? expr : "");
+        t->observed = sqlite3_column_double(st, 2);
+        t->seen = sqlite3_column_int(st, 3);
+        t->ok = sqlite3_column_int(st, 4);
+        t->abort_on_fail = sqlite3_column_int(st, 5);
+    }
+    sqlite3_finalize(st);
     return 0;
 }
 

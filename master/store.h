@@ -18,6 +18,7 @@
 
 #include "common/stats.h"
 #include "master/report_csv.h"
+#include "master/verdicts.h"
 
 struct hn_store;
 
@@ -60,6 +61,12 @@ int hn_store_write_workers_html(struct hn_store *s, int64_t run, FILE *f,
                                 void (*esc)(FILE *, const char *));
 void hn_store_exception(struct hn_store *s, int64_t run, uint64_t count, const char *msg,
                         const char *traceback, const char *nodes);
+/* A threshold's verdict at the end of the run (the run's `verdicts` becomes pass or fail). */
+void hn_store_threshold(struct hn_store *s, int64_t run, const char *row, const char *expr,
+                        double observed, int seen, int ok, int abort_on_fail);
+/* A run's verdicts, in the order they were written (free with hn_verdicts_free). */
+int hn_store_load_thresholds(struct hn_store *s, int64_t run, struct hn_verdict_row **out,
+                             size_t *n);
 /* Final rows, failures, status ("finished", "failed"), exit code and the duration the live
  * reports used. */
 void hn_store_run_end(struct hn_store *s, int64_t run, int64_t ended_ms, const char *status,

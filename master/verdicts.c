@@ -1,0 +1,142 @@
+#include "master/verdicts.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+
+static const char *result(const struct hn_verdict_row *v)
+{
+    return !v->seen ? "no data" : v->ok ? "pass" : "fail";
+}
+
+void hn_verdicts_console(FILE *f, const struct hn_verdict_row *v, size_t n)
+{
+    if (!n)
+        return;
+    size_t failed = 0;
+    for (size_t i = 0; i < n; i++)
+        failed += !v[i].ok;
+    fprintf(f, "Thresholds: %zu of %zu passed\n", n - failed, n);
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].seen)
+            fprintf(f, "  %s %-40s %-24s observed %.6g\n", v[i].ok ? "✓" : "✗", v[i].row,
+                    v[i].expr, v[i].observed);
+        else
+            fprintf(f, "  ✗ %-40s %-24s no data: the row never appeared\n", v[i].row,
+                    v[i].expr);
+    }
+}
+
+/* A CSV field, quoted when it must be. */
+static void csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+int hn_verdicts_write_csv(const char *prefix, const struct hn_verdict_row *v, size_t n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s_thresholds.csv", prefix);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return HN_EIO;
+    fputs("Row,Threshold,Observed,Result\r\n", f);
+    for (size_t i = 0; i < n; i++) {
+        csv_field(f, v[i].row);
+        fputc(',', f);
+        csv_field(f, v[i].expr);
+        if (v[i].seen)
+            fprintf(f, ",%.6g,%s\r\n", v[i].observed, result(&v[i]));
+        else
+            fprintf(f, ",,%s\r\n", result(&v[i]));
+    }
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad)
+        return HN_EIO;
+    return 0;
+}
+
+static void xml(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default:
+            if ((unsigned char)*s < 0x20 && *s != '\t' && *s != '\n')
+                fputc(' ', f); /* not allowed in XML 1.0 */
+            else
+                fputc(*s, f);
+        }
+    }
+}
+
+int hn_verdicts_write_junit(const char *path, const struct hn_verdict_row *v, size_t n,
+                            double duration_s)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return HN_EIO;
+    size_t failed = 0;
+    for (size_t i = 0; i < n; i++)
+        failed += !v[i].ok;
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+               "<testsuites name=\"hornet\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
+               "time=\"%.3f\">\n"
+               "  <testsuite name=\"hornet thresholds\" tests=\"%zu\" failures=\"%zu\" "
+               "errors=\"0\" skipped=\"0\" time=\"%.3f\">\n",
+            n, failed, duration_s, n, failed, duration_s);
+    for (size_t i = 0; i < n; i++) {
+        fputs("    <testcase classname=\"", f);
+        xml(f, v[i].row);
+        fputs("\" name=\"", f);
+        xml(f, v[i].expr);
+        fputs("\" time=\"0\"", f);
+        if (v[i].ok) {
+            fputs("/>\n", f);
+            continue;
+        }
+        fputs(">\n      <failure message=\"", f);
+        char msg[256];
+        if (v[i].seen)
+            snprintf(msg, sizeof msg, "observed %.6g", v[i].observed);
+        else
+            snprintf(msg, sizeof msg, "no data: the row never appeared");
+        xml(f, msg);
+        fputs("\" type=\"threshold\">", f);
+        xml(f, v[i].row);
+        fputs(": ", f);
+        xml(f, v[i].expr);
+        fputs(" (", f);
+        xml(f, msg);
+        fputs(")</failure>\n    </testcase>\n", f);
+    }
+    fputs("  </testsuite>\n</testsuites>\n", f);
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad)
+        return HN_EIO;
+    return 0;
+}
+
+void hn_verdicts_free(struct hn_verdict_row *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].row);
+        free(v[i].expr);
+    }
+    free(v);
+}
