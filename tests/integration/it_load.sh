@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The load model through real processes: thresholds judged on the merged stats with their exit
+# codes (99 failed, 100 aborted early), the verdicts in CSV, JUnit XML, JSON and the history;
+# wrong thresholds refused before any load.
+. "$(dirname "$0")/../lib.sh"
+
+start_target A --latency-ms 20
+sc() { # sc FILE THRESHOLDS-YAML: a scenario on target A with those thresholds
+  printf 'host: http://127.0.0.1:%s\n%s\nusers:\n  - name: U\n    wait: {constant: 0.1}\n    tasks:\n      - {name: t, steps: [{http: {url: /healthz}}]}\n' \
+    "$A_PORT" "$2" >"$T/$1"
+}
+
+# --- passing thresholds: exit 0, every verdict written
+sc pass.yaml "$(printf 'thresholds:\n  Aggregated: ["p(95) < 1000", "fail_ratio < 0.05"]\n  GET /healthz: ["p(50) > 15", "count > 10"]\n')"
+"$HORNET" -f "$T/pass.yaml" -u 4 -r 10 -t 3s --headless --only-summary --db "$T/h.db" \
+  --csv "$T/p/run" --junit "$T/p/junit.xml" >"$T/pass.out" 2>"$T/pass.err"; rc=$?
+check "passing thresholds: exit 0 (got $rc)" test "$rc" = 0
+check "passing thresholds: the console table" grep -q "Thresholds: 4 of 4 passed" "$T/pass.out"
+check "passing thresholds: PREFIX_thresholds.csv, 4 pass rows" test "$(grep -c ',pass' "$T/p/run_thresholds.csv")" = 4
+check "passing thresholds: JUnit with 0 failures" python3 -c "
+import xml.etree.ElementTree as E, sys
+r = E.parse(sys.argv[1]).getroot()
+s = r.find('testsuite')
+assert r.tag == 'testsuites' and s.get('tests') == '4' and s.get('failures') == '0'
+assert len(s.findall('testcase')) == 4 and not s.findall('testcase/failure')" "$T/p/junit.xml"
+
+# --- a failing threshold and one on a row that never appears: exit 99, both named
+sc fail.yaml "$(printf 'thresholds:\n  GET /healthz: ["p(50) < 10"]\n')"
+"$HORNET" -f "$T/fail.yaml" -u 4 -r 10 -t 3s --headless --only-summary --db "$T/h.db" \
+  --threshold 'POST /never: count > 0' --csv "$T/f/run" --junit "$T/f/junit.xml" --json "$T/f/r.json" \
+  >"$T/fail.out" 2>"$T/fail.err"; rc=$?
+check "failing threshold: exit 99 (got $rc)" test "$rc" = 99
+check "failing threshold: the observed median is shown" grep -Eq "✗ GET /healthz +p\(50\) < 10 +observed 2[0-9]" "$T/fail.out"
+check "a row that never appeared fails at the end" grep -q "no data: the row never appeared" "$T/fail.out"
+check "failing thresholds: JUnit lists 2 failures with the observed value" python3 -c "
+import xml.etree.ElementTree as E, sys
+s = E.parse(sys.argv[1]).getroot().find('testsuite')
+f = s.findall('testcase/failure')
+assert s.get('failures') == '2' and len(f) == 2, (s.attrib, len(f))
+assert f[0].get('message').startswith('observed 2'), f[0].get('message')" "$T/f/junit.xml"
+check "failing thresholds: in the JSON report" python3 -c "
+import json, sys
+t = json.load(open(sys.argv[1]))['thresholds']
+assert [x['ok'] for x in t] == [False, False] and t[1]['observed'] is None, t" "$T/f/r.json"
+run=$("$HORNET" runs --db "$T/h.db" | awk 'NR==2 {print $1}')  # newest first
+"$HORNET" report "$run" --db "$T/h.db" --csv "$T/f/again" >/dev/null 2>&1
+check "hornet report rewrites PREFIX_thresholds.csv from the history" cmp -s "$T/f/run_thresholds.csv" "$T/f/again_thresholds.csv"
+
+# --- abort_on_fail: the run ends early (after its delay) with 100
+sc abort.yaml "$(printf 'thresholds:\n  GET /healthz: [{expr: "p(50) < 10", abort_on_fail: true, delay: 2s}]\n')"
+t0=$(date +%s%N)
+"$HORNET" -f "$T/abort.yaml" -u 4 -r 10 -t 60s --headless --only-summary --no-db >"$T/abort.out" 2>"$T/abort.err"; rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "abort_on_fail: exit 100 (got $rc)" test "$rc" = 100
+check "abort_on_fail: the run ended early (${ms} ms of a 60 s run)" test "$ms" -lt 20000
+check "abort_on_fail: says which threshold" grep -q "Threshold failed on GET /healthz: p(50)=" "$T/abort.err"
+
+# --- wrong thresholds are refused before any load
+before=$(target_count "$A_PORT" total)
+sc bad.yaml "$(printf 'thresholds:\n  GET /healthz: ["p(95) <> 3"]\n')"
+"$HORNET" -f "$T/bad.yaml" -u 1 -t 2s --headless --no-db >/dev/null 2>"$T/bad.err"; rc=$?
+check "bad threshold in the scenario: exit 3 (got $rc)" test "$rc" = 3
+check "bad threshold in the scenario: file:line:col and the column in the expression" \
+  grep -q "bad.yaml:3:18: thresholds.GET /healthz\[0\]: 'p(95) <> 3': expected a number at column 8" "$T/bad.err"
+"$HORNET" -f "$T/pass.yaml" -u 1 -t 2s --headless --no-db --threshold 'Aggregated: p95 < 3' >/dev/null 2>"$T/badcli.err"; rc=$?
+check "bad --threshold: exit 2 (got $rc), one line" test "$rc" = 2 -a "$(wc -l <"$T/badcli.err")" = 1
+check "no load was sent for either" test "$(target_count "$A_PORT" total)" = "$before"
+finish
