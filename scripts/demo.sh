@@ -13,13 +13,13 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$run"
 trap cleanup EXIT
 
 build/deploy/demo-target/hornet-demo-target --port 0 --port-file "$run/port" \
-  --latency-ms 40 --jitter-ms 20 --fail-ratio 0.1 --fail-path /billing/usage \
+  --latency-ms 20 --jitter-ms 10 --fail-ratio 0.1 --fail-path /billing/usage \
   --require-auth --invoice-ms 300 --ws-chunks 3 2>"$run/target.log" &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$run/port" ] && break; sleep 0.05; done
 [ -s "$run/port" ] || { echo "demo: the demo target did not start:"; cat "$run/target.log"; exit 5; }
 host="http://127.0.0.1:$(cat "$run/port")"
-echo "demo: target $host (40±20 ms latency, 10% failures on /billing/usage)"
+echo "demo: target $host (20±10 ms latency, 10% failures on /billing/usage)"
 
 # the master and its workers share a cluster secret: their links are authenticated and encrypted
 HORNET_CLUSTER_SECRET=${HORNET_CLUSTER_SECRET:-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}
