@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/stages.h"
 #include "common/util.h"
 
 enum {
@@ -37,6 +38,7 @@ enum {
     OPT_MASTER_PUBLIC_KEY,
     OPT_THRESHOLD,
     OPT_JUNIT,
+    OPT_STAGES,
     OPT_TAGS,
     OPT_EXCLUDE_TAGS,
     OPT_SHOW_TASK_RATIO,
@@ -87,6 +89,7 @@ static const struct option k_long[] = {
     {"master-public-key", required_argument, NULL, OPT_MASTER_PUBLIC_KEY},
     {"threshold", required_argument, NULL, OPT_THRESHOLD},
     {"junit", required_argument, NULL, OPT_JUNIT},
+    {"stages", required_argument, NULL, OPT_STAGES},
     {"tags", required_argument, NULL, 'T'},
     {"exclude-tags", required_argument, NULL, 'E'},
     {"list", no_argument, NULL, 'l'},
@@ -209,14 +212,21 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
             o->host = optarg;
             break;
         }
-        case 'u': rc = count_arg(flag, optarg, 0, 10000000, &o->users, err, errlen); break;
+        case 'u':
+            rc = count_arg(flag, optarg, 0, 10000000, &o->users, err, errlen);
+            o->users_given = 1;
+            break;
         case 'r':
             if (hn_parse_double(optarg, &o->spawn_rate) || o->spawn_rate <= 0 ||
                 o->spawn_rate > 1e6)
                 return bad(err, errlen, flag, "expected a rate above 0 (users per second)",
                            optarg);
+            o->rate_given = 1;
             break;
-        case 't': rc = duration_arg(flag, optarg, 1, &o->run_time_ms, err, errlen); break;
+        case 't':
+            rc = duration_arg(flag, optarg, 1, &o->run_time_ms, err, errlen);
+            o->run_time_given = 1;
+            break;
         case 'L':
             if (hn_log_parse_level(optarg, &o->loglevel))
                 return bad(err, errlen, flag, "expected DEBUG, INFO, WARNING, ERROR or CRITICAL",
@@ -319,6 +329,14 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
             break;
         }
         case OPT_JUNIT: o->junit_path = optarg; break;
+        case OPT_STAGES: {
+            struct hn_stage *st;
+            size_t n;
+            rc = hn_stages_parse(optarg, &st, &n, err, errlen);
+            free(st);
+            o->stages = optarg;
+            break;
+        }
         case ':':
             snprintf(err, errlen, "hornet: %s needs a value (see hornet --help)",
                      argv[optind - 1]);
@@ -399,6 +417,9 @@ const char *hn_options_usage(void)
            "                             thresholds: ('Aggregated: p(95) < 1000'); a failed one\n"
            "                             exits 99, one with abort_on_fail ends the run with 100\n"
            "      --junit FILE           write the thresholds as JUnit XML at the end\n"
+           "      --stages PLAN          load stages instead of -u/-r: DURATION:USERS[@RATE],...\n"
+           "                             e.g. 7m:10,7m:50@5,7m:100 (USERS~ ramps linearly); the\n"
+           "                             run time is their sum unless -t cuts it\n"
            "      --request-timeout T    default total timeout per request (default 60s)\n"
            "      --connect-timeout T    TCP/TLS connect timeout (default 10s)\n"
            "      --stats-interval T     worker stats report period (default 1s)\n"

@@ -62,6 +62,8 @@ struct hn_options {
     const char *thresholds[HN_MAX_CLI_THRESHOLDS]; /* --threshold 'ROW: EXPR', checked */
     size_t n_thresholds;
     const char *junit_path;   /* --junit FILE: the thresholds as JUnit XML */
+    const char *stages;       /* --stages 7m:10,7m:50@5 (checked); overrides load.stages */
+    int users_given, rate_given, run_time_given; /* -u, -r, -t were on the command line */
     int argc;                 /* the command line, for the run history */
     char **argv;
     int show_help;

@@ -84,6 +84,7 @@ void hn_scenario_destroy(struct hn_scenario **sp)
     for (size_t i = 0; i < s->n_thresholds; i++)
         hn_threshold_fini(&s->thresholds[i]);
     free(s->thresholds);
+    free(s->stages);
     for (size_t c = 0; c < s->n_classes; c++) {
         struct hn_user_class *uc = &s->classes[c];
         for (size_t t = 0; t < uc->n_tasks; t++)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/stages.h"
 #include "common/template.h"
 #include "common/threshold.h"
 #include "common/util.h"
@@ -178,6 +179,8 @@ struct hn_scenario {
     size_t n_files;
     struct hn_threshold *thresholds; /* thresholds: {ROW: [EXPR, ...]}, in file order */
     size_t n_thresholds;
+    struct hn_stage *stages;         /* load: {stages: [...]} */
+    size_t n_stages;
 };
 
 void hn_scenario_destroy(struct hn_scenario **sp);

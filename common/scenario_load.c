@@ -1393,10 +1393,72 @@ static int load_thresholds(struct ctx *c, yaml_node_t *v, struct hn_scenario *s)
     return 0;
 }
 
+/* load: {stages: [{duration: 7m, users: 50, spawn_rate: 5, ramp: linear}, ...]} */
+static int load_load(struct ctx *c, yaml_node_t *v, struct hn_scenario *s)
+{
+    static const char *const keys[] = {"stages", NULL};
+    if (want(c, v, YAML_MAPPING_NODE, "load") || check_keys(c, v, "load", keys))
+        return HN_EINVAL;
+    yaml_node_t *l = get(c, v, "stages");
+    if (!l)
+        return fail(c, v, "load", "expected stages: [{duration: 1m, users: 10}, ...]");
+    if (want(c, l, YAML_SEQUENCE_NODE, "load.stages"))
+        return HN_EINVAL;
+    size_t cnt = (size_t)(l->data.sequence.items.top - l->data.sequence.items.start);
+    if (!cnt || cnt > 1000)
+        return fail(c, l, "load.stages", "expected from 1 to 1000 stages");
+    s->stages = hn_calloc(cnt, sizeof *s->stages);
+    for (size_t i = 0; i < cnt; i++) {
+        static const char *const skeys[] = {"duration", "users", "spawn_rate", "ramp", NULL};
+        char f[64];
+        snprintf(f, sizeof f, "load.stages[%zu]", i);
+        yaml_node_t *n = node(c, l->data.sequence.items.start[i]);
+        if (want(c, n, YAML_MAPPING_NODE, f) || check_keys(c, n, f, skeys))
+            return HN_EINVAL;
+        struct hn_stage *st = &s->stages[s->n_stages++];
+        yaml_node_t *d = get(c, n, "duration"), *u = get(c, n, "users");
+        if (!d || !u)
+            return fail(c, n, f, "expected duration and users (e.g. {duration: 7m, users: 50})");
+        double sec;
+        if (get_seconds(c, d, f, &sec))
+            return HN_EINVAL;
+        if (sec <= 0)
+            return fail(c, d, f, "duration must be above 0");
+        st->duration_ms = (int64_t)(sec * 1000.0 + 0.5);
+        char *us;
+        if (get_string(c, u, f, &us))
+            return HN_EINVAL;
+        int bad = hn_parse_u64(us, &st->users) || st->users > 10000000;
+        free(us);
+        if (bad)
+            return fail(c, u, f, "users: expected a whole number from 0 to 10000000");
+        yaml_node_t *r = get(c, n, "spawn_rate");
+        if (r) {
+            char *rs;
+            if (get_string(c, r, f, &rs))
+                return HN_EINVAL;
+            bad = hn_parse_double(rs, &st->spawn_rate) || !(st->spawn_rate > 0) ||
+                  st->spawn_rate > 1e6;
+            free(rs);
+            if (bad)
+                return fail(c, r, f, "spawn_rate: expected a number of users per second above 0");
+        }
+        yaml_node_t *rp = get(c, n, "ramp");
+        if (rp) {
+            const char *k = scalar(rp);
+            if (!k || (strcmp(k, "linear") && strcmp(k, "step")))
+                return fail(c, rp, f, "ramp: expected linear (k6's ramping-vus) or step "
+                                      "(hold the count, reached at spawn_rate)");
+            st->linear = !strcmp(k, "linear");
+        }
+    }
+    return 0;
+}
+
 static int load_root(struct ctx *c, struct hn_scenario *s)
 {
     static const char *const keys[] = {"host",           "vars",       "data", "users",
-                                       "max_body_bytes", "thresholds", NULL};
+                                       "max_body_bytes", "thresholds", "load",  NULL};
     yaml_node_t *root = yaml_document_get_root_node(&c->doc);
     if (!root)
         return fail(c, NULL, "scenario", "the file is empty");
@@ -1426,6 +1488,9 @@ static int load_root(struct ctx *c, struct hn_scenario *s)
         return HN_EINVAL;
     v = get(c, root, "thresholds");
     if (v && load_thresholds(c, v, s))
+        return HN_EINVAL;
+    v = get(c, root, "load");
+    if (v && load_load(c, v, s))
         return HN_EINVAL;
     v = get(c, root, "users");
     if (!v)

@@ -341,6 +341,12 @@ static void ask_stop(struct hn_peer *p, struct hn_cl_outbox *out)
     send(out, p, HN_MSG_STOP);
 }
 
+void hn_cluster_load_changed(struct hn_cluster *cl, struct hn_cl_outbox *out)
+{
+    if (cl->phase == HN_CL_SPAWNING || cl->phase == HN_CL_RUNNING)
+        dispatch(cl, out); /* absolute targets: the workers add or shed the difference */
+}
+
 void hn_cluster_stop(struct hn_cluster *cl, const char *why, uint64_t now_ms,
                      struct hn_cl_outbox *out)
 {

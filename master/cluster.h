@@ -45,6 +45,8 @@ struct hn_peer {
     int conn;               /* the connection its last message came on, -1 if unknown */
 };
 
+/* The core borrows its config for life; between calls the caller may change users,
+ * class_counts and spawn_rate, then call hn_cluster_load_changed. */
 struct hn_cluster_config {
     size_t n_classes;
     const char *const *class_names;
@@ -125,6 +127,9 @@ void hn_cluster_tick(struct hn_cluster *cl, uint64_t now_ms, struct hn_cl_outbox
 /* The deadlines alone (the wait for workers, the run time, the stop timeout): call it on every
  * loop turn, so the run time is kept to the loop's resolution; the tick calls it too. */
 void hn_cluster_timers(struct hn_cluster *cl, uint64_t now_ms, struct hn_cl_outbox *out);
+/* The caller changed the borrowed cfg's users, class_counts or spawn_rate (a stage began): a
+ * new split goes to every live worker once the run has started. */
+void hn_cluster_load_changed(struct hn_cluster *cl, struct hn_cl_outbox *out);
 /* Begins the stop (a signal, or the caller's own reason); no-op once stopping. */
 void hn_cluster_stop(struct hn_cluster *cl, const char *why, uint64_t now_ms,
                      struct hn_cl_outbox *out);

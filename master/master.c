@@ -36,6 +36,10 @@ struct master {
     struct hn_th_verdict *verdicts; /* at the last evaluation */
     int th_abort;             /* 1 + the index of the threshold that aborted the run */
     int th_failed;            /* some threshold failed at the end */
+    struct hn_stage *stages;  /* the load plan (--stages, or the scenario's load.stages) */
+    size_t n_stages;
+    int stages_owned;
+    size_t stage_said;        /* 1 + the stage last announced */
     int fd_room_said;
     struct hn_rpc *rpc;
     struct hn_scenario *sc;
@@ -147,7 +151,7 @@ static void on_event(struct master *m, const struct hn_cl_action *a)
     case HN_EV_STARTED:
         hn_sinks_begin(m->sinks, m->sc->path, m->sc->text, m->sc->text_len, m->host);
         hn_info("Ramping to %llu users at a rate of %.2f per second across %s",
-                (unsigned long long)m->o->users, m->o->spawn_rate, a->detail);
+                (unsigned long long)m->cfg.users, m->cfg.spawn_rate, a->detail);
         break;
     case HN_EV_GAVE_UP:
         hn_error("%s; giving up", a->detail);
@@ -225,11 +229,39 @@ static void print_status(struct master *m)
     int64_t wall_s = hn_wall_ms() / 1000, start_s = hn_sinks_start_wall_s(m->sinks);
     const struct hn_stats_entry *t = &s->total;
     hn_console_status(stdout, duration_s(m), (double)o->run_time_ms / 1000.0,
-                      hn_cluster_users(m->cl), o->users, hn_cluster_live(m->cl),
+                      hn_cluster_users(m->cl), m->cfg.users, hn_cluster_live(m->cl),
                       hn_persec_current(&t->reqs_per_s, wall_s, start_s),
                       t->n_requests ? 100.0 * (double)t->n_failures / (double)t->n_requests
                                     : 0.0);
     hn_console_stats(stdout, s, 1, wall_s, start_s, duration_s(m));
+}
+
+/* The load plan at this instant: a new user count or rate is a new split (absolute targets,
+ * so the workers add or shed the difference). */
+static void follow_stages(struct master *m, uint64_t now)
+{
+    uint64_t started = hn_cluster_started_ms(m->cl);
+    if (!m->n_stages || !started || hn_cluster_phase(m->cl) >= HN_CL_STOPPING)
+        return;
+    struct hn_stage_point p;
+    hn_stages_at(m->stages, m->n_stages, (int64_t)(now - started), &p);
+    if (!p.done && m->stage_said != p.stage + 1) {
+        m->stage_said = p.stage + 1;
+        const struct hn_stage *st = &m->stages[p.stage];
+        char detail[160];
+        snprintf(detail, sizeof detail, "stage %zu of %zu: %llu users%s for %.0f s", p.stage + 1,
+                 m->n_stages, (unsigned long long)st->users,
+                 st->linear ? " (linear ramp)" : "", (double)st->duration_ms / 1000.0);
+        hn_info("Load plan, %s", detail);
+        hn_sinks_event(m->sinks, "stage", detail);
+    }
+    if (p.users == m->cfg.users && p.spawn_rate == m->cfg.spawn_rate)
+        return;
+    m->cfg.users = p.users;
+    m->cfg.spawn_rate = p.spawn_rate;
+    hn_describe_class_counts(m->sc, p.users, m->class_counts);
+    hn_cluster_load_changed(m->cl, &m->out);
+    carry_out(m);
 }
 
 static void watch_thresholds(struct master *m, uint64_t now);
@@ -281,6 +313,7 @@ static void run_loop(struct master *m)
         uint64_t now = now_ms();
         hn_cluster_timers(m->cl, now, &m->out);
         carry_out(m);
+        follow_stages(m, now);
         if (now - last_tick >= 1000) {
             last_tick = now;
             hn_cluster_tick(m->cl, now, &m->out);
@@ -318,6 +351,8 @@ static void master_free(struct master *m)
         hn_threshold_fini(&m->ths[i]);
     free(m->ths);
     free(m->verdicts);
+    if (m->stages_owned)
+        free(m->stages);
     free(m);
 }
 
@@ -437,7 +472,23 @@ static int prepare(struct master *m)
             hn_describe_model(stdout, m->sc);
         return -1; /* done, exit 0 */
     }
-    if (hn_describe_validate_run(m->sc, o->users, err, sizeof err)) {
+    if (o->stages) {
+        hn_stages_parse(o->stages, &m->stages, &m->n_stages, err, sizeof err); /* checked */
+        m->stages_owned = 1;
+    } else if (m->sc->n_stages) {
+        m->stages = m->sc->stages;
+        m->n_stages = m->sc->n_stages;
+    }
+    uint64_t peak = o->users;
+    if (m->n_stages) {
+        peak = 0;
+        for (size_t i = 0; i < m->n_stages; i++)
+            peak = m->stages[i].users > peak ? m->stages[i].users : peak;
+        if (o->users_given || o->rate_given)
+            hn_warn("-u and -r are ignored: the %s set the load", o->stages ? "--stages" :
+                    "scenario's load.stages");
+    }
+    if (hn_describe_validate_run(m->sc, peak, err, sizeof err)) {
         fprintf(stderr, "hornet: %s\n", err);
         return HN_EXIT_CONFIG;
     }
@@ -488,7 +539,18 @@ static void configure(struct master *m, uint64_t expect_workers)
     size_t nc = m->sc->n_classes;
     m->class_counts = hn_calloc(nc ? nc : 1, sizeof *m->class_counts);
     m->class_names = hn_calloc(nc ? nc : 1, sizeof *m->class_names);
-    hn_describe_class_counts(m->sc, o->users, m->class_counts);
+    uint64_t users = o->users;
+    double rate = o->spawn_rate;
+    int64_t run_time_ms = o->run_time_ms;
+    if (m->n_stages) { /* the plan's first stage; the run time is the plan's unless -t cuts it */
+        struct hn_stage_point p;
+        hn_stages_at(m->stages, m->n_stages, 0, &p);
+        users = p.users;
+        rate = p.spawn_rate;
+        if (!o->run_time_given)
+            run_time_ms = hn_stages_total_ms(m->stages, m->n_stages);
+    }
+    hn_describe_class_counts(m->sc, users, m->class_counts);
     for (size_t c = 0; c < nc; c++)
         m->class_names[c] = m->sc->classes[c].name;
     struct hn_msg *t = &m->spawn_template;
@@ -511,12 +573,12 @@ static void configure(struct master *m, uint64_t expect_workers)
     m->cfg = (struct hn_cluster_config){.n_classes = nc,
                                         .class_names = m->class_names,
                                         .class_counts = m->class_counts,
-                                        .users = o->users,
-                                        .spawn_rate = o->spawn_rate,
+                                        .users = users,
+                                        .spawn_rate = rate,
                                         .expect_workers = expect_workers,
                                         .expect_workers_max_wait_ms =
                                             o->expect_workers_max_wait_ms,
-                                        .run_time_ms = o->run_time_ms,
+                                        .run_time_ms = run_time_ms,
                                         .heartbeat_timeout_ms = o->heartbeat_timeout_ms,
                                         .stop_timeout_ms = o->stop_timeout_ms,
                                         .run_id = m->run_id,

@@ -65,4 +65,21 @@ check "bad threshold in the scenario: file:line:col and the column in the expres
 "$HORNET" -f "$T/pass.yaml" -u 1 -t 2s --headless --no-db --threshold 'Aggregated: p95 < 3' >/dev/null 2>"$T/badcli.err"; rc=$?
 check "bad --threshold: exit 2 (got $rc), one line" test "$rc" = 2 -a "$(wc -l <"$T/badcli.err")" = 1
 check "no load was sent for either" test "$(target_count "$A_PORT" total)" = "$before"
+# --- stages: the history's user count follows the plan, and the plan sets the run time
+printf 'host: http://127.0.0.1:%s\nload:\n  stages:\n    - {duration: 3s, users: 2}\n    - {duration: 3s, users: 6, spawn_rate: 50}\n    - {duration: 2s, users: 0}\nusers:\n  - name: U\n    wait: {constant: 0.2}\n    tasks:\n      - {name: t, steps: [{http: {url: /healthz}}]}\n' \
+  "$A_PORT" >"$T/stages.yaml"
+t0=$(date +%s%N)
+timeout 60 "$HORNET" -f "$T/stages.yaml" --headless --only-summary --no-db --csv "$T/s/run" \
+  >"$T/stages.out" 2>"$T/stages.err"; rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "stages: exit 0 (got $rc)" test "$rc" = 0
+check "stages: the run time is the plan's 8 s (took ${ms} ms)" test "$ms" -ge 7500 -a "$ms" -lt 20000
+counts=$(awk -F, 'NR > 1 {print $2}' "$T/s/run_stats_history.csv" | uniq | tr '\n' ' ')
+echo "# stages 2, 6, 0: the history's user counts: $counts"
+check "stages: the history follows the plan (2, then 6, then 0)" \
+  sh -c "echo '$counts' | grep -Eq '(^| )2 .*6 .*0 '"
+check "stages: never above the plan's 6 users" test "$(awk -F, 'NR > 1 && $2 > m {m = $2} END {print m}' "$T/s/run_stats_history.csv")" = 6
+check "stages: each stage announced" test "$(grep -c "Load plan, stage" "$T/stages.err")" = 3
+"$HORNET" -f "$T/stages.yaml" --stages 1s:1,1x:2 --headless --no-db >/dev/null 2>"$T/badst.err"; rc=$?
+check "bad --stages: exit 2 naming the stage (got $rc)" test "$rc" = 2 -a -n "$(grep "stage 2: bad duration '1x'" "$T/badst.err")"
 finish
