@@ -161,6 +161,14 @@ struct hn_data_source {
     int wrap;         /* more users than rows: rows are reused (else an error) */
 };
 
+/* load: {capacity: {start, step, step_duration, max, spawn_rate}}: users step up from start by
+ * step, each held step_ms, until a threshold fails or max is passed. */
+struct hn_capacity_plan {
+    uint64_t start, step, max;
+    int64_t step_ms;
+    double spawn_rate; /* 0: each step reached within a second */
+};
+
 struct hn_scenario {
     char *path; /* file name used in messages */
     char *host; /* NULL when the file has none */
@@ -181,6 +189,7 @@ struct hn_scenario {
     size_t n_thresholds;
     struct hn_stage *stages;         /* load: {stages: [...]} */
     size_t n_stages;
+    struct hn_capacity_plan capacity; /* load: {capacity: {...}}; step 0 = none */
 };
 
 void hn_scenario_destroy(struct hn_scenario **sp);

@@ -1393,15 +1393,78 @@ static int load_thresholds(struct ctx *c, yaml_node_t *v, struct hn_scenario *s)
     return 0;
 }
 
+/* A whole number field of a mapping, within [lo, hi]. */
+static int get_count(struct ctx *c, yaml_node_t *map, const char *key, const char *f, uint64_t lo,
+                     uint64_t hi, uint64_t *out)
+{
+    yaml_node_t *n = get(c, map, key);
+    if (!n)
+        return fail(c, map, f, "missing %s", key);
+    char *v;
+    if (get_string(c, n, f, &v))
+        return HN_EINVAL;
+    int bad = hn_parse_u64(v, out) || *out < lo || *out > hi;
+    free(v);
+    if (bad)
+        return fail(c, n, f, "%s: expected a whole number from %llu to %llu", key,
+                    (unsigned long long)lo, (unsigned long long)hi);
+    return 0;
+}
+
+/* load: {capacity: {start: 10, step: 10, step_duration: 1m, max: 2000, spawn_rate: 10}} */
+static int load_capacity(struct ctx *c, yaml_node_t *v, struct hn_scenario *s)
+{
+    static const char *const keys[] = {"start", "step", "step_duration", "max", "spawn_rate",
+                                       NULL};
+    const char *f = "load.capacity";
+    if (want(c, v, YAML_MAPPING_NODE, f) || check_keys(c, v, f, keys))
+        return HN_EINVAL;
+    struct hn_capacity_plan *p = &s->capacity;
+    if (get_count(c, v, "start", f, 1, 10000000, &p->start) ||
+        get_count(c, v, "step", f, 1, 10000000, &p->step) ||
+        get_count(c, v, "max", f, 1, 10000000, &p->max))
+        return HN_EINVAL;
+    if (p->max < p->start)
+        return fail(c, v, f, "max (%llu) is below start (%llu)", (unsigned long long)p->max,
+                    (unsigned long long)p->start);
+    yaml_node_t *d = get(c, v, "step_duration");
+    if (!d)
+        return fail(c, v, f, "missing step_duration (e.g. 1m)");
+    double sec;
+    if (get_seconds(c, d, f, &sec))
+        return HN_EINVAL;
+    if (sec < 1)
+        return fail(c, d, f, "step_duration must be at least 1 s");
+    p->step_ms = (int64_t)(sec * 1000.0 + 0.5);
+    yaml_node_t *r = get(c, v, "spawn_rate");
+    if (r) {
+        char *rs;
+        if (get_string(c, r, f, &rs))
+            return HN_EINVAL;
+        int bad = hn_parse_double(rs, &p->spawn_rate) || !(p->spawn_rate > 0) ||
+                  p->spawn_rate > 1e6;
+        free(rs);
+        if (bad)
+            return fail(c, r, f, "spawn_rate: expected a number of users per second above 0");
+    }
+    return 0;
+}
+
 /* load: {stages: [{duration: 7m, users: 50, spawn_rate: 5, ramp: linear}, ...]} */
 static int load_load(struct ctx *c, yaml_node_t *v, struct hn_scenario *s)
 {
-    static const char *const keys[] = {"stages", NULL};
+    static const char *const keys[] = {"stages", "capacity", NULL};
     if (want(c, v, YAML_MAPPING_NODE, "load") || check_keys(c, v, "load", keys))
         return HN_EINVAL;
+    yaml_node_t *cap = get(c, v, "capacity");
+    if (cap && get(c, v, "stages"))
+        return fail(c, v, "load", "stages and capacity exclude each other");
+    if (cap)
+        return load_capacity(c, cap, s);
     yaml_node_t *l = get(c, v, "stages");
     if (!l)
-        return fail(c, v, "load", "expected stages: [{duration: 1m, users: 10}, ...]");
+        return fail(c, v, "load", "expected stages: [{duration: 1m, users: 10}, ...] or "
+                                  "capacity: {start: 10, step: 10, step_duration: 1m, max: 500}");
     if (want(c, l, YAML_SEQUENCE_NODE, "load.stages"))
         return HN_EINVAL;
     size_t cnt = (size_t)(l->data.sequence.items.top - l->data.sequence.items.start);

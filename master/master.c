@@ -40,6 +40,9 @@ struct master {
     size_t n_stages;
     int stages_owned;
     size_t stage_said;        /* 1 + the stage last announced */
+    int capacity_on;          /* load.capacity: a capacity search */
+    struct hn_capacity cap;   /* its steps (initialised when the run starts) */
+    struct hn_stats step_stats; /* merged since the current step began */
     int fd_room_said;
     struct hn_rpc *rpc;
     struct hn_scenario *sc;
@@ -205,6 +208,8 @@ static void carry_out(struct master *m)
                         a->to, hn_strerror(rc));
         } else if (a->kind == HN_CL_MERGE) {
             hn_sinks_merge(m->sinks, a->delta->stats);
+            if (m->capacity_on)
+                hn_stats_merge(&m->step_stats, a->delta->stats);
         } else {
             on_event(m, a);
         }
@@ -264,6 +269,63 @@ static void follow_stages(struct master *m, uint64_t now)
     carry_out(m);
 }
 
+/* A capacity search: each step judged on its own stats when it is over; a pass steps the
+ * users up, a failure (or max) ends the run. */
+static void follow_capacity(struct master *m, uint64_t now)
+{
+    uint64_t started = hn_cluster_started_ms(m->cl);
+    if (!m->capacity_on || !started || hn_cluster_phase(m->cl) >= HN_CL_STOPPING)
+        return;
+    const struct hn_capacity_plan *cp = &m->sc->capacity;
+    if (!m->cap.steps) {
+        hn_capacity_init(&m->cap, cp, started);
+        hn_stats_reset(&m->step_stats);
+        hn_info("Capacity search: %llu users, then +%llu every %.0f s up to %llu, until a "
+                "threshold fails",
+                (unsigned long long)cp->start, (unsigned long long)cp->step,
+                (double)cp->step_ms / 1000.0, (unsigned long long)cp->max);
+    }
+    int rc = hn_capacity_tick(&m->cap, now, &m->step_stats, m->ths, m->n_ths);
+    if (!rc)
+        return;
+    const struct hn_capacity_step *s = &m->cap.steps[m->cap.n_steps - (rc == 1 ? 2 : 1)];
+    char detail[600];
+    snprintf(detail, sizeof detail, "%llu users: %s (%.1f req/s, p95 %.1f ms, %.2f%% failed)%s%s",
+             (unsigned long long)s->users, s->passed ? "passed" : "failed", s->rps, s->p95_ms,
+             100.0 * s->fail_ratio, s->passed ? "" : ": ", s->failed);
+    hn_info("Capacity step %s", detail);
+    hn_sinks_event(m->sinks, "capacity_step", detail);
+    if (rc == 2) {
+        hn_cluster_stop(m->cl, "the capacity search is over", now, &m->out);
+        carry_out(m);
+        return;
+    }
+    hn_stats_reset(&m->step_stats);
+    m->cfg.users = hn_capacity_users(&m->cap);
+    m->cfg.spawn_rate = cp->spawn_rate > 0 ? cp->spawn_rate : (double)cp->step;
+    hn_describe_class_counts(m->sc, m->cfg.users, m->class_counts);
+    hn_cluster_load_changed(m->cl, &m->out);
+    carry_out(m);
+}
+
+/* The search's answer at the end: console, CSV and the history (so the JSON/HTML reports). */
+static int report_capacity(struct master *m)
+{
+    if (!m->capacity_on)
+        return 0;
+    size_t n = m->cap.n_steps;
+    if (n && !m->cap.done && m->cap.steps[n - 1].duration_s == 0)
+        n--; /* the step under way when the run ended was never judged */
+    hn_capacity_console(stdout, m->cap.steps, n, m->cap.done);
+    for (size_t i = 0; i < n; i++)
+        hn_sinks_capacity_step(m->sinks, &m->cap.steps[i]);
+    if (m->o->csv_prefix && hn_capacity_write_csv(m->o->csv_prefix, m->cap.steps, n)) {
+        hn_error("cannot write %s_capacity.csv: %s", m->o->csv_prefix, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
 static void watch_thresholds(struct master *m, uint64_t now);
 
 static void run_loop(struct master *m)
@@ -314,6 +376,7 @@ static void run_loop(struct master *m)
         hn_cluster_timers(m->cl, now, &m->out);
         carry_out(m);
         follow_stages(m, now);
+        follow_capacity(m, now);
         if (now - last_tick >= 1000) {
             last_tick = now;
             hn_cluster_tick(m->cl, now, &m->out);
@@ -353,6 +416,8 @@ static void master_free(struct master *m)
     free(m->verdicts);
     if (m->stages_owned)
         free(m->stages);
+    hn_capacity_fini(&m->cap);
+    hn_stats_fini(&m->step_stats);
     free(m);
 }
 
@@ -439,6 +504,8 @@ static int exit_code(struct master *m)
         code = HN_EXIT_THRESHOLD_ABORT;
     if (!code && m->th_failed)
         code = HN_EXIT_THRESHOLDS;
+    if (!code && m->capacity_on && m->cap.done && !hn_capacity_last_pass(&m->cap))
+        code = HN_EXIT_THRESHOLDS; /* not even the first step held */
     if (!code && (s->total.n_failures > 0 || hn_sinks_n_exceptions(m->sinks) > 0))
         code = m->o->exit_code_on_error;
     return code;
@@ -472,26 +539,6 @@ static int prepare(struct master *m)
             hn_describe_model(stdout, m->sc);
         return -1; /* done, exit 0 */
     }
-    if (o->stages) {
-        hn_stages_parse(o->stages, &m->stages, &m->n_stages, err, sizeof err); /* checked */
-        m->stages_owned = 1;
-    } else if (m->sc->n_stages) {
-        m->stages = m->sc->stages;
-        m->n_stages = m->sc->n_stages;
-    }
-    uint64_t peak = o->users;
-    if (m->n_stages) {
-        peak = 0;
-        for (size_t i = 0; i < m->n_stages; i++)
-            peak = m->stages[i].users > peak ? m->stages[i].users : peak;
-        if (o->users_given || o->rate_given)
-            hn_warn("-u and -r are ignored: the %s set the load", o->stages ? "--stages" :
-                    "scenario's load.stages");
-    }
-    if (hn_describe_validate_run(m->sc, peak, err, sizeof err)) {
-        fprintf(stderr, "hornet: %s\n", err);
-        return HN_EXIT_CONFIG;
-    }
     /* the scenario's thresholds, then the command line's (checked when parsed) */
     m->n_ths = m->sc->n_thresholds + o->n_thresholds;
     m->ths = hn_calloc(m->n_ths ? m->n_ths : 1, sizeof *m->ths);
@@ -506,6 +553,40 @@ static int prepare(struct master *m)
     for (size_t i = 0; i < o->n_thresholds; i++)
         hn_options_threshold(o->thresholds[i], &m->ths[m->sc->n_thresholds + i], err,
                              sizeof err);
+    if (o->stages) {
+        hn_stages_parse(o->stages, &m->stages, &m->n_stages, err, sizeof err); /* checked */
+        m->stages_owned = 1;
+    } else if (m->sc->n_stages) {
+        m->stages = m->sc->stages;
+        m->n_stages = m->sc->n_stages;
+    }
+    m->capacity_on = m->sc->capacity.step > 0;
+    if (m->capacity_on && o->stages) {
+        fprintf(stderr, "hornet: --stages: the scenario's load.capacity sets the load; drop one\n");
+        return HN_EXIT_USAGE;
+    }
+    if (m->capacity_on && !m->n_ths) {
+        fprintf(stderr,
+                "hornet: %s: load.capacity: a capacity search needs thresholds (the scenario's "
+                "thresholds: or --threshold): they say what passing a step means\n",
+                m->sc->path);
+        return HN_EXIT_CONFIG;
+    }
+    uint64_t peak = m->capacity_on ? m->sc->capacity.max : o->users;
+    if (m->capacity_on && (o->users_given || o->rate_given))
+        hn_warn("-u and -r are ignored: the scenario's load.capacity sets the load");
+    if (m->n_stages) {
+        peak = 0;
+        for (size_t i = 0; i < m->n_stages; i++)
+            peak = m->stages[i].users > peak ? m->stages[i].users : peak;
+        if (o->users_given || o->rate_given)
+            hn_warn("-u and -r are ignored: the %s set the load", o->stages ? "--stages" :
+                    "scenario's load.stages");
+    }
+    if (hn_describe_validate_run(m->sc, peak, err, sizeof err)) {
+        fprintf(stderr, "hornet: %s\n", err);
+        return HN_EXIT_CONFIG;
+    }
     const char *env_host = getenv("HORNET_HOST");
     char why[160];
     if (!o->host && env_host && *env_host && hn_url_check(env_host, why, sizeof why)) {
@@ -542,6 +623,13 @@ static void configure(struct master *m, uint64_t expect_workers)
     uint64_t users = o->users;
     double rate = o->spawn_rate;
     int64_t run_time_ms = o->run_time_ms;
+    if (m->capacity_on) { /* the first step; the search ends the run unless -t does first */
+        const struct hn_capacity_plan *cp = &m->sc->capacity;
+        users = cp->start;
+        rate = cp->spawn_rate > 0 ? cp->spawn_rate : (double)(cp->start > 1 ? cp->start : 1);
+        if (!o->run_time_given)
+            run_time_ms = 0;
+    }
     if (m->n_stages) { /* the plan's first stage; the run time is the plan's unless -t cuts it */
         struct hn_stage_point p;
         hn_stages_at(m->stages, m->n_stages, 0, &p);
@@ -652,6 +740,7 @@ int hn_master_run(const struct hn_options *o)
     struct master *m = hn_calloc(1, sizeof *m);
     m->o = o;
     m->local = o->mode == HN_MODE_LOCAL;
+    hn_stats_init(&m->step_stats);
     hn_log_set_component("master");
     int rc = prepare(m);
     if (rc) {
@@ -721,7 +810,10 @@ int hn_master_run(const struct hn_options *o)
         hn_console_stats(stdout, s, 0, hn_wall_ms() / 1000, start_s, duration_s(m));
         hn_console_percentiles(stdout, s);
         hn_console_errors(stdout, s);
-        outputs_failed |= judge_thresholds(m);
+        if (m->capacity_on) /* the steps were judged one by one */
+            outputs_failed |= report_capacity(m);
+        else
+            outputs_failed |= judge_thresholds(m);
     }
     /* let the quit messages leave before the socket closes (linger is bounded) */
     hn_children_stop(&m->children);

@@ -110,9 +110,44 @@ static void thresholds_html(FILE *f, const struct hn_verdict_row *v, size_t n)
     fprintf(f, "</table>\n");
 }
 
+/* A capacity search's steps: the answer first, then every step's figures. */
+static void capacity_html(FILE *f, const struct hn_capacity_step *c, size_t n)
+{
+    if (!n)
+        return;
+    const struct hn_capacity_step *pass = NULL, *fail = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (c[i].passed)
+            pass = &c[i];
+        else if (!fail)
+            fail = &c[i];
+    }
+    fprintf(f, "<h2>Capacity search</h2>\n<p id=\"capacity-answer\">");
+    if (pass)
+        fprintf(f, "<b>%llu users</b> passed every threshold", (unsigned long long)pass->users);
+    else
+        fprintf(f, "No step passed");
+    if (fail) {
+        fprintf(f, "; <b>%llu users</b> failed: ", (unsigned long long)fail->users);
+        esc(f, fail->failed);
+    }
+    fprintf(f, ".</p>\n<table id=\"capacity\"><tr><th>Users</th><th>Seconds</th><th>Requests</th>"
+               "<th>Requests/s</th><th>Fail %%</th><th>p50 (ms)</th><th>p95 (ms)</th>"
+               "<th>p99 (ms)</th><th class=\"l\">Result</th></tr>\n");
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "<tr><td>%llu</td><td>%.0f</td><td>%llu</td><td>%.1f</td><td>%.2f</td>"
+                   "<td>%.1f</td><td>%.1f</td><td>%.1f</td><td class=\"l%s\">%s</td></tr>\n",
+                (unsigned long long)c[i].users, c[i].duration_s,
+                (unsigned long long)c[i].requests, c[i].rps, 100.0 * c[i].fail_ratio,
+                c[i].p50_ms, c[i].p95_ms, c[i].p99_ms, c[i].passed ? "" : " fail",
+                c[i].passed ? "&#10003; pass" : "&#10007; fail");
+    fprintf(f, "</table>\n");
+}
+
 static int write_html(struct hn_store *st, const char *path, const struct hn_run_info *ri,
                       const struct hn_series *se, const struct hn_stats *s, double dur,
-                      const char *compare_text, const struct hn_verdict_row *th, size_t n_th)
+                      const char *compare_text, const struct hn_verdict_row *th, size_t n_th,
+                      const struct hn_capacity_step *cap, size_t n_cap)
 {
     FILE *f = fopen(path, "w");
     if (!f)
@@ -143,6 +178,7 @@ static int write_html(struct hn_store *st, const char *path, const struct hn_run
     esc(f, ri->version);
     fprintf(f, "</td></tr></table>\n");
     thresholds_html(f, th, n_th);
+    capacity_html(f, cap, n_cap);
 
     struct hn_stats_entry **v = hn_stats_sorted(s);
     fprintf(f, "<h2>Request statistics</h2>\n<table id=\"requests\"><tr><th class=\"l\">Type</th>"
@@ -225,7 +261,8 @@ static int write_html(struct hn_store *st, const char *path, const struct hn_run
 }
 
 static int write_json(const char *path, const struct hn_run_info *ri, const struct hn_stats *s,
-                      double dur, const struct hn_verdict_row *th, size_t n_th)
+                      double dur, const struct hn_verdict_row *th, size_t n_th,
+                      const struct hn_capacity_step *cap, size_t n_cap)
 {
     struct hn_json *root = hn_json_object(), *run = hn_json_object(), *rows = hn_json_array();
     hn_json_set(run, "id", hn_json_integer(ri->id));
@@ -283,6 +320,32 @@ static int write_json(const char *path, const struct hn_run_info *ri, const stru
         hn_json_append(ths, o);
     }
     hn_json_set(root, "thresholds", ths);
+    if (n_cap) {
+        struct hn_json *steps = hn_json_array(), *c = hn_json_object();
+        long long pass = -1, fail = -1;
+        for (size_t i = 0; i < n_cap; i++) {
+            struct hn_json *o = hn_json_object();
+            hn_json_set(o, "users", hn_json_integer((long long)cap[i].users));
+            hn_json_set(o, "duration_s", hn_json_real(cap[i].duration_s));
+            hn_json_set(o, "requests", hn_json_integer((long long)cap[i].requests));
+            hn_json_set(o, "rps", hn_json_real(cap[i].rps));
+            hn_json_set(o, "fail_ratio", hn_json_real(cap[i].fail_ratio));
+            hn_json_set(o, "p50_ms", hn_json_real(cap[i].p50_ms));
+            hn_json_set(o, "p95_ms", hn_json_real(cap[i].p95_ms));
+            hn_json_set(o, "p99_ms", hn_json_real(cap[i].p99_ms));
+            hn_json_set(o, "passed", hn_json_bool(cap[i].passed));
+            hn_json_set(o, "failed", hn_json_string(cap[i].failed, strlen(cap[i].failed)));
+            hn_json_append(steps, o);
+            if (cap[i].passed)
+                pass = (long long)cap[i].users;
+            else if (fail < 0)
+                fail = (long long)cap[i].users;
+        }
+        hn_json_set(c, "last_passing_users", pass >= 0 ? hn_json_integer(pass) : hn_json_null());
+        hn_json_set(c, "first_failing_users", fail >= 0 ? hn_json_integer(fail) : hn_json_null());
+        hn_json_set(c, "steps", steps);
+        hn_json_set(root, "capacity", c);
+    }
     char *text = hn_json_dump(root);
     hn_json_free(root);
     FILE *f = text ? fopen(path, "w") : NULL;
@@ -307,8 +370,9 @@ int hn_report_write(struct hn_store *st, int64_t run, const char *csv_prefix,
     struct hn_series se;
     char *history = NULL;
     struct hn_exception *exc = NULL;
-    size_t n_exc = 0, n_th = 0;
+    size_t n_exc = 0, n_th = 0, n_cap = 0;
     struct hn_verdict_row *th = NULL;
+    struct hn_capacity_step *cap = NULL;
     memset(&ri, 0, sizeof ri);
     memset(&se, 0, sizeof se);
     if (hn_store_load_final(st, run, &s, &dur, err, sizeof err)) {
@@ -318,7 +382,8 @@ int hn_report_write(struct hn_store *st, int64_t run, const char *csv_prefix,
     }
     if (hn_store_load_info(st, run, &ri, &se) ||
         hn_store_load_extras(st, run, &history, &exc, &n_exc) ||
-        hn_store_load_thresholds(st, run, &th, &n_th)) {
+        hn_store_load_thresholds(st, run, &th, &n_th) ||
+        hn_store_load_capacity(st, run, &cap, &n_cap)) {
         fprintf(stderr, "hornet: report: cannot read run %lld\n", (long long)run);
         code = 5;
         goto out;
@@ -330,13 +395,14 @@ int hn_report_write(struct hn_store *st, int64_t run, const char *csv_prefix,
             bad = 1;
         if (bad || hn_csv_write_stats(csv_prefix, &s, dur) || hn_csv_write_failures(csv_prefix, &s) ||
             hn_csv_write_exceptions(csv_prefix, exc, n_exc) ||
-            (n_th && hn_verdicts_write_csv(csv_prefix, th, n_th))) {
+            (n_th && hn_verdicts_write_csv(csv_prefix, th, n_th)) ||
+            (n_cap && hn_capacity_write_csv(csv_prefix, cap, n_cap))) {
             fprintf(stderr, "hornet: report: cannot write %s_*.csv: %s\n", csv_prefix, strerror(errno));
             code = HN_EXIT_PERSISTENCE;
             goto out;
         }
     }
-    if (json_path && write_json(json_path, &ri, &s, dur, th, n_th)) {
+    if (json_path && write_json(json_path, &ri, &s, dur, th, n_th, cap, n_cap)) {
         fprintf(stderr, "hornet: report: cannot write %s: %s\n", json_path, strerror(errno));
         code = HN_EXIT_PERSISTENCE;
         goto out;
@@ -361,7 +427,8 @@ int hn_report_write(struct hn_store *st, int64_t run, const char *csv_prefix,
         }
         hn_stats_fini(&b);
     }
-    if (html_path && write_html(st, html_path, &ri, &se, &s, dur, compare_text, th, n_th)) {
+    if (html_path &&
+        write_html(st, html_path, &ri, &se, &s, dur, compare_text, th, n_th, cap, n_cap)) {
         fprintf(stderr, "hornet: report: cannot write %s: %s\n", html_path, strerror(errno));
         code = HN_EXIT_PERSISTENCE;
     }
@@ -377,5 +444,6 @@ out:
     }
     free(exc);
     hn_verdicts_free(th, n_th);
+    free(cap);
     return code;
 }

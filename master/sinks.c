@@ -151,6 +151,12 @@ void hn_sinks_thresholds(struct hn_sinks *s, const struct hn_verdict_row *v, siz
     }
 }
 
+void hn_sinks_capacity_step(struct hn_sinks *s, const struct hn_capacity_step *c)
+{
+    hn_store_capacity_step(s->store, s->run_id, c);
+    hn_store_capacity_step(s->mem, s->mem_run, c);
+}
+
 void hn_sinks_event(struct hn_sinks *s, const char *kind, const char *detail)
 {
     int64_t now = hn_wall_ms();

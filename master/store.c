@@ -59,6 +59,10 @@ static const char k_schema[] =
     "CREATE TABLE IF NOT EXISTS thresholds ("
     " run_id INTEGER NOT NULL REFERENCES runs(id), row TEXT, expr TEXT, observed REAL,"
     " seen INTEGER, ok INTEGER, abort_on_fail INTEGER);"
+    "CREATE TABLE IF NOT EXISTS capacity_steps ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id), users INTEGER, duration_s REAL,"
+    " requests INTEGER, failures INTEGER, rps REAL, fail_ratio REAL, p50_ms REAL, p95_ms REAL,"
+    " p99_ms REAL, passed INTEGER, failed TEXT);"
     "CREATE TABLE IF NOT EXISTS events ("
     " run_id INTEGER NOT NULL REFERENCES runs(id), ts_ms INTEGER, kind TEXT, detail TEXT);";
 
@@ -674,6 +678,65 @@ int hn_store_load_thresholds(struct hn_store *s, int64_t run, struct hn_verdict_
         t->seen = sqlite3_column_int(st, 3);
         t->ok = sqlite3_column_int(st, 4);
         t->abort_on_fail = sqlite3_column_int(st, 5);
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+void hn_store_capacity_step(struct hn_store *s, int64_t run, const struct hn_capacity_step *c)
+{
+    if (!s || s->degraded || !run)
+        return;
+    struct batch *bt = batch_new("a capacity step");
+    b_sql(bt, "INSERT INTO capacity_steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);");
+    b_int(bt, run);
+    b_int(bt, (int64_t)c->users);
+    b_double(bt, c->duration_s);
+    b_int(bt, (int64_t)c->requests);
+    b_int(bt, (int64_t)c->failures);
+    b_double(bt, c->rps);
+    b_double(bt, c->fail_ratio);
+    b_double(bt, c->p50_ms);
+    b_double(bt, c->p95_ms);
+    b_double(bt, c->p99_ms);
+    b_int(bt, c->passed);
+    b_text(bt, c->failed);
+    submit(s, bt);
+}
+
+int hn_store_load_capacity(struct hn_store *s, int64_t run, struct hn_capacity_step **out,
+                           size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT users, duration_s, requests, failures, rps, fail_ratio,"
+                           " p50_ms, p95_ms, p99_ms, passed, failed FROM capacity_steps"
+                           " WHERE run_id=? ORDER BY rowid;",
+                           -1, &st, NULL) != SQLITE_OK)
+        return HN_EIO;
+    sqlite3_bind_int64(st, 1, run);
+    size_t cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            *out = hn_realloc(*out, cap * sizeof **out);
+        }
+        struct hn_capacity_step *c = &(*out)[(*n)++];
+        memset(c, 0, sizeof *c);
+        c->users = (uint64_t)sqlite3_column_int64(st, 0);
+        c->duration_s = sqlite3_column_double(st, 1);
+        c->requests = (uint64_t)sqlite3_column_int64(st, 2);
+        c->failures = (uint64_t)sqlite3_column_int64(st, 3);
+        c->rps = sqlite3_column_double(st, 4);
+        c->fail_ratio = sqlite3_column_double(st, 5);
+        c->p50_ms = sqlite3_column_double(st, 6);
+        c->p95_ms = sqlite3_column_double(st, 7);
+        c->p99_ms = sqlite3_column_double(st, 8);
+        c->passed = sqlite3_column_int(st, 9);
+        const char *f = (const char *)sqlite3_column_text(st, 10);
+        snprintf(c->failed, sizeof c->failed, "%s", f ? f : "");
     }
     sqlite3_finalize(st);
     return 0;

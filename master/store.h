@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "common/stats.h"
+#include "master/capacity.h"
 #include "master/report_csv.h"
 #include "master/verdicts.h"
 
@@ -67,6 +68,10 @@ void hn_store_threshold(struct hn_store *s, int64_t run, const char *row, const 
 /* A run's verdicts, in the order they were written (free with hn_verdicts_free). */
 int hn_store_load_thresholds(struct hn_store *s, int64_t run, struct hn_verdict_row **out,
                              size_t *n);
+/* A judged step of a capacity search, and a run's steps in order (caller frees). */
+void hn_store_capacity_step(struct hn_store *s, int64_t run, const struct hn_capacity_step *c);
+int hn_store_load_capacity(struct hn_store *s, int64_t run, struct hn_capacity_step **out,
+                           size_t *n);
 /* Final rows, failures, status ("finished", "failed"), exit code and the duration the live
  * reports used. */
 void hn_store_run_end(struct hn_store *s, int64_t run, int64_t ended_ms, const char *status,

@@ -140,3 +140,55 @@ void hn_verdicts_free(struct hn_verdict_row *v, size_t n)
     }
     free(v);
 }
+
+void hn_capacity_console(FILE *f, const struct hn_capacity_step *s, size_t n, int complete)
+{
+    const struct hn_capacity_step *pass = NULL, *fail = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i].passed)
+            pass = &s[i];
+        else if (!fail)
+            fail = &s[i];
+    }
+    if (pass && fail)
+        fprintf(f, "Capacity: %llu users passed; %llu users failed (%s)\n",
+                (unsigned long long)pass->users, (unsigned long long)fail->users, fail->failed);
+    else if (fail)
+        fprintf(f, "Capacity: no step passed; %llu users failed (%s)\n",
+                (unsigned long long)fail->users, fail->failed);
+    else if (pass)
+        fprintf(f, "Capacity: %llu users passed, the search's max%s\n",
+                (unsigned long long)pass->users,
+                complete ? "" : " so far (the run ended before the search did)");
+    else
+        fprintf(f, "Capacity: no step was judged (the run ended first)\n");
+    fprintf(f, "%8s %8s %10s %10s %8s %10s %10s %10s  %s\n", "users", "seconds", "requests",
+            "req/s", "fail %", "p50 ms", "p95 ms", "p99 ms", "result");
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%8llu %8.0f %10llu %10.1f %8.2f %10.1f %10.1f %10.1f  %s\n",
+                (unsigned long long)s[i].users, s[i].duration_s,
+                (unsigned long long)s[i].requests, s[i].rps, 100.0 * s[i].fail_ratio,
+                s[i].p50_ms, s[i].p95_ms, s[i].p99_ms, s[i].passed ? "✓ pass" : "✗ fail");
+}
+
+int hn_capacity_write_csv(const char *prefix, const struct hn_capacity_step *s, size_t n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s_capacity.csv", prefix);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return HN_EIO;
+    fputs("Users,Duration,Requests,Requests/s,Failure Ratio,50%,95%,99%,Result,"
+          "Failed threshold\r\n", f);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "%llu,%.3f,%llu,%.3f,%.6f,%.3f,%.3f,%.3f,%s,", (unsigned long long)s[i].users,
+                s[i].duration_s, (unsigned long long)s[i].requests, s[i].rps, s[i].fail_ratio,
+                s[i].p50_ms, s[i].p95_ms, s[i].p99_ms, s[i].passed ? "pass" : "fail");
+        csv_field(f, s[i].failed);
+        fputs("\r\n", f);
+    }
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad)
+        return HN_EIO;
+    return 0;
+}

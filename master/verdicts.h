@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "master/capacity.h"
+
 struct hn_verdict_row {
     char *row, *expr;
     double observed;
@@ -24,5 +26,10 @@ int hn_verdicts_write_csv(const char *prefix, const struct hn_verdict_row *v, si
 int hn_verdicts_write_junit(const char *path, const struct hn_verdict_row *v, size_t n,
                             double duration_s);
 void hn_verdicts_free(struct hn_verdict_row *v, size_t n);
+
+/* A capacity search's answer and its steps: the console table and PREFIX_capacity.csv
+ * (Users,Duration,Requests,Requests/s,Failure Ratio,50%,95%,99%,Result,Failed threshold). */
+void hn_capacity_console(FILE *f, const struct hn_capacity_step *s, size_t n, int complete);
+int hn_capacity_write_csv(const char *prefix, const struct hn_capacity_step *s, size_t n);
 
 #endif

@@ -57,6 +57,8 @@ static struct {
     int port;
     const char *port_file;
     uint64_t latency_ms, jitter_ms;
+    uint64_t latency_per_conn_ms; /* each other open connection adds this: load-dependent */
+    uint64_t open_conns;
     double fail_ratio;
     const char *fail_paths[MAX_PATHS];
     int n_fail_paths;
@@ -97,6 +99,7 @@ struct conn {
     /* WebSocket mode (after an upgrade on /ws/chat) */
     int ws;
     uint64_t ws_replies;
+    int counted;         /* in g.open_conns */
     uint64_t ws_due[64]; /* replies waiting for their delay, oldest first */
     unsigned ws_head, ws_n;
 };
@@ -106,8 +109,11 @@ static void conn_close(struct conn *c);
 static void on_closed(uv_handle_t *h)
 {
     struct conn *c = h->data;
-    if (--c->pending_closes == 0)
+    if (--c->pending_closes == 0) {
+        if (c->counted)
+            g.open_conns--;
         free(c);
+    }
 }
 
 static void conn_close(struct conn *c)
@@ -667,6 +673,10 @@ static void process(struct conn *c)
     }
     if (c->route < N_ROUTES - 1 && !strcmp(g_routes[c->route].path, "/billing/invoices"))
         delay += g.invoice_ms;
+    /* a service that slows down with concurrency (for capacity searches): each other open
+     * connection adds latency_per_conn_ms */
+    if (g.latency_per_conn_ms && g.open_conns > 1)
+        delay += g.latency_per_conn_ms * (g.open_conns - 1);
     c->busy = 1;
     if (delay) {
         c->due_ns = uv_hrtime() + delay * 1000000u;
@@ -709,6 +719,8 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     }
     g.connections++;
+    g.open_conns++;
+    c->counted = 1;
     uv_tcp_nodelay(&c->tcp, 1);
     uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 }
@@ -724,7 +736,8 @@ static int usage(const char *msg, const char *arg)
     fprintf(stderr, "hornet-demo-target: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
     fprintf(stderr,
             "usage: hornet-demo-target [--host 127.0.0.1] [--port 8000] [--port-file F]\n"
-            "       [--latency-ms N] [--jitter-ms N] [--fail-ratio R] [--fail-path P]...\n"
+            "       [--latency-ms N] [--jitter-ms N] [--latency-per-conn-ms N]\n"
+            "       [--fail-ratio R] [--fail-path P]...\n"
             "       [--hang-path P]... [--reset-path P]... [--lie-path P=KIND]...\n"
             "       [--require-auth] [--invoice-ms N]\n"
             "       [--log-requests FILE] [--ws-chunks N] [--ws-reply-bytes N]\n"
@@ -764,6 +777,9 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--latency-ms")) {
             if (hn_parse_u64(v, &g.latency_ms) || g.latency_ms > 600000)
                 return usage("bad --latency-ms", v);
+        } else if (!strcmp(a, "--latency-per-conn-ms")) {
+            if (hn_parse_u64(v, &g.latency_per_conn_ms) || g.latency_per_conn_ms > 60000)
+                return usage("bad --latency-per-conn-ms", v);
         } else if (!strcmp(a, "--jitter-ms")) {
             if (hn_parse_u64(v, &g.jitter_ms) || g.jitter_ms > 600000)
                 return usage("bad --jitter-ms", v);

@@ -80,6 +80,33 @@ check "stages: the history follows the plan (2, then 6, then 0)" \
   sh -c "echo '$counts' | grep -Eq '(^| )2 .*6 .*0 '"
 check "stages: never above the plan's 6 users" test "$(awk -F, 'NR > 1 && $2 > m {m = $2} END {print m}' "$T/s/run_stats_history.csv")" = 6
 check "stages: each stage announced" test "$(grep -c "Load plan, stage" "$T/stages.err")" = 3
+# --- capacity search: a target whose latency grows with concurrency (2 ms per other open
+# connection); steps of 4 users judged on p(95) < 25 ms stop where the latency crosses 25 ms
+start_target C --latency-ms 2 --latency-per-conn-ms 2
+printf 'host: http://127.0.0.1:%s\nthresholds:\n  Aggregated: ["p(95) < 25"]\nload:\n  capacity: {start: 4, step: 4, step_duration: 2s, max: 60}\nusers:\n  - name: U\n    wait: {constant: 0.1}\n    tasks:\n      - {name: t, steps: [{http: {url: /healthz}}]}\n' \
+  "$C_PORT" >"$T/cap.yaml"
+timeout 90 "$HORNET" -f "$T/cap.yaml" --headless --only-summary --db "$T/h.db" --csv "$T/c/run" \
+  --json "$T/c/r.json" --html "$T/c/r.html" >"$T/cap.out" 2>"$T/cap.err"; rc=$?
+check "capacity: exit 0 when a step passed (got $rc)" test "$rc" = 0
+echo "# $(grep '^Capacity:' "$T/cap.out")"
+check "capacity: the answer is consistent with p(95) < 25 (last pass under it, first fail over it)" python3 -c "
+import json, sys
+c = json.load(open(sys.argv[1]))['capacity']
+steps = c['steps']
+last, first = c['last_passing_users'], c['first_failing_users']
+assert last is not None and first == last + 4, c
+p = [s for s in steps if s['users'] == last][0]; f = [s for s in steps if s['users'] == first][0]
+assert p['p95_ms'] < 25 <= f['p95_ms'], (p, f)
+assert all(s['passed'] for s in steps[:-1]) and not steps[-1]['passed']
+assert 'Aggregated: p(95)=' in f['failed']
+assert [s['users'] for s in steps] == list(range(4, first + 1, 4))" "$T/c/r.json"
+check "capacity: PREFIX_capacity.csv has every step" test "$(($(wc -l <"$T/c/run_capacity.csv") - 1))" = "$(python3 -c "import json,sys;print(len(json.load(open(sys.argv[1]))['capacity']['steps']))" "$T/c/r.json")"
+check "capacity: the HTML report answers it" grep -q 'id="capacity-answer"' "$T/c/r.html"
+check "capacity: the search ended the run (no -t)" grep -q "the capacity search is over" "$T/cap.err"
+printf 'host: http://127.0.0.1:%s\nload:\n  capacity: {start: 4, step: 4, step_duration: 2s, max: 60}\nusers:\n  - name: U\n    tasks:\n      - {name: t, steps: [{http: {url: /healthz}}]}\n' \
+  "$C_PORT" >"$T/capnt.yaml"
+"$HORNET" -f "$T/capnt.yaml" --headless --no-db >/dev/null 2>"$T/capnt.err"; rc=$?
+check "capacity without thresholds: exit 3, says why (got $rc)" test "$rc" = 3 -a -n "$(grep 'needs thresholds' "$T/capnt.err")"
 "$HORNET" -f "$T/stages.yaml" --stages 1s:1,1x:2 --headless --no-db >/dev/null 2>"$T/badst.err"; rc=$?
 check "bad --stages: exit 2 naming the stage (got $rc)" test "$rc" = 2 -a -n "$(grep "stage 2: bad duration '1x'" "$T/badst.err")"
 finish
