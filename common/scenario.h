@@ -161,6 +161,15 @@ struct hn_data_source {
     int wrap;         /* more users than rows: rows are reused (else an error) */
 };
 
+/* load: {arrival_rate: {rate: 200, per: 1s, duration: 5m, max_users: 1000}}: the open model
+ * (k6's constant-arrival-rate): iterations start at rate_per_s whatever the responses do, on a
+ * pool of max_users users; one that finds no free user is dropped and counted. */
+struct hn_arrival_plan {
+    double rate_per_s;
+    int64_t duration_ms; /* 0: until -t or a stop */
+    uint64_t max_users;
+};
+
 /* load: {capacity: {start, step, step_duration, max, spawn_rate}}: users step up from start by
  * step, each held step_ms, until a threshold fails or max is passed. */
 struct hn_capacity_plan {
@@ -190,6 +199,7 @@ struct hn_scenario {
     struct hn_stage *stages;         /* load: {stages: [...]} */
     size_t n_stages;
     struct hn_capacity_plan capacity; /* load: {capacity: {...}}; step 0 = none */
+    struct hn_arrival_plan arrival;   /* load: {arrival_rate: {...}}; rate 0 = none */
 };
 
 void hn_scenario_destroy(struct hn_scenario **sp);

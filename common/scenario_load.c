@@ -1411,6 +1411,44 @@ static int get_count(struct ctx *c, yaml_node_t *map, const char *key, const cha
     return 0;
 }
 
+/* load: {arrival_rate: {rate: 200, per: 1s, duration: 5m, max_users: 1000}} */
+static int load_arrival(struct ctx *c, yaml_node_t *v, struct hn_scenario *s)
+{
+    static const char *const keys[] = {"rate", "per", "duration", "max_users", NULL};
+    const char *f = "load.arrival_rate";
+    if (want(c, v, YAML_MAPPING_NODE, f) || check_keys(c, v, f, keys))
+        return HN_EINVAL;
+    struct hn_arrival_plan *p = &s->arrival;
+    yaml_node_t *r = get(c, v, "rate");
+    if (!r)
+        return fail(c, v, f, "missing rate (iterations per `per`, e.g. rate: 200, per: 1s)");
+    char *rs;
+    if (get_string(c, r, f, &rs))
+        return HN_EINVAL;
+    double rate;
+    int bad = hn_parse_double(rs, &rate) || !(rate > 0) || rate > 1e7;
+    free(rs);
+    if (bad)
+        return fail(c, r, f, "rate: expected a number of iterations above 0");
+    double per = 1;
+    yaml_node_t *pn = get(c, v, "per");
+    if (pn && get_seconds(c, pn, f, &per))
+        return HN_EINVAL;
+    if (per <= 0)
+        return fail(c, pn, f, "per: must be above 0 (e.g. 1s, 1m)");
+    p->rate_per_s = rate / per;
+    if (p->rate_per_s > 1e7)
+        return fail(c, r, f, "rate: over 10 000 000 iterations per second");
+    yaml_node_t *d = get(c, v, "duration");
+    if (d) {
+        double sec;
+        if (get_seconds(c, d, f, &sec))
+            return HN_EINVAL;
+        p->duration_ms = (int64_t)(sec * 1000.0 + 0.5);
+    }
+    return get_count(c, v, "max_users", f, 1, 10000000, &p->max_users);
+}
+
 /* load: {capacity: {start: 10, step: 10, step_duration: 1m, max: 2000, spawn_rate: 10}} */
 static int load_capacity(struct ctx *c, yaml_node_t *v, struct hn_scenario *s)
 {
@@ -1453,9 +1491,14 @@ static int load_capacity(struct ctx *c, yaml_node_t *v, struct hn_scenario *s)
 /* load: {stages: [{duration: 7m, users: 50, spawn_rate: 5, ramp: linear}, ...]} */
 static int load_load(struct ctx *c, yaml_node_t *v, struct hn_scenario *s)
 {
-    static const char *const keys[] = {"stages", "capacity", NULL};
+    static const char *const keys[] = {"stages", "capacity", "arrival_rate", NULL};
     if (want(c, v, YAML_MAPPING_NODE, "load") || check_keys(c, v, "load", keys))
         return HN_EINVAL;
+    yaml_node_t *ar = get(c, v, "arrival_rate");
+    if (ar && (get(c, v, "stages") || get(c, v, "capacity")))
+        return fail(c, v, "load", "arrival_rate excludes stages and capacity");
+    if (ar)
+        return load_arrival(c, ar, s);
     yaml_node_t *cap = get(c, v, "capacity");
     if (cap && get(c, v, "stages"))
         return fail(c, v, "load", "stages and capacity exclude each other");

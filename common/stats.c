@@ -119,6 +119,7 @@ void hn_stats_reset(struct hn_stats *s)
     for (size_t i = 0; i < s->n_errors; i++)
         s->errors[i]->occurrences = 0;
     entry_reset(&s->total);
+    s->dropped_iterations = 0;
 }
 
 /* FNV-1a over a list of NUL-terminated strings. */
@@ -288,6 +289,7 @@ void hn_stats_merge(struct hn_stats *dst, const struct hn_stats *src)
         if (hn_stats_in_total(e))
             hn_stats_entry_merge(&dst->total, e);
     }
+    dst->dropped_iterations += src->dropped_iterations;
     for (size_t i = 0; i < src->n_errors; i++) {
         const struct hn_stats_error *e = src->errors[i];
         if (e->occurrences)

@@ -43,7 +43,7 @@ static void judge(struct hn_capacity_step *s, double dur, const struct hn_stats 
     s->p95_ms = (double)hn_hist_percentile(&e->hist, 0.95) / 1000.0;
     s->p99_ms = (double)hn_hist_percentile(&e->hist, 0.99) / 1000.0;
     struct hn_th_verdict *v = hn_calloc(n_t ? n_t : 1, sizeof *v);
-    hn_thresholds_eval(t, n_t, st, dur, 0, 0, 0, v);
+    hn_thresholds_eval(t, n_t, st, dur, st->dropped_iterations, 0, 0, v);
     s->passed = e->n_requests > 0;
     if (!e->n_requests)
         snprintf(s->failed, sizeof s->failed, "no request completed in the step");

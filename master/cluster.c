@@ -260,6 +260,11 @@ static void dispatch(struct hn_cluster *cl, struct hn_cl_outbox *out)
         m->classes = cc;
         m->n_classes = nc;
         m->spawn_rate = hn_dispatch_rate(c->spawn_rate, p->assigned, c->users, nw);
+        /* open model: each worker starts iterations in proportion to its share of the pool,
+         * so the shares sum to the cluster's rate */
+        m->arrival_rate = c->arrival_rate > 0
+                              ? hn_dispatch_rate(c->arrival_rate, p->assigned, c->users, nw)
+                              : 0;
         m->user_count = c->users;
         m->user_id_base = id_base;
         id_base += p->assigned;

@@ -53,6 +53,7 @@ struct hn_cluster_config {
     const uint64_t *class_counts; /* users per class at the full user count */
     uint64_t users;
     double spawn_rate;
+    double arrival_rate; /* open model: iterations per second cluster-wide (0: closed) */
     uint64_t expect_workers;
     int64_t expect_workers_max_wait_ms;
     int64_t run_time_ms;          /* 0: until stopped */

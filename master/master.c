@@ -428,7 +428,8 @@ static void watch_thresholds(struct master *m, uint64_t now)
     uint64_t started = hn_cluster_started_ms(m->cl);
     if (!m->n_ths || !started || m->th_abort || hn_cluster_phase(m->cl) >= HN_CL_STOPPING)
         return;
-    int i = hn_thresholds_eval(m->ths, m->n_ths, hn_sinks_stats(m->sinks), duration_s(m), 0,
+    const struct hn_stats *st = hn_sinks_stats(m->sinks);
+    int i = hn_thresholds_eval(m->ths, m->n_ths, st, duration_s(m), st->dropped_iterations,
                                (int64_t)(now - started), 0, m->verdicts);
     if (i < 0)
         return;
@@ -450,7 +451,8 @@ static int judge_thresholds(struct master *m)
     if (!m->n_ths)
         return 0;
     const struct hn_options *o = m->o;
-    hn_thresholds_eval(m->ths, m->n_ths, hn_sinks_stats(m->sinks), duration_s(m), 0, 0, 1,
+    const struct hn_stats *st = hn_sinks_stats(m->sinks);
+    hn_thresholds_eval(m->ths, m->n_ths, st, duration_s(m), st->dropped_iterations, 0, 1,
                        m->verdicts);
     struct hn_verdict_row *rows = hn_calloc(m->n_ths, sizeof *rows);
     for (size_t i = 0; i < m->n_ths; i++) {
@@ -561,6 +563,14 @@ static int prepare(struct master *m)
         m->n_stages = m->sc->n_stages;
     }
     m->capacity_on = m->sc->capacity.step > 0;
+    int arrival = m->sc->arrival.rate_per_s > 0;
+    if (arrival && o->stages) {
+        fprintf(stderr, "hornet: --stages: the scenario's load.arrival_rate sets the load; drop "
+                        "one\n");
+        return HN_EXIT_USAGE;
+    }
+    if (arrival && (o->users_given || o->rate_given))
+        hn_warn("-u and -r are ignored: the scenario's load.arrival_rate sets the load");
     if (m->capacity_on && o->stages) {
         fprintf(stderr, "hornet: --stages: the scenario's load.capacity sets the load; drop one\n");
         return HN_EXIT_USAGE;
@@ -572,7 +582,9 @@ static int prepare(struct master *m)
                 m->sc->path);
         return HN_EXIT_CONFIG;
     }
-    uint64_t peak = m->capacity_on ? m->sc->capacity.max : o->users;
+    uint64_t peak = m->capacity_on ? m->sc->capacity.max
+                    : arrival      ? m->sc->arrival.max_users
+                                   : o->users;
     if (m->capacity_on && (o->users_given || o->rate_given))
         hn_warn("-u and -r are ignored: the scenario's load.capacity sets the load");
     if (m->n_stages) {
@@ -623,6 +635,14 @@ static void configure(struct master *m, uint64_t expect_workers)
     uint64_t users = o->users;
     double rate = o->spawn_rate;
     int64_t run_time_ms = o->run_time_ms;
+    double arrival_rate = 0;
+    if (m->sc->arrival.rate_per_s > 0) { /* open model: the pool at once, then the schedule */
+        users = m->sc->arrival.max_users;
+        rate = 1e6;
+        arrival_rate = m->sc->arrival.rate_per_s;
+        if (!o->run_time_given)
+            run_time_ms = m->sc->arrival.duration_ms;
+    }
     if (m->capacity_on) { /* the first step; the search ends the run unless -t does first */
         const struct hn_capacity_plan *cp = &m->sc->capacity;
         users = cp->start;
@@ -663,6 +683,7 @@ static void configure(struct master *m, uint64_t expect_workers)
                                         .class_counts = m->class_counts,
                                         .users = users,
                                         .spawn_rate = rate,
+                                        .arrival_rate = arrival_rate,
                                         .expect_workers = expect_workers,
                                         .expect_workers_max_wait_ms =
                                             o->expect_workers_max_wait_ms,
@@ -810,6 +831,15 @@ int hn_master_run(const struct hn_options *o)
         hn_console_stats(stdout, s, 0, hn_wall_ms() / 1000, start_s, duration_s(m));
         hn_console_percentiles(stdout, s);
         hn_console_errors(stdout, s);
+        if (m->cfg.arrival_rate > 0) {
+            char d[200];
+            snprintf(d, sizeof d, "%llu", (unsigned long long)s->dropped_iterations);
+            printf("Open model: %.6g iterations/s on %llu users; dropped iterations (no free "
+                   "user when due): %llu\n",
+                   m->cfg.arrival_rate, (unsigned long long)m->cfg.users,
+                   (unsigned long long)s->dropped_iterations);
+            hn_sinks_event(m->sinks, "dropped_iterations", d);
+        }
         if (m->capacity_on) /* the steps were judged one by one */
             outputs_failed |= report_capacity(m);
         else

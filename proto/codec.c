@@ -161,7 +161,9 @@ int hn_msg_encode(const struct hn_msg *m, char **buf, size_t *len)
         msgpack_pack_uint64(&pk, m->acked);
         break;
     case HN_MSG_SPAWN:
-        msgpack_pack_map(&pk, 17);
+        msgpack_pack_map(&pk, 18);
+        pack_key(&pk, "arrival_rate");
+        msgpack_pack_double(&pk, m->arrival_rate);
         pack_key(&pk, "stop_timeout_ms");
         msgpack_pack_int64(&pk, m->stop_timeout_ms);
         pack_key(&pk, "user_id_base");
@@ -208,7 +210,9 @@ int hn_msg_encode(const struct hn_msg *m, char **buf, size_t *len)
         pack_classes(&pk, m->classes, m->n_classes);
         break;
     case HN_MSG_STATS:
-        msgpack_pack_map(&pk, 4);
+        msgpack_pack_map(&pk, 5);
+        pack_key(&pk, "dropped");
+        msgpack_pack_uint64(&pk, m->stats->dropped_iterations);
         pack_key(&pk, "seq");
         msgpack_pack_uint64(&pk, m->seq);
         pack_key(&pk, "user_count");
@@ -606,6 +610,9 @@ static int decode_stats(struct dec *d, const msgpack_object *map, struct hn_msg 
         if (bad)
             return derr(d, "error %u is malformed", i);
     }
+    /* optional: iterations the worker's open-model scheduler could not start */
+    if (field(map, "dropped") && get_u64(d, map, "dropped", &s->dropped_iterations))
+        return HN_EINVAL;
     return 0;
 }
 
@@ -680,8 +687,11 @@ static int decode_body(struct dec *d, const msgpack_object *map, struct hn_msg *
             get_str(d, map, "tags", 4096, &m->tags) ||
             get_str(d, map, "exclude_tags", 4096, &m->exclude_tags) ||
             get_kvs(d, map, "env", 65536, &m->env, &m->n_env) ||
-            get_kvs(d, map, "files", HN_DATA_MAX_BYTES, &m->files, &m->n_files))
+            get_kvs(d, map, "files", HN_DATA_MAX_BYTES, &m->files, &m->n_files) ||
+            (field(map, "arrival_rate") && get_double(d, map, "arrival_rate", &m->arrival_rate)))
             return HN_EINVAL;
+        if (m->arrival_rate > 1e7)
+            return derr(d, "field 'arrival_rate' is out of range");
         m->scenario_len = sc->via.str.size;
         return 0;
     }

@@ -70,6 +70,7 @@ struct hn_msg {
     int64_t heartbeat_timeout_ms;
     int64_t stop_timeout_ms;
     uint64_t user_id_base; /* this worker's users get {{user_id}} from here up */
+    double arrival_rate;   /* open model: this worker's iterations per second (0: closed) */
     const char *tags;      /* --tags / --exclude-tags, comma-separated, "" = none */
     const char *exclude_tags;
     struct hn_kv *env;     /* environment values the scenario used */

@@ -43,7 +43,10 @@ struct hn_runner {
     uint64_t spawn_seq, stats_seq;
     /* the spawn being loaded */
     uint64_t pending_seq;
-    double pending_rate;
+    double pending_rate, pending_arrival;
+    /* open model: iterations on a fixed schedule from arrival_start_ms */
+    double arrival_rate;
+    uint64_t arrival_start_ms, iterations;
     /* the class mix */
     struct rn_class *cls;
     size_t n_cls;
@@ -288,6 +291,29 @@ static void spawn_due(struct hn_runner *r, uint64_t now, struct hn_rn_outbox *o)
         spawning_complete(r, o);
 }
 
+/* ---------- open model ---------- */
+
+static int arriving(const struct hn_runner *r)
+{
+    return r->arrival_rate > 0 && (r->state == HN_RN_SPAWNING || r->state == HN_RN_RUNNING);
+}
+
+/* Iteration k is due at arrival_start + k / rate, whatever the responses do (k6's
+ * constant-arrival-rate); the ones due by now start at once, each measured from its own
+ * intended time. */
+static void iterations_due(struct hn_runner *r, uint64_t now, struct hn_rn_outbox *o)
+{
+    uint64_t elapsed = now - r->arrival_start_ms;
+    uint64_t due = 1 + (uint64_t)((double)elapsed * r->arrival_rate / 1000.0);
+    if (due <= r->iterations)
+        return;
+    struct hn_rn_action *a = push(o, HN_RN_ITERATE);
+    a->count = due - r->iterations;
+    a->interval_ms = 1000.0 / r->arrival_rate;
+    a->first_ms = (double)r->arrival_start_ms + (double)r->iterations * a->interval_ms;
+    r->iterations = due;
+}
+
 /* ---------- stop, relink, leave ---------- */
 
 static void stop_users(struct hn_runner *r, struct hn_rn_outbox *o, int graceful)
@@ -480,6 +506,7 @@ static void on_spawn(struct hn_runner *r, const struct hn_msg *m, struct hn_rn_o
     }
     r->pending_seq = m->seq;
     r->pending_rate = m->spawn_rate > 0 ? m->spawn_rate : 1;
+    r->pending_arrival = m->arrival_rate;
     r->stop_timeout_ms = m->stop_timeout_ms;
     if (m->stats_interval_ms > 0)
         r->stats_interval_ms = m->stats_interval_ms;
@@ -555,6 +582,10 @@ void hn_runner_loaded(struct hn_runner *r, int ok, int fresh, size_t n_classes,
         }
     }
     int was_reporting = r->state == HN_RN_SPAWNING || r->state == HN_RN_RUNNING;
+    /* a new share of the arrival rate restarts the schedule from now */
+    r->arrival_rate = r->pending_arrival;
+    r->arrival_start_ms = now_ms;
+    r->iterations = 0;
     r->spawn_rate = r->pending_rate;
     r->spawn_start_ms = now_ms;
     r->spawned = 0;
@@ -644,6 +675,8 @@ void hn_runner_tick(struct hn_runner *r, uint64_t now_ms, uint64_t busy,
     }
     if (r->state == HN_RN_SPAWNING)
         spawn_due(r, now_ms, out);
+    if (arriving(r))
+        iterations_due(r, now_ms, out);
     if (r->state == HN_RN_STOPPING && was_stopping && now_ms >= r->next_stop_poll_ms) {
         r->next_stop_poll_ms = now_ms + STOP_POLL_MS;
         if (!busy || (int64_t)(now_ms - r->stop_started_ms) >= r->stop_timeout_ms)
@@ -660,6 +693,12 @@ void hn_runner_tick(struct hn_runner *r, uint64_t now_ms, uint64_t busy,
 uint64_t hn_runner_next_ms(const struct hn_runner *r)
 {
     uint64_t next = r->next_beat_ms;
+    if (arriving(r)) {
+        uint64_t at = r->arrival_start_ms +
+                      (uint64_t)((double)r->iterations * 1000.0 / r->arrival_rate + 0.999);
+        if (at < next)
+            next = at;
+    }
     if (reporting(r) && r->next_report_ms < next)
         next = r->next_report_ms;
     if (r->state == HN_RN_SPAWNING) {

@@ -49,6 +49,8 @@ enum hn_rn_kind {
     HN_RN_SPAWN,          /* start `count` users of class `cls` */
     HN_RN_STOP_USERS,     /* stop the newest users of `cls` until `keep` remain (graceful) */
     HN_RN_ABORT_STOPPING, /* end the users still finishing; requests in flight are interrupted */
+    HN_RN_ITERATE,        /* open model: start `count` iterations, intended at first_ms +
+                             k * interval_ms; each that finds no free user is dropped */
     HN_RN_RELINK,         /* close the link, open one under a new node id, hn_runner_linked */
     HN_RN_LOG,            /* level (HN_LOG_*), text */
     HN_RN_EXIT,           /* code (HN_EXIT_*): stop everything and leave */
@@ -64,6 +66,7 @@ struct hn_rn_action {
     int level;                      /* LOG */
     char text[600];                 /* LOG; SEND: storage for msg.error */
     int code;                       /* EXIT */
+    double first_ms, interval_ms;   /* ITERATE */
     struct hn_class_count *classes; /* SEND: owned storage for msg.classes */
 };
 

@@ -30,6 +30,10 @@ struct hn_user {
     uint8_t finished; /* closing */
     uint8_t draining; /* stopped with a request in flight: it may finish first */
     uint64_t req_start_ns; /* of the request in flight */
+    /* open model */
+    struct hn_user *idle_next, *idle_prev;
+    uint64_t lag_us;  /* the iteration started this late: added to its latencies */
+    uint8_t is_idle;
 };
 
 /* The state of a ws step for one user. */
@@ -171,6 +175,46 @@ static void run_step(struct hn_user *u);
 static void finish(struct hn_user *u);
 static void begin_on_stop(struct hn_user *u);
 
+/* Open model: the user waits for the scheduler's next iteration. */
+static void make_idle(struct hn_user *u)
+{
+    struct hn_user_env *env = u->env;
+    u->is_idle = 1;
+    u->lag_us = 0;
+    u->idle_prev = NULL;
+    u->idle_next = env->idle;
+    if (env->idle)
+        env->idle->idle_prev = u;
+    env->idle = u;
+    env->n_idle++;
+}
+
+static void unlink_idle(struct hn_user *u)
+{
+    struct hn_user_env *env = u->env;
+    if (!u->is_idle)
+        return;
+    if (u->idle_prev)
+        u->idle_prev->idle_next = u->idle_next;
+    else
+        env->idle = u->idle_next;
+    if (u->idle_next)
+        u->idle_next->idle_prev = u->idle_prev;
+    u->is_idle = 0;
+    env->n_idle--;
+}
+
+int hn_user_iterate(struct hn_user_env *env, uint64_t lag_us)
+{
+    struct hn_user *u = env->idle;
+    if (!u)
+        return -1;
+    unlink_idle(u);
+    u->lag_us = lag_us;
+    start_task(u);
+    return 0;
+}
+
 static void on_wait_done(uv_timer_t *t)
 {
     struct hn_user *u = t->data;
@@ -189,10 +233,17 @@ static void after_task(struct hn_user *u)
     }
     if (u->phase == P_START) {
         u->phase = P_TASKS; /* on_start is not followed by a wait, as in Locust */
-        start_task(u);
+        if (env->open_model)
+            make_idle(u);
+        else
+            start_task(u);
         return;
     }
     u->iteration++;
+    if (env->open_model) { /* no wait: the schedule says when the next iteration starts */
+        make_idle(u);
+        return;
+    }
     uint64_t took = uv_now(env->loop) - u->task_start_ms;
     uint64_t ms = hn_scenario_wait_ms(&env->classes[u->cls].def->wait, took, &env->rng);
     uv_timer_start(&u->timer, on_wait_done, ms, 0);
@@ -217,7 +268,8 @@ static void on_response(void *arg, const struct hn_http_result *res)
     } else if (res->failed) {
         v = HN_FAIL;
     }
-    hn_stats_record(s->entry, res->latency_us, res->body_bytes, now_s, v != HN_PASS);
+    /* open model: from the iteration's intended start (wrk2's correction) */
+    hn_stats_record(s->entry, res->latency_us + u->lag_us, res->body_bytes, now_s, v != HN_PASS);
     if (v != HN_PASS)
         hn_stats_error_add(env->stats, s->entry->type, s->entry->name, why, 1);
     if (u->draining) { /* stopped while this request ran: now its on_stop, or the end */
@@ -615,7 +667,12 @@ struct hn_user *hn_user_spawn(struct hn_user_env *env, size_t cls)
     cr->users = u;
     cr->running++;
     env->n_running++;
-    start_task(u);
+    if (env->open_model && !cr->on_start.n_steps) {
+        u->phase = P_TASKS;
+        make_idle(u);
+    } else {
+        start_task(u);
+    }
     return u;
 }
 
@@ -678,6 +735,7 @@ void hn_user_stop(struct hn_user_env *env, struct hn_user *u, int graceful)
     if (u->stopped)
         return;
     u->stopped = 1;
+    unlink_idle(u);
     struct hn_class_rt *cr = &env->classes[u->cls];
     if (u->prev)
         u->prev->next = u->next;

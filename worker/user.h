@@ -60,6 +60,10 @@ struct hn_user_env {
     uint8_t *slot_used;     /* local user slots: {{user_id}} = base + slot */
     size_t n_slots;
     int64_t wall_offset_ms; /* unix ms = uv_now(loop) + offset */
+    /* open model (arrival rate): users wait idle for iterations the scheduler starts */
+    int open_model;
+    struct hn_user *idle;   /* idle users, doubly linked */
+    uint64_t n_idle;
     /* template scratch (single-threaded) */
     char ***var_values;
     size_t *var_counts;
@@ -77,6 +81,11 @@ void hn_user_env_fini(struct hn_user_env *env);
 struct hn_user *hn_user_spawn(struct hn_user_env *env, size_t cls);
 /* The error of a request cut short by the end of its user (the stop timeout passed). */
 #define HN_USER_INTERRUPTED "Interrupted: no response before the stop timeout"
+
+/* Open model: starts one iteration (one task) on an idle user, its requests measured from the
+ * iteration's intended start (lag_us: how late it starts; coordinated omission corrected).
+ * Returns 0, or -1 when no user is free (the caller counts a dropped iteration). */
+int hn_user_iterate(struct hn_user_env *env, uint64_t lag_us);
 
 /* Stops a user. graceful: a request in flight may finish and is counted, then the class's
  * on_stop steps run, before the user is freed (env->n_stopping counts users in that state).

@@ -180,6 +180,7 @@ static int load_scenario(struct worker *w, struct hn_msg *m, int *fresh)
     w->env.http = w->http;
     w->env.stats = hn_runner_stats(w->core);
     w->env.connect_timeout_ms = m->connect_timeout_ms;
+    w->env.open_model = m->arrival_rate > 0;
     hn_rng_seed(&w->env.rng, hn_mono_us() ^ ((uint64_t)getpid() << 32));
     w->env_ready = 1;
     if (hn_user_env_compile(&w->env, w->scenario, w->host, err, sizeof err)) {
@@ -290,6 +291,21 @@ static void shutdown_worker(struct worker *w, int code)
 
 /* ---------- carrying out the core's outbox ---------- */
 
+/* Open model: each due iteration goes to a free user, measured from its intended start; with
+ * none free it is dropped and counted, never queued or skipped silently. */
+static void iterate(struct worker *w, const struct hn_rn_action *a)
+{
+    if (!w->env_ready)
+        return;
+    double now = (double)uv_now(&w->loop);
+    for (uint64_t k = 0; k < a->count; k++) {
+        double intended = a->first_ms + (double)k * a->interval_ms;
+        uint64_t lag_us = now > intended ? (uint64_t)((now - intended) * 1000.0) : 0;
+        if (hn_user_iterate(&w->env, lag_us))
+            hn_runner_stats(w->core)->dropped_iterations++;
+    }
+}
+
 static void on_tick(uv_timer_t *t);
 
 static void rearm(struct worker *w)
@@ -340,6 +356,7 @@ static void carry(struct worker *w, struct hn_rn_outbox *box)
             if (w->env_ready)
                 hn_user_abort_stopping(&w->env);
             break;
+        case HN_RN_ITERATE: iterate(w, a); break;
         case HN_RN_RELINK:
             close_link(w);
             if (open_link(w))

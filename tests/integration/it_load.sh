@@ -107,6 +107,32 @@ printf 'host: http://127.0.0.1:%s\nload:\n  capacity: {start: 4, step: 4, step_d
   "$C_PORT" >"$T/capnt.yaml"
 "$HORNET" -f "$T/capnt.yaml" --headless --no-db >/dev/null 2>"$T/capnt.err"; rc=$?
 check "capacity without thresholds: exit 3, says why (got $rc)" test "$rc" = 3 -a -n "$(grep 'needs thresholds' "$T/capnt.err")"
+# --- open model: 200 iterations/s for 10 s over 2 worker processes; the target serves
+# 2000 +- 1 % whatever the response times
+start_target O --latency-ms 5
+printf 'host: http://127.0.0.1:%s\nload:\n  arrival_rate: {rate: 200, per: 1s, duration: 10s, max_users: 60}\nusers:\n  - name: U\n    tasks:\n      - {name: t, steps: [{http: {url: /healthz}}]}\n' \
+  "$O_PORT" >"$T/open.yaml"
+timeout 60 "$HORNET" -f "$T/open.yaml" --processes 2 --headless --only-summary --no-db \
+  --csv "$T/o/run" >"$T/open.out" 2>"$T/open.err"; rc=$?
+served=$(target_count "$O_PORT" total)
+rep=$(csv_get "$T/o/run_stats.csv" Aggregated "Request Count")
+echo "# open model 200/s for 10 s: the target served $served, hornet reported $rep; $(grep 'Open model' "$T/open.out")"
+check "open model: exit 0 (got $rc)" test "$rc" = 0
+check "open model: the target served 2000 +- 1 % ($served)" test "$served" -ge 1980 -a "$served" -le 2020
+check "open model: reported = served ($rep = $served)" test "$rep" = "$served"
+check "open model: no iteration dropped with a free pool" grep -q "dropped iterations (no free user when due): 0" "$T/open.out"
+
+# --- a pool too small for the rate: iterations are dropped and counted, not queued
+start_target P --latency-ms 200
+printf 'host: http://127.0.0.1:%s\nthresholds:\n  Aggregated: ["dropped_iterations == 0"]\nload:\n  arrival_rate: {rate: 100, per: 1s, duration: 4s, max_users: 4}\nusers:\n  - name: U\n    tasks:\n      - {name: t, steps: [{http: {url: /healthz}}]}\n' \
+  "$P_PORT" >"$T/drop.yaml"
+timeout 60 "$HORNET" -f "$T/drop.yaml" --headless --only-summary --no-db >"$T/drop.out" 2>"$T/drop.err"; rc=$?
+dropped=$(sed -n 's/.*dropped iterations (no free user when due): \([0-9]*\).*/\1/p' "$T/drop.out")
+served=$(target_count "$P_PORT" total)
+echo "# 100/s on 4 users at 200 ms (capacity 20/s) for 4 s: served $served, dropped $dropped"
+check "dropped iterations: counted (${dropped:-none}, about 320 expected)" test -n "$dropped" -a "${dropped:-0}" -ge 250 -a "${dropped:-0}" -le 360
+check "dropped iterations: the pool still served its capacity (about 80: $served)" test "$served" -ge 60 -a "$served" -le 100
+check "dropped iterations: a dropped_iterations == 0 threshold fails, exit 99 (got $rc)" test "$rc" = 99
 "$HORNET" -f "$T/stages.yaml" --stages 1s:1,1x:2 --headless --no-db >/dev/null 2>"$T/badst.err"; rc=$?
 check "bad --stages: exit 2 naming the stage (got $rc)" test "$rc" = 2 -a -n "$(grep "stage 2: bad duration '1x'" "$T/badst.err")"
 finish

@@ -251,6 +251,9 @@ static void carry_node(struct world *W, struct node *n, struct hn_rn_outbox *box
             n->interrupted += n->busy;
             n->busy = 0;
             break;
+        case HN_RN_ITERATE: /* the closed model only here */
+            fail_msg("an iteration in a closed-model run");
+            break;
         case HN_RN_RELINK:
             /* the old link closes: what it still held is lost; the master hears of the close
              * unless a partition is in between */
@@ -772,6 +775,60 @@ static void test_worker_without_master(void **state)
     hn_runner_destroy(&r);
 }
 
+/* The open model's schedule in a worker core: iteration k is due at start + k / rate, the ones
+ * due are handed out with their intended times, and the core asks to be woken for the next. */
+static void test_arrival_schedule(void **state)
+{
+    (void)state;
+    struct hn_runner_config cfg = {.master = "m", .master_connect_timeout_ms = 60000,
+                                   .heartbeat_timeout_ms = 10000, .stats_interval_ms = 1000};
+    uint64_t now = 1000;
+    struct hn_runner *r = hn_runner_new(&cfg, now);
+    struct hn_rn_outbox box = {0};
+    hn_runner_linked(r, "w1", now, &box);
+    struct hn_msg ack, sp;
+    hn_msg_init(&ack, HN_MSG_ACK, "master");
+    ack.error = "";
+    hn_runner_on_msg(r, &ack, now, &box);
+    hn_msg_init(&sp, HN_MSG_SPAWN, "master");
+    sp.seq = 1;
+    sp.spawn_rate = 1e6;
+    sp.arrival_rate = 40; /* one every 25 ms */
+    sp.stats_interval_ms = 1000;
+    sp.heartbeat_timeout_ms = 10000;
+    hn_runner_on_msg(r, &sp, now, &box);
+    hn_rn_outbox_reset(&box);
+    const char *names[] = {"U"};
+    uint64_t targets[] = {4};
+    hn_runner_loaded(r, 1, 1, 1, names, targets, now, &box);
+    uint64_t started = 0;
+    double last_intended = -1;
+    for (int guard = 0; guard < 1000 && now <= 2000; guard++) {
+        for (size_t i = 0; i < box.n; i++)
+            if (box.v[i].kind == HN_RN_ITERATE) {
+                for (uint64_t k = 0; k < box.v[i].count; k++) {
+                    double t = box.v[i].first_ms + (double)k * box.v[i].interval_ms;
+                    assert_true(t > last_intended);           /* in order, none twice */
+                    assert_true(t <= (double)now + 1e-9);     /* never before it is due */
+                    last_intended = t;
+                }
+                started += box.v[i].count;
+            }
+        hn_rn_outbox_reset(&box);
+        uint64_t next = hn_runner_next_ms(r);
+        assert_true(next > now || started == 0);
+        now = next > now ? next : now + 1;
+        if (now > 2000)
+            break;
+        hn_runner_tick(r, now, 0, &box);
+    }
+    /* due at 1000, 1025, ..., 2000: 41 iterations in the first second, each on time */
+    assert_int_equal(started, 41);
+    assert_true(last_intended == 2000.0);
+    hn_rn_outbox_fini(&box);
+    hn_runner_destroy(&r);
+}
+
 /* 1000 worker cores against one master core: everyone gets 2 users, the run completes, the
  * numbers reconcile. */
 static void test_thousand_worker_cores(void **state)
@@ -806,6 +863,7 @@ int main(void)
         cmocka_unit_test(test_signalled_worker_leaves_confirmed),
         cmocka_unit_test(test_stop_timeouts),
         cmocka_unit_test(test_worker_without_master),
+        cmocka_unit_test(test_arrival_schedule),
         cmocka_unit_test(test_thousand_worker_cores),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
