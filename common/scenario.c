@@ -85,6 +85,7 @@ void hn_scenario_destroy(struct hn_scenario **sp)
         hn_threshold_fini(&s->thresholds[i]);
     free(s->thresholds);
     free(s->stages);
+    free(s->arrival.stages);
     for (size_t c = 0; c < s->n_classes; c++) {
         struct hn_user_class *uc = &s->classes[c];
         for (size_t t = 0; t < uc->n_tasks; t++)

@@ -168,6 +168,8 @@ struct hn_arrival_plan {
     double rate_per_s;
     int64_t duration_ms; /* 0: until -t or a stop */
     uint64_t max_users;
+    struct hn_rate_stage *stages; /* load: {arrival_stages: [...], max_users}: a rate plan */
+    size_t n_stages;
 };
 
 /* load: {capacity: {start, step, step_duration, max, spawn_rate}}: users step up from start by

@@ -1449,6 +1449,64 @@ static int load_arrival(struct ctx *c, yaml_node_t *v, struct hn_scenario *s)
     return get_count(c, v, "max_users", f, 1, 10000000, &p->max_users);
 }
 
+/* load: {arrival_stages: [{duration: 1m, rate: 50, per: 1s, ramp: linear}, ...], max_users} */
+static int load_arrival_stages(struct ctx *c, yaml_node_t *load, yaml_node_t *l,
+                               struct hn_scenario *s)
+{
+    struct hn_arrival_plan *p = &s->arrival;
+    if (want(c, l, YAML_SEQUENCE_NODE, "load.arrival_stages"))
+        return HN_EINVAL;
+    size_t cnt = (size_t)(l->data.sequence.items.top - l->data.sequence.items.start);
+    if (!cnt || cnt > 1000)
+        return fail(c, l, "load.arrival_stages", "expected from 1 to 1000 stages");
+    if (get_count(c, load, "max_users", "load", 1, 10000000, &p->max_users))
+        return HN_EINVAL;
+    p->stages = hn_calloc(cnt, sizeof *p->stages);
+    for (size_t i = 0; i < cnt; i++) {
+        static const char *const keys[] = {"duration", "rate", "per", "ramp", NULL};
+        char f[64];
+        snprintf(f, sizeof f, "load.arrival_stages[%zu]", i);
+        yaml_node_t *n = node(c, l->data.sequence.items.start[i]);
+        if (want(c, n, YAML_MAPPING_NODE, f) || check_keys(c, n, f, keys))
+            return HN_EINVAL;
+        struct hn_rate_stage *st = &p->stages[p->n_stages++];
+        yaml_node_t *d = get(c, n, "duration"), *r = get(c, n, "rate");
+        if (!d || !r)
+            return fail(c, n, f, "expected duration and rate (e.g. {duration: 1m, rate: 50})");
+        double sec, per = 1;
+        if (get_seconds(c, d, f, &sec))
+            return HN_EINVAL;
+        if (sec <= 0)
+            return fail(c, d, f, "duration must be above 0");
+        st->duration_ms = (int64_t)(sec * 1000.0 + 0.5);
+        yaml_node_t *pn = get(c, n, "per");
+        if (pn && get_seconds(c, pn, f, &per))
+            return HN_EINVAL;
+        if (per <= 0)
+            return fail(c, pn, f, "per: must be above 0");
+        char *rs;
+        if (get_string(c, r, f, &rs))
+            return HN_EINVAL;
+        double rate;
+        int bad = hn_parse_double(rs, &rate) || !(rate > 0) || rate / per > 1e7;
+        free(rs);
+        if (bad)
+            return fail(c, r, f, "rate: expected a number of iterations above 0 (a pause is a "
+                                 "stop; hornet does not run an open model at rate 0)");
+        st->rate = rate / per;
+        yaml_node_t *rp = get(c, n, "ramp");
+        if (rp) {
+            const char *k = scalar(rp);
+            if (!k || (strcmp(k, "linear") && strcmp(k, "step")))
+                return fail(c, rp, f, "ramp: expected linear or step");
+            st->linear = !strcmp(k, "linear");
+        }
+    }
+    p->rate_per_s = p->stages[0].rate;
+    p->duration_ms = hn_rate_stages_total_ms(p->stages, p->n_stages);
+    return 0;
+}
+
 /* load: {capacity: {start: 10, step: 10, step_duration: 1m, max: 2000, spawn_rate: 10}} */
 static int load_capacity(struct ctx *c, yaml_node_t *v, struct hn_scenario *s)
 {
@@ -1491,9 +1549,18 @@ static int load_capacity(struct ctx *c, yaml_node_t *v, struct hn_scenario *s)
 /* load: {stages: [{duration: 7m, users: 50, spawn_rate: 5, ramp: linear}, ...]} */
 static int load_load(struct ctx *c, yaml_node_t *v, struct hn_scenario *s)
 {
-    static const char *const keys[] = {"stages", "capacity", "arrival_rate", NULL};
+    static const char *const keys[] = {"stages",         "capacity",  "arrival_rate",
+                                       "arrival_stages", "max_users", NULL};
     if (want(c, v, YAML_MAPPING_NODE, "load") || check_keys(c, v, "load", keys))
         return HN_EINVAL;
+    yaml_node_t *as = get(c, v, "arrival_stages");
+    if (as && (get(c, v, "stages") || get(c, v, "capacity") || get(c, v, "arrival_rate")))
+        return fail(c, v, "load", "arrival_stages excludes stages, capacity and arrival_rate");
+    if (as)
+        return load_arrival_stages(c, v, as, s);
+    if (get(c, v, "max_users"))
+        return fail(c, get(c, v, "max_users"), "load",
+                    "max_users goes with arrival_stages (arrival_rate has its own)");
     yaml_node_t *ar = get(c, v, "arrival_rate");
     if (ar && (get(c, v, "stages") || get(c, v, "capacity")))
         return fail(c, v, "load", "arrival_rate excludes stages and capacity");

@@ -119,3 +119,39 @@ void hn_stages_at(const struct hn_stage *st, size_t n, int64_t elapsed_ms,
         p->spawn_rate = st[i].spawn_rate > 0 ? st[i].spawn_rate : (delta > 1 ? delta : 1);
     }
 }
+
+int64_t hn_rate_stages_total_ms(const struct hn_rate_stage *st, size_t n)
+{
+    int64_t t = 0;
+    for (size_t i = 0; i < n; i++)
+        t += st[i].duration_ms;
+    return t;
+}
+
+double hn_rate_stages_at(const struct hn_rate_stage *st, size_t n, int64_t elapsed_ms,
+                         size_t *stage, int *done)
+{
+    *stage = 0;
+    *done = 0;
+    if (!n)
+        return 0;
+    if (elapsed_ms < 0)
+        elapsed_ms = 0;
+    int64_t start = 0;
+    size_t i = 0;
+    while (i < n && elapsed_ms >= start + st[i].duration_ms) {
+        start += st[i].duration_ms;
+        i++;
+    }
+    if (i == n) {
+        *done = 1;
+        *stage = n - 1;
+        return st[n - 1].rate;
+    }
+    *stage = i;
+    if (!st[i].linear)
+        return st[i].rate;
+    double prev = i ? st[i - 1].rate : st[i].rate;
+    int64_t in = (elapsed_ms - start) / 1000 * 1000;
+    return prev + (st[i].rate - prev) * (double)in / (double)st[i].duration_ms;
+}

@@ -32,4 +32,18 @@ void hn_stages_at(const struct hn_stage *st, size_t n, int64_t elapsed_ms,
                   struct hn_stage_point *p);
 int64_t hn_stages_total_ms(const struct hn_stage *st, size_t n);
 
+/* Arrival-rate stages (the open model's plan, k6's ramping-arrival-rate): each holds its rate
+ * (iterations per second) for its duration, or with `ramp: linear` moves linearly from the
+ * previous stage's rate (the first from its own). */
+struct hn_rate_stage {
+    int64_t duration_ms;
+    double rate;
+    int linear;
+};
+/* The rate at elapsed_ms into the run (linear ramps change once a second); *done past the
+ * last stage (its rate holds). */
+double hn_rate_stages_at(const struct hn_rate_stage *st, size_t n, int64_t elapsed_ms,
+                         size_t *stage, int *done);
+int64_t hn_rate_stages_total_ms(const struct hn_rate_stage *st, size_t n);
+
 #endif

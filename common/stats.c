@@ -75,6 +75,19 @@ static void entry_fini(struct hn_stats_entry *e)
     free(e->type);
     free(e->name);
     hn_hist_fini(&e->hist);
+    if (e->service) {
+        hn_hist_fini(e->service);
+        free(e->service);
+    }
+}
+
+void hn_stats_record_service(struct hn_stats_entry *e, uint64_t service_us)
+{
+    if (!e->service) {
+        e->service = hn_malloc(sizeof *e->service);
+        hn_hist_init(e->service);
+    }
+    hn_hist_record(e->service, service_us);
 }
 
 static void entry_reset(struct hn_stats_entry *e)
@@ -82,6 +95,8 @@ static void entry_reset(struct hn_stats_entry *e)
     e->n_requests = e->n_failures = e->content_bytes = 0;
     e->msgs_sent = e->msgs_received = e->bytes_sent = e->bytes_received = 0;
     hn_hist_reset(&e->hist);
+    if (e->service)
+        hn_hist_reset(e->service);
     memset(&e->reqs_per_s, 0, sizeof e->reqs_per_s);
     memset(&e->fails_per_s, 0, sizeof e->fails_per_s);
 }
@@ -270,6 +285,13 @@ void hn_stats_entry_merge(struct hn_stats_entry *dst, const struct hn_stats_entr
     dst->bytes_sent += src->bytes_sent;
     dst->bytes_received += src->bytes_received;
     hn_hist_merge(&dst->hist, &src->hist);
+    if (src->service && src->service->count) {
+        if (!dst->service) {
+            dst->service = hn_malloc(sizeof *dst->service);
+            hn_hist_init(dst->service);
+        }
+        hn_hist_merge(dst->service, src->service);
+    }
     persec_merge(&dst->reqs_per_s, &src->reqs_per_s);
     persec_merge(&dst->fails_per_s, &src->fails_per_s);
 }

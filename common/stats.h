@@ -40,6 +40,9 @@ struct hn_stats_entry {
     struct hn_hist hist; /* holds sum, min, max of response times */
     struct hn_persec reqs_per_s;
     struct hn_persec fails_per_s;
+    /* open model: the uncorrected service times (hist holds the times from each iteration's
+     * intended start); NULL unless some were recorded */
+    struct hn_hist *service;
 };
 
 struct hn_stats_error {
@@ -97,6 +100,10 @@ static inline int hn_stats_entry_used(const struct hn_stats_entry *e)
 {
     return e->n_requests || e->msgs_sent || e->msgs_received;
 }
+
+/* Open model: one request's service time (from its actual send), beside the corrected time
+ * hn_stats_record keeps. */
+void hn_stats_record_service(struct hn_stats_entry *e, uint64_t service_us);
 
 /* Whether a row counts in Aggregated: requests, WebSocket connects and messages do; a
  * WebSocket session row (type WS, name "session ...": how long a whole session was held) is

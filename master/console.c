@@ -150,3 +150,26 @@ void hn_console_status(FILE *f, double elapsed_s, double run_time_s, uint64_t us
     fprintf(f, " | users %llu/%llu | workers %zu | %.1f req/s | %.2f%% failed\n",
             (unsigned long long)users, (unsigned long long)target, workers, rps, fail_pct);
 }
+
+void hn_console_service_times(FILE *f, const struct hn_stats *s)
+{
+    if (!s->total.service || !s->total.service->count)
+        return;
+    fprintf(f, "\nOpen model: the times above are from each iteration's intended start "
+               "(coordinated omission corrected); the service times, from each request's "
+               "actual send (ms):\n");
+    fprintf(f, "%-*s %-*s %8s %8s %8s %8s %8s\n", TYPE_W, "Type", NAME_W, "Name", "50%", "95%",
+            "99%", "100%", "# reqs");
+    struct hn_stats_entry **v = hn_stats_sorted(s);
+    for (size_t i = 0; i <= s->n_entries; i++) {
+        const struct hn_stats_entry *e = i < s->n_entries ? v[i] : &s->total;
+        if (!e->service || !e->service->count)
+            continue;
+        fprintf(f, "%-*s %-*.*s %8.1f %8.1f %8.1f %8.1f %8llu\n", TYPE_W, e->type, NAME_W,
+                NAME_W, e->name, (double)hn_hist_percentile(e->service, 0.5) / 1000.0,
+                (double)hn_hist_percentile(e->service, 0.95) / 1000.0,
+                (double)hn_hist_percentile(e->service, 0.99) / 1000.0,
+                (double)e->service->max_us / 1000.0, (unsigned long long)e->service->count);
+    }
+    free(v);
+}

@@ -18,4 +18,7 @@ void hn_console_status(FILE *f, double elapsed_s, double run_time_s, uint64_t us
 void hn_console_percentiles(FILE *f, const struct hn_stats *s);
 void hn_console_errors(FILE *f, const struct hn_stats *s);
 
+/* Open model: the uncorrected service times beside the corrected table (nothing otherwise). */
+void hn_console_service_times(FILE *f, const struct hn_stats *s);
+
 #endif

@@ -308,6 +308,34 @@ static void follow_capacity(struct master *m, uint64_t now)
     carry_out(m);
 }
 
+/* The open model's rate plan (arrival_stages): a new rate is a new split of it. */
+static void follow_arrival(struct master *m, uint64_t now)
+{
+    const struct hn_arrival_plan *ap = &m->sc->arrival;
+    uint64_t started = hn_cluster_started_ms(m->cl);
+    if (!ap->n_stages || !started || hn_cluster_phase(m->cl) >= HN_CL_STOPPING)
+        return;
+    size_t stage;
+    int done;
+    double rate = hn_rate_stages_at(ap->stages, ap->n_stages, (int64_t)(now - started), &stage,
+                                    &done);
+    if (!done && m->stage_said != stage + 1) {
+        m->stage_said = stage + 1;
+        char detail[160];
+        snprintf(detail, sizeof detail, "arrival stage %zu of %zu: %.6g iterations/s%s for %.0f s",
+                 stage + 1, ap->n_stages, ap->stages[stage].rate,
+                 ap->stages[stage].linear ? " (linear ramp)" : "",
+                 (double)ap->stages[stage].duration_ms / 1000.0);
+        hn_info("Load plan, %s", detail);
+        hn_sinks_event(m->sinks, "stage", detail);
+    }
+    if (rate == m->cfg.arrival_rate)
+        return;
+    m->cfg.arrival_rate = rate;
+    hn_cluster_load_changed(m->cl, &m->out);
+    carry_out(m);
+}
+
 /* The search's answer at the end: console, CSV and the history (so the JSON/HTML reports). */
 static int report_capacity(struct master *m)
 {
@@ -377,6 +405,7 @@ static void run_loop(struct master *m)
         carry_out(m);
         follow_stages(m, now);
         follow_capacity(m, now);
+        follow_arrival(m, now);
         if (now - last_tick >= 1000) {
             last_tick = now;
             hn_cluster_tick(m->cl, now, &m->out);
@@ -830,6 +859,7 @@ int hn_master_run(const struct hn_options *o)
         int64_t start_s = hn_sinks_start_wall_s(m->sinks);
         hn_console_stats(stdout, s, 0, hn_wall_ms() / 1000, start_s, duration_s(m));
         hn_console_percentiles(stdout, s);
+        hn_console_service_times(stdout, s);
         hn_console_errors(stdout, s);
         if (m->cfg.arrival_rate > 0) {
             char d[200];

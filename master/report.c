@@ -211,6 +211,27 @@ static int write_html(struct hn_store *st, const char *path, const struct hn_run
         fprintf(f, "</tr>\n");
     }
     fprintf(f, "</table>\n");
+    if (s->total.service && s->total.service->count) {
+        /* open model: the table above is from each iteration's intended start */
+        fprintf(f, "<p>Open model: the times above are measured from each iteration's intended "
+                   "start (coordinated omission corrected); the service times below from each "
+                   "request's actual send.</p>\n<h2>Service time percentiles (ms)</h2>\n"
+                   "<table id=\"service\"><tr><th class=\"l\">Type</th>"
+                   "<th class=\"l\">Name</th>");
+        for (int k = 0; k < HN_N_PERCENTILES; k++)
+            fprintf(f, "<th>%s</th>", hn_percentile_names[k]);
+        fprintf(f, "</tr>\n");
+        for (size_t i = 0; i <= s->n_entries; i++) {
+            const struct hn_stats_entry *e = i < s->n_entries ? v[i] : &s->total;
+            if (!e->service || !e->service->count)
+                continue;
+            row_start(f, e);
+            for (int k = 0; k < HN_N_PERCENTILES; k++)
+                fprintf(f, "<td>%.1f</td>", ms(hn_hist_percentile(e->service, hn_percentiles[k])));
+            fprintf(f, "</tr>\n");
+        }
+        fprintf(f, "</table>\n");
+    }
     free(v);
 
     fprintf(f, "<h2>Charts</h2>\n");
@@ -295,6 +316,13 @@ static int write_json(const char *path, const struct hn_run_info *ri, const stru
             hn_json_set(p, hn_percentile_names[k],
                         hn_json_real(ms(hn_hist_percentile(&e->hist, hn_percentiles[k]))));
         hn_json_set(o, "response_time_percentiles", p);
+        if (e->service && e->service->count) { /* open model: the uncorrected times beside */
+            struct hn_json *sp = hn_json_object();
+            for (int k = 0; k < HN_N_PERCENTILES; k++)
+                hn_json_set(sp, hn_percentile_names[k],
+                            hn_json_real(ms(hn_hist_percentile(e->service, hn_percentiles[k]))));
+            hn_json_set(o, "service_time_percentiles", sp);
+        }
         hn_json_append(rows, o);
     }
     hn_json_set(root, "stats", rows);
@@ -395,6 +423,7 @@ int hn_report_write(struct hn_store *st, int64_t run, const char *csv_prefix,
             bad = 1;
         if (bad || hn_csv_write_stats(csv_prefix, &s, dur) || hn_csv_write_failures(csv_prefix, &s) ||
             hn_csv_write_exceptions(csv_prefix, exc, n_exc) ||
+            hn_csv_write_service_times(csv_prefix, &s) ||
             (n_th && hn_verdicts_write_csv(csv_prefix, th, n_th)) ||
             (n_cap && hn_capacity_write_csv(csv_prefix, cap, n_cap))) {
             fprintf(stderr, "hornet: report: cannot write %s_*.csv: %s\n", csv_prefix, strerror(errno));

@@ -250,3 +250,31 @@ void hn_csv_history_append(FILE *f, int64_t ts, uint64_t user_count, const struc
     }
     history_row(f, ts, user_count, &s->total, now_s, start_s, windows ? total_window : NULL);
 }
+
+int hn_csv_write_service_times(const char *prefix, const struct hn_stats *s)
+{
+    if (!s->total.service || !s->total.service->count)
+        return 0;
+    static const char *const cols[] = {"Type", "Name", "Request Count", "50%", "95%", "99%",
+                                       "100%"};
+    char path[4096], tmp[4200];
+    FILE *f = open_tmp(prefix, "_service_time.csv", path, sizeof path, tmp, sizeof tmp);
+    if (!f)
+        return HN_EIO;
+    header(f, cols, sizeof cols / sizeof cols[0], 0, NULL, 0);
+    struct hn_stats_entry **v = hn_stats_sorted(s);
+    for (size_t i = 0; i <= s->n_entries; i++) {
+        const struct hn_stats_entry *e = i < s->n_entries ? v[i] : &s->total;
+        if (!e->service || !e->service->count)
+            continue;
+        field(f, e->type, 0);
+        field(f, e->name, 0);
+        ufield(f, e->service->count);
+        msfield(f, (double)hn_hist_percentile(e->service, 0.5), 0);
+        msfield(f, (double)hn_hist_percentile(e->service, 0.95), 0);
+        msfield(f, (double)hn_hist_percentile(e->service, 0.99), 0);
+        msfield(f, (double)e->service->max_us, 1);
+    }
+    free(v);
+    return commit(f, tmp, path);
+}

@@ -200,14 +200,15 @@ static int write_tables(struct hn_sinks *s, double duration_s)
     const char *p = s->o->csv_prefix;
     if (!p)
         return 0;
-    static const char *const names[4] = {"_stats.csv", "_failures.csv", "_exceptions.csv",
-                                         "_messages.csv"};
+    static const char *const names[5] = {"_stats.csv", "_failures.csv", "_exceptions.csv",
+                                         "_messages.csv", "_service_time.csv"};
     int failed = 0;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         int rc = i == 0   ? hn_csv_write_stats(p, &s->stats, duration_s)
                  : i == 1 ? hn_csv_write_failures(p, &s->stats)
                  : i == 2 ? hn_csv_write_exceptions(p, s->exc, s->n_exc)
-                          : hn_csv_write_messages(p, &s->stats);
+                 : i == 3 ? hn_csv_write_messages(p, &s->stats)
+                          : hn_csv_write_service_times(p, &s->stats);
         int bit = 1 << i;
         if (rc && !(s->csv_failing & bit))
             hn_error("cannot write %s%s: %s", p, names[i], strerror(errno));

@@ -59,6 +59,9 @@ static const char k_schema[] =
     "CREATE TABLE IF NOT EXISTS thresholds ("
     " run_id INTEGER NOT NULL REFERENCES runs(id), row TEXT, expr TEXT, observed REAL,"
     " seen INTEGER, ok INTEGER, abort_on_fail INTEGER);"
+    "CREATE TABLE IF NOT EXISTS service_times ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id), type TEXT NOT NULL, name TEXT NOT NULL,"
+    " sum_us INTEGER, min_us INTEGER, max_us INTEGER, hist BLOB);"
     "CREATE TABLE IF NOT EXISTS capacity_steps ("
     " run_id INTEGER NOT NULL REFERENCES runs(id), users INTEGER, duration_s REAL,"
     " requests INTEGER, failures INTEGER, rps REAL, fail_ratio REAL, p50_ms REAL, p95_ms REAL,"
@@ -757,15 +760,36 @@ void hn_store_exception(struct hn_store *s, int64_t run, uint64_t count, const c
     submit(s, bt);
 }
 
+/* Open model: a row's uncorrected service times, beside its final row. */
+static void add_service(struct batch *bt, int64_t run, const struct hn_stats_entry *e)
+{
+    if (!e->service || !e->service->count)
+        return;
+    struct blob b = {0};
+    hn_hist_foreach(e->service, put_bucket, &b);
+    b_sql(bt, "INSERT INTO service_times VALUES (?, ?, ?, ?, ?, ?, ?);");
+    b_int(bt, run);
+    b_text(bt, e->type);
+    b_text(bt, e->name);
+    b_int(bt, (int64_t)e->service->sum_us);
+    b_int(bt, (int64_t)e->service->min_us);
+    b_int(bt, (int64_t)e->service->max_us);
+    b_bytes(bt, 'b', b.p ? (const void *)b.p : "", b.len);
+    free(b.p);
+}
+
 void hn_store_run_end(struct hn_store *s, int64_t run, int64_t ended_ms, const char *status,
                       int exit_code, const struct hn_stats *total, double duration_s)
 {
     if (!s || s->degraded || !run)
         return;
     struct batch *bt = batch_new("the run's end");
-    for (size_t i = 0; i < total->n_entries; i++)
+    for (size_t i = 0; i < total->n_entries; i++) {
         add_row(bt, run, 0, total->entries[i], 0);
+        add_service(bt, run, total->entries[i]);
+    }
     add_row(bt, run, 0, &total->total, 0);
+    add_service(bt, run, &total->total);
     for (size_t i = 0; i < total->n_errors; i++) {
         const struct hn_stats_error *e = total->errors[i];
         b_sql(bt, "INSERT INTO failures VALUES (?, ?, ?, ?, ?);");
@@ -920,6 +944,28 @@ int hn_store_load_final(struct hn_store *s, int64_t run, struct hn_stats *out,
         e->hist.sum_us = (uint64_t)sqlite3_column_int64(st, 4);
         e->hist.min_us = e->hist.count ? (uint64_t)sqlite3_column_int64(st, 5) : UINT64_MAX;
         e->hist.max_us = (uint64_t)sqlite3_column_int64(st, 6);
+    }
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT type, name, sum_us, min_us, max_us, hist FROM service_times"
+                           " WHERE run_id=?;",
+                           -1, &st, NULL) != SQLITE_OK)
+        return HN_EIO;
+    sqlite3_bind_int64(st, 1, run);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *type = (const char *)sqlite3_column_text(st, 0);
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        struct hn_stats_entry *e = !strcmp(name ? name : "", "Aggregated") && type && !*type
+                                       ? &out->total
+                                       : hn_stats_entry(out, type ? type : "", name ? name : "");
+        if (!e->service) {
+            e->service = hn_malloc(sizeof *e->service);
+            hn_hist_init(e->service);
+        }
+        blob_to_hist(sqlite3_column_blob(st, 5), sqlite3_column_bytes(st, 5), e->service);
+        e->service->sum_us = (uint64_t)sqlite3_column_int64(st, 2);
+        e->service->min_us = (uint64_t)sqlite3_column_int64(st, 3);
+        e->service->max_us = (uint64_t)sqlite3_column_int64(st, 4);
     }
     sqlite3_finalize(st);
     if (sqlite3_prepare_v2(s->db,

@@ -95,7 +95,8 @@ static void pack_stats(msgpack_packer *pk, const struct hn_stats *s)
         const struct hn_stats_entry *e = s->entries[i];
         if (!hn_stats_entry_used(e))
             continue;
-        msgpack_pack_array(pk, 15);
+        int svc = e->service && e->service->count;
+        msgpack_pack_array(pk, svc ? 16 : 15);
         pack_str(pk, e->type);
         pack_str(pk, e->name);
         msgpack_pack_uint64(pk, e->n_requests);
@@ -112,6 +113,14 @@ static void pack_stats(msgpack_packer *pk, const struct hn_stats *s)
         msgpack_pack_uint64(pk, e->msgs_received);
         msgpack_pack_uint64(pk, e->bytes_sent);
         msgpack_pack_uint64(pk, e->bytes_received);
+        if (svc) { /* open model: [sum, min, max, buckets] of the uncorrected service times */
+            msgpack_pack_array(pk, 4);
+            msgpack_pack_uint64(pk, e->service->sum_us);
+            msgpack_pack_uint64(pk, e->service->min_us);
+            msgpack_pack_uint64(pk, e->service->max_us);
+            msgpack_pack_array(pk, hn_hist_nonzero(e->service) * 2);
+            hn_hist_foreach(e->service, pack_bucket, pk);
+        }
     }
     n = 0;
     for (size_t i = 0; i < s->n_errors; i++)
@@ -518,10 +527,42 @@ static int decode_persec(struct dec *d, const msgpack_object *o, struct hn_perse
     return 0;
 }
 
+/* The open model's service times of an entry: [sum, min, max, [index, count, ...]], one
+ * sample per request of the entry. */
+static int decode_service(struct dec *d, const msgpack_object *o, struct hn_stats_entry *e)
+{
+    uint64_t sum, min, max, total = 0;
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 4 ||
+        obj_u64(&o->via.array.ptr[0], &sum) || obj_u64(&o->via.array.ptr[1], &min) ||
+        obj_u64(&o->via.array.ptr[2], &max) || min > max)
+        return derr(d, "service times of '%s' must be [sum, min, max, buckets]", e->name);
+    const msgpack_object *h = &o->via.array.ptr[3];
+    if (h->type != MSGPACK_OBJECT_ARRAY || h->via.array.size % 2)
+        return derr(d, "service times of '%s': buckets must be [index, count] pairs", e->name);
+    e->service = hn_malloc(sizeof *e->service);
+    hn_hist_init(e->service);
+    for (uint32_t i = 0; i < h->via.array.size; i += 2) {
+        uint64_t idx, n;
+        if (obj_u64(&h->via.array.ptr[i], &idx) || obj_u64(&h->via.array.ptr[i + 1], &n) ||
+            idx >= HN_HIST_NBUCKETS || n == 0 || n > e->n_requests - total)
+            return derr(d, "service time bucket %u of '%s' is malformed", i / 2, e->name);
+        hn_hist_add_bucket(e->service, (uint32_t)idx, n);
+        total += n;
+    }
+    if (total != e->n_requests)
+        return derr(d, "service times of '%s' hold %llu samples, the entry %llu", e->name,
+                    (unsigned long long)total, (unsigned long long)e->n_requests);
+    e->service->sum_us = sum;
+    e->service->min_us = min;
+    e->service->max_us = max;
+    return 0;
+}
+
 static int decode_entry(struct dec *d, const msgpack_object *o, struct hn_stats *s)
 {
-    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 15)
-        return derr(d, "a stats entry must be an array of 15 fields");
+    if (o->type != MSGPACK_OBJECT_ARRAY ||
+        (o->via.array.size != 15 && o->via.array.size != 16))
+        return derr(d, "a stats entry must be an array of 15 fields (16 with service times)");
     const msgpack_object *f = o->via.array.ptr;
     char *type = obj_strdup(&f[0], 64), *name = obj_strdup(&f[1], HN_NAME_MAX);
     uint64_t v[6];
@@ -577,7 +618,7 @@ static int decode_entry(struct dec *d, const msgpack_object *o, struct hn_stats 
     e->hist.max_us = v[4];
     if (decode_persec(d, &f[9], &e->reqs_per_s) || decode_persec(d, &f[10], &e->fails_per_s))
         return HN_EINVAL;
-    return 0;
+    return o->via.array.size == 16 ? decode_service(d, &f[15], e) : 0;
 }
 
 static int decode_stats(struct dec *d, const msgpack_object *map, struct hn_msg *m)

@@ -1,5 +1,6 @@
 #include "worker/runner.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,9 +45,9 @@ struct hn_runner {
     /* the spawn being loaded */
     uint64_t pending_seq;
     double pending_rate, pending_arrival;
-    /* open model: iterations on a fixed schedule from arrival_start_ms */
+    /* open model: iterations on a fixed schedule; the next is due at next_due_ms */
     double arrival_rate;
-    uint64_t arrival_start_ms, iterations;
+    double next_due_ms;
     /* the class mix */
     struct rn_class *cls;
     size_t n_cls;
@@ -298,20 +299,21 @@ static int arriving(const struct hn_runner *r)
     return r->arrival_rate > 0 && (r->state == HN_RN_SPAWNING || r->state == HN_RN_RUNNING);
 }
 
-/* Iteration k is due at arrival_start + k / rate, whatever the responses do (k6's
- * constant-arrival-rate); the ones due by now start at once, each measured from its own
- * intended time. */
+/* Iterations are due every 1 / rate whatever the responses do (k6's constant-arrival-rate);
+ * the ones due by now start at once, each measured from its own intended time. */
 static void iterations_due(struct hn_runner *r, uint64_t now, struct hn_rn_outbox *o)
 {
-    uint64_t elapsed = now - r->arrival_start_ms;
-    uint64_t due = 1 + (uint64_t)((double)elapsed * r->arrival_rate / 1000.0);
-    if (due <= r->iterations)
+    /* the sum of fractional intervals drifts by rounding: due within a microsecond is due */
+    if (r->next_due_ms > (double)now + 1e-3)
         return;
+    double iv = 1000.0 / r->arrival_rate;
+    double behind = (double)now - r->next_due_ms;
+    uint64_t n = 1 + (behind > 0 ? (uint64_t)((behind + 1e-3) / iv) : 0);
     struct hn_rn_action *a = push(o, HN_RN_ITERATE);
-    a->count = due - r->iterations;
-    a->interval_ms = 1000.0 / r->arrival_rate;
-    a->first_ms = (double)r->arrival_start_ms + (double)r->iterations * a->interval_ms;
-    r->iterations = due;
+    a->count = n;
+    a->interval_ms = iv;
+    a->first_ms = r->next_due_ms;
+    r->next_due_ms += (double)n * iv;
 }
 
 /* ---------- stop, relink, leave ---------- */
@@ -582,10 +584,17 @@ void hn_runner_loaded(struct hn_runner *r, int ok, int fresh, size_t n_classes,
         }
     }
     int was_reporting = r->state == HN_RN_SPAWNING || r->state == HN_RN_RUNNING;
-    /* a new share of the arrival rate restarts the schedule from now */
+    /* a new share of the arrival rate keeps the schedule going (a rate that changes every
+     * second neither adds nor loses iterations); a first one starts it now */
+    double was = arriving(r) ? r->arrival_rate : 0;
     r->arrival_rate = r->pending_arrival;
-    r->arrival_start_ms = now_ms;
-    r->iterations = 0;
+    if (r->arrival_rate > 0) {
+        double iv = 1000.0 / r->arrival_rate;
+        if (was <= 0)
+            r->next_due_ms = (double)now_ms;
+        else if (r->next_due_ms > (double)now_ms + iv)
+            r->next_due_ms = (double)now_ms + iv; /* faster: no need to wait out the old gap */
+    }
     r->spawn_rate = r->pending_rate;
     r->spawn_start_ms = now_ms;
     r->spawned = 0;
@@ -694,8 +703,7 @@ uint64_t hn_runner_next_ms(const struct hn_runner *r)
 {
     uint64_t next = r->next_beat_ms;
     if (arriving(r)) {
-        uint64_t at = r->arrival_start_ms +
-                      (uint64_t)((double)r->iterations * 1000.0 / r->arrival_rate + 0.999);
+        uint64_t at = (uint64_t)ceil(r->next_due_ms - 1e-3); /* as iterations_due judges */
         if (at < next)
             next = at;
     }

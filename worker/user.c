@@ -268,8 +268,11 @@ static void on_response(void *arg, const struct hn_http_result *res)
     } else if (res->failed) {
         v = HN_FAIL;
     }
-    /* open model: from the iteration's intended start (wrk2's correction) */
+    /* open model: from the iteration's intended start (wrk2's correction), and the service
+     * time beside it */
     hn_stats_record(s->entry, res->latency_us + u->lag_us, res->body_bytes, now_s, v != HN_PASS);
+    if (env->open_model)
+        hn_stats_record_service(s->entry, res->latency_us);
     if (v != HN_PASS)
         hn_stats_error_add(env->stats, s->entry->type, s->entry->name, why, 1);
     if (u->draining) { /* stopped while this request ran: now its on_stop, or the end */

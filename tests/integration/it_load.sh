@@ -116,23 +116,43 @@ timeout 60 "$HORNET" -f "$T/open.yaml" --processes 2 --headless --only-summary -
   --csv "$T/o/run" >"$T/open.out" 2>"$T/open.err"; rc=$?
 served=$(target_count "$O_PORT" total)
 rep=$(csv_get "$T/o/run_stats.csv" Aggregated "Request Count")
-echo "# open model 200/s for 10 s: the target served $served, hornet reported $rep; $(grep 'Open model' "$T/open.out")"
+echo "# open model 200/s for 10 s: the target served $served, hornet reported $rep; $(grep "^Open model: [0-9]" "$T/open.out")"
 check "open model: exit 0 (got $rc)" test "$rc" = 0
 check "open model: the target served 2000 +- 1 % ($served)" test "$served" -ge 1980 -a "$served" -le 2020
 check "open model: reported = served ($rep = $served)" test "$rep" = "$served"
 check "open model: no iteration dropped with a free pool" grep -q "dropped iterations (no free user when due): 0" "$T/open.out"
 
+# --- a rate plan: 50/s for 3 s then 150/s for 3 s over 2 workers: 600 +- 2 % at the target
+start_target Q --latency-ms 5
+printf 'host: http://127.0.0.1:%s\nload:\n  arrival_stages:\n    - {duration: 3s, rate: 50}\n    - {duration: 3s, rate: 150}\n  max_users: 40\nusers:\n  - name: U\n    tasks:\n      - {name: t, steps: [{http: {url: /healthz}}]}\n' \
+  "$Q_PORT" >"$T/ramp.yaml"
+timeout 60 "$HORNET" -f "$T/ramp.yaml" --processes 2 --headless --only-summary --no-db >"$T/ramp.out" 2>"$T/ramp.err"; rc=$?
+served=$(target_count "$Q_PORT" total)
+echo "# arrival stages 50/s x 3 s, 150/s x 3 s: the target served $served (600 planned)"
+check "arrival stages: exit 0 (got $rc)" test "$rc" = 0
+check "arrival stages: the target served 600 +- 2 % ($served)" test "$served" -ge 588 -a "$served" -le 612
+check "arrival stages: both stages announced" test "$(grep -c "Load plan, arrival stage" "$T/ramp.err")" = 2
+
 # --- a pool too small for the rate: iterations are dropped and counted, not queued
 start_target P --latency-ms 200
 printf 'host: http://127.0.0.1:%s\nthresholds:\n  Aggregated: ["dropped_iterations == 0"]\nload:\n  arrival_rate: {rate: 100, per: 1s, duration: 4s, max_users: 4}\nusers:\n  - name: U\n    tasks:\n      - {name: t, steps: [{http: {url: /healthz}}]}\n' \
   "$P_PORT" >"$T/drop.yaml"
-timeout 60 "$HORNET" -f "$T/drop.yaml" --headless --only-summary --no-db >"$T/drop.out" 2>"$T/drop.err"; rc=$?
+timeout 60 "$HORNET" -f "$T/drop.yaml" --headless --only-summary --no-db --csv "$T/d/run" \
+  --json "$T/d/r.json" >"$T/drop.out" 2>"$T/drop.err"; rc=$?
 dropped=$(sed -n 's/.*dropped iterations (no free user when due): \([0-9]*\).*/\1/p' "$T/drop.out")
 served=$(target_count "$P_PORT" total)
 echo "# 100/s on 4 users at 200 ms (capacity 20/s) for 4 s: served $served, dropped $dropped"
 check "dropped iterations: counted (${dropped:-none}, about 320 expected)" test -n "$dropped" -a "${dropped:-0}" -ge 250 -a "${dropped:-0}" -le 360
 check "dropped iterations: the pool still served its capacity (about 80: $served)" test "$served" -ge 60 -a "$served" -le 100
 check "dropped iterations: a dropped_iterations == 0 threshold fails, exit 99 (got $rc)" test "$rc" = 99
+corr=$(csv_get "$T/d/run_stats.csv" Aggregated 99%); svc=$(csv_get "$T/d/run_service_time.csv" Aggregated 99%)
+echo "# open model p99: corrected $corr ms, service time $svc ms"
+check "open model: the service time is kept beside the corrected time (p99 $svc <= $corr)" \
+  python3 -c "import sys; c, s = float(sys.argv[1]), float(sys.argv[2]); assert 190 <= s <= c, (s, c)" "$corr" "$svc"
+check "open model: the JSON has both" python3 -c "
+import json, sys
+r = [x for x in json.load(open(sys.argv[1]))['stats'] if x['name'] == '/healthz'][0]
+assert r['service_time_percentiles']['99%'] <= r['response_time_percentiles']['99%'], r" "$T/d/r.json"
 "$HORNET" -f "$T/stages.yaml" --stages 1s:1,1x:2 --headless --no-db >/dev/null 2>"$T/badst.err"; rc=$?
 check "bad --stages: exit 2 naming the stage (got $rc)" test "$rc" = 2 -a -n "$(grep "stage 2: bad duration '1x'" "$T/badst.err")"
 finish

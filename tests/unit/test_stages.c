@@ -94,12 +94,33 @@ static void test_parse(void **state)
     }
 }
 
+static void test_rate_stages(void **state)
+{
+    (void)state;
+    struct hn_rate_stage st[] = {{60000, 50, 0}, {180000, 200, 1}, {60000, 200, 0}};
+    size_t i;
+    int done;
+    assert_true(hn_rate_stages_at(st, 3, 0, &i, &done) == 50);
+    assert_true(hn_rate_stages_at(st, 3, 59999, &i, &done) == 50);
+    /* linear from 50 to 200 over 180 s, once a second */
+    assert_true(hn_rate_stages_at(st, 3, 60000, &i, &done) == 50);
+    assert_int_equal(i, 1);
+    assert_true(hn_rate_stages_at(st, 3, 150000, &i, &done) == 125);
+    assert_true(hn_rate_stages_at(st, 3, 150999, &i, &done) == 125);
+    assert_true(hn_rate_stages_at(st, 3, 240000, &i, &done) == 200);
+    assert_false(done);
+    assert_true(hn_rate_stages_at(st, 3, 300000, &i, &done) == 200);
+    assert_true(done);
+    assert_int_equal(hn_rate_stages_total_ms(st, 3), 300000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_step_stages),
         cmocka_unit_test(test_linear_ramp),
         cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_rate_stages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -825,6 +825,48 @@ static void test_arrival_schedule(void **state)
     /* due at 1000, 1025, ..., 2000: 41 iterations in the first second, each on time */
     assert_int_equal(started, 41);
     assert_true(last_intended == 2000.0);
+    /* a new share of the rate (a rebalance, a rate plan's next second) keeps the schedule: the
+     * next iteration is due 1 / new rate after the last at most, none is added or lost */
+    now = 2000;
+    sp.seq = 2;
+    sp.arrival_rate = 100;
+    hn_runner_on_msg(r, &sp, now, &box);
+    hn_rn_outbox_reset(&box);
+    hn_runner_loaded(r, 1, 0, 1, names, targets, now, &box);
+    hn_rn_outbox_reset(&box);
+    assert_int_equal(hn_runner_next_ms(r), 2010); /* min(2025, now + 10) */
+    hn_runner_tick(r, 3000, 0, &box);
+    uint64_t more = 0;
+    for (size_t i = 0; i < box.n; i++)
+        if (box.v[i].kind == HN_RN_ITERATE)
+            more += box.v[i].count;
+    assert_int_equal(more, 100); /* 2010, 2020, ..., 3000 */
+    /* a rate whose interval is not a whole number of ms (75/s: 13.33 ms), from a large clock
+     * (a real uv_now): rounding never makes the core ask for a tick it then finds too early
+     * (that spun a worker's loop and stopped its iterations) nor loses one */
+    hn_rn_outbox_fini(&box);
+    hn_runner_destroy(&r);
+    now = 14748091;
+    r = hn_runner_new(&cfg, now);
+    hn_runner_linked(r, "w2", now, &box);
+    hn_runner_on_msg(r, &ack, now, &box);
+    sp.seq = 1;
+    sp.arrival_rate = 75;
+    hn_runner_on_msg(r, &sp, now, &box);
+    hn_runner_loaded(r, 1, 1, 1, names, targets, now, &box);
+    uint64_t from = now, n75 = 0;
+    for (int guard = 0; guard < 100000 && now < from + 10000; guard++) {
+        for (size_t i = 0; i < box.n; i++)
+            if (box.v[i].kind == HN_RN_ITERATE)
+                n75 += box.v[i].count;
+        hn_rn_outbox_reset(&box);
+        uint64_t next = hn_runner_next_ms(r);
+        assert_true(next > now || n75 == 0);
+        now = next;
+        if (now < from + 10000)
+            hn_runner_tick(r, now, 0, &box);
+    }
+    assert_int_equal(n75, 750); /* due at from + k * 13.33 ms, k = 0 .. 749 */
     hn_rn_outbox_fini(&box);
     hn_runner_destroy(&r);
 }
