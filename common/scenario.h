@@ -175,9 +175,11 @@ struct hn_arrival_plan {
 /* load: {capacity: {start, step, step_duration, max, spawn_rate}}: users step up from start by
  * step, each held step_ms, until a threshold fails or max is passed. */
 struct hn_capacity_plan {
-    uint64_t start, step, max;
+    uint64_t start, step, max; /* users, or iterations per second with rate_mode */
     int64_t step_ms;
     double spawn_rate; /* 0: each step reached within a second */
+    int rate_mode;      /* mode: rate: the open model's arrival rate steps up */
+    uint64_t max_users; /* rate_mode: the pool */
 };
 
 struct hn_scenario {

@@ -1510,12 +1510,24 @@ static int load_arrival_stages(struct ctx *c, yaml_node_t *load, yaml_node_t *l,
 /* load: {capacity: {start: 10, step: 10, step_duration: 1m, max: 2000, spawn_rate: 10}} */
 static int load_capacity(struct ctx *c, yaml_node_t *v, struct hn_scenario *s)
 {
-    static const char *const keys[] = {"start", "step", "step_duration", "max", "spawn_rate",
-                                       NULL};
+    static const char *const keys[] = {"start", "step",       "step_duration", "max",
+                                       "mode",  "spawn_rate", "max_users",     NULL};
     const char *f = "load.capacity";
     if (want(c, v, YAML_MAPPING_NODE, f) || check_keys(c, v, f, keys))
         return HN_EINVAL;
     struct hn_capacity_plan *p = &s->capacity;
+    yaml_node_t *mode = get(c, v, "mode");
+    if (mode) {
+        const char *k = scalar(mode);
+        if (!k || (strcmp(k, "users") && strcmp(k, "rate")))
+            return fail(c, mode, f, "mode: expected users (step the user count) or rate (step "
+                                    "the open model's arrival rate, iterations per second)");
+        p->rate_mode = !strcmp(k, "rate");
+    }
+    if (p->rate_mode && get_count(c, v, "max_users", f, 1, 10000000, &p->max_users))
+        return HN_EINVAL;
+    if (!p->rate_mode && get(c, v, "max_users"))
+        return fail(c, get(c, v, "max_users"), f, "max_users goes with mode: rate");
     if (get_count(c, v, "start", f, 1, 10000000, &p->start) ||
         get_count(c, v, "step", f, 1, 10000000, &p->step) ||
         get_count(c, v, "max", f, 1, 10000000, &p->max))

@@ -15,6 +15,7 @@ void hn_capacity_init(struct hn_capacity *c, const struct hn_capacity_plan *plan
     c->steps = hn_calloc(1, sizeof *c->steps);
     c->n_steps = 1;
     c->steps[0].users = plan->start;
+    c->steps[0].rate_mode = plan->rate_mode;
 }
 
 void hn_capacity_fini(struct hn_capacity *c)
@@ -73,6 +74,7 @@ int hn_capacity_tick(struct hn_capacity *c, uint64_t now_ms, const struct hn_sta
     }
     c->steps = hn_realloc(c->steps, (c->n_steps + 1) * sizeof *c->steps);
     memset(&c->steps[c->n_steps], 0, sizeof *c->steps);
+    c->steps[c->n_steps].rate_mode = c->plan.rate_mode;
     c->steps[c->n_steps++].users = next;
     c->step_start_ms = now_ms;
     return 1;

@@ -14,7 +14,8 @@
 #include "common/threshold.h"
 
 struct hn_capacity_step {
-    uint64_t users;
+    uint64_t users; /* the step's level: users, or iterations per second in rate mode */
+    int rate_mode;
     double duration_s;
     uint64_t requests, failures;
     double rps, fail_ratio, p50_ms, p95_ms, p99_ms;

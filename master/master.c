@@ -280,18 +280,20 @@ static void follow_capacity(struct master *m, uint64_t now)
     if (!m->cap.steps) {
         hn_capacity_init(&m->cap, cp, started);
         hn_stats_reset(&m->step_stats);
-        hn_info("Capacity search: %llu users, then +%llu every %.0f s up to %llu, until a "
+        hn_info("Capacity search: %llu %s, then +%llu every %.0f s up to %llu, until a "
                 "threshold fails",
-                (unsigned long long)cp->start, (unsigned long long)cp->step,
-                (double)cp->step_ms / 1000.0, (unsigned long long)cp->max);
+                (unsigned long long)cp->start, cp->rate_mode ? "iterations/s" : "users",
+                (unsigned long long)cp->step, (double)cp->step_ms / 1000.0,
+                (unsigned long long)cp->max);
     }
     int rc = hn_capacity_tick(&m->cap, now, &m->step_stats, m->ths, m->n_ths);
     if (!rc)
         return;
     const struct hn_capacity_step *s = &m->cap.steps[m->cap.n_steps - (rc == 1 ? 2 : 1)];
     char detail[600];
-    snprintf(detail, sizeof detail, "%llu users: %s (%.1f req/s, p95 %.1f ms, %.2f%% failed)%s%s",
-             (unsigned long long)s->users, s->passed ? "passed" : "failed", s->rps, s->p95_ms,
+    snprintf(detail, sizeof detail, "%llu %s: %s (%.1f req/s, p95 %.1f ms, %.2f%% failed)%s%s",
+             (unsigned long long)s->users, cp->rate_mode ? "iterations/s" : "users",
+             s->passed ? "passed" : "failed", s->rps, s->p95_ms,
              100.0 * s->fail_ratio, s->passed ? "" : ": ", s->failed);
     hn_info("Capacity step %s", detail);
     hn_sinks_event(m->sinks, "capacity_step", detail);
@@ -301,9 +303,13 @@ static void follow_capacity(struct master *m, uint64_t now)
         return;
     }
     hn_stats_reset(&m->step_stats);
-    m->cfg.users = hn_capacity_users(&m->cap);
-    m->cfg.spawn_rate = cp->spawn_rate > 0 ? cp->spawn_rate : (double)cp->step;
-    hn_describe_class_counts(m->sc, m->cfg.users, m->class_counts);
+    if (cp->rate_mode) {
+        m->cfg.arrival_rate = (double)hn_capacity_users(&m->cap);
+    } else {
+        m->cfg.users = hn_capacity_users(&m->cap);
+        m->cfg.spawn_rate = cp->spawn_rate > 0 ? cp->spawn_rate : (double)cp->step;
+        hn_describe_class_counts(m->sc, m->cfg.users, m->class_counts);
+    }
     hn_cluster_load_changed(m->cl, &m->out);
     carry_out(m);
 }
@@ -344,10 +350,11 @@ static int report_capacity(struct master *m)
     size_t n = m->cap.n_steps;
     if (n && !m->cap.done && m->cap.steps[n - 1].duration_s == 0)
         n--; /* the step under way when the run ended was never judged */
-    hn_capacity_console(stdout, m->cap.steps, n, m->cap.done);
+    int rate_mode = m->sc->capacity.rate_mode;
+    hn_capacity_console(stdout, m->cap.steps, n, m->cap.done, rate_mode);
     for (size_t i = 0; i < n; i++)
-        hn_sinks_capacity_step(m->sinks, &m->cap.steps[i]);
-    if (m->o->csv_prefix && hn_capacity_write_csv(m->o->csv_prefix, m->cap.steps, n)) {
+        hn_sinks_capacity_step(m->sinks, &m->cap.steps[i], rate_mode);
+    if (m->o->csv_prefix && hn_capacity_write_csv(m->o->csv_prefix, m->cap.steps, n, rate_mode)) {
         hn_error("cannot write %s_capacity.csv: %s", m->o->csv_prefix, strerror(errno));
         return 1;
     }
@@ -611,7 +618,8 @@ static int prepare(struct master *m)
                 m->sc->path);
         return HN_EXIT_CONFIG;
     }
-    uint64_t peak = m->capacity_on ? m->sc->capacity.max
+    uint64_t peak = m->capacity_on ? (m->sc->capacity.rate_mode ? m->sc->capacity.max_users
+                                                                 : m->sc->capacity.max)
                     : arrival      ? m->sc->arrival.max_users
                                    : o->users;
     if (m->capacity_on && (o->users_given || o->rate_given))
@@ -674,8 +682,14 @@ static void configure(struct master *m, uint64_t expect_workers)
     }
     if (m->capacity_on) { /* the first step; the search ends the run unless -t does first */
         const struct hn_capacity_plan *cp = &m->sc->capacity;
-        users = cp->start;
-        rate = cp->spawn_rate > 0 ? cp->spawn_rate : (double)(cp->start > 1 ? cp->start : 1);
+        if (cp->rate_mode) { /* the open model's pool at once, the rate steps up */
+            users = cp->max_users;
+            rate = 1e6;
+            arrival_rate = (double)cp->start;
+        } else {
+            users = cp->start;
+            rate = cp->spawn_rate > 0 ? cp->spawn_rate : (double)(cp->start > 1 ? cp->start : 1);
+        }
         if (!o->run_time_given)
             run_time_ms = 0;
     }

@@ -123,17 +123,20 @@ static void capacity_html(FILE *f, const struct hn_capacity_step *c, size_t n)
             fail = &c[i];
     }
     fprintf(f, "<h2>Capacity search</h2>\n<p id=\"capacity-answer\">");
+    const char *unit = c[0].rate_mode ? "iterations/s" : "users";
     if (pass)
-        fprintf(f, "<b>%llu users</b> passed every threshold", (unsigned long long)pass->users);
+        fprintf(f, "<b>%llu %s</b> passed every threshold", (unsigned long long)pass->users,
+                unit);
     else
         fprintf(f, "No step passed");
     if (fail) {
-        fprintf(f, "; <b>%llu users</b> failed: ", (unsigned long long)fail->users);
+        fprintf(f, "; <b>%llu %s</b> failed: ", (unsigned long long)fail->users, unit);
         esc(f, fail->failed);
     }
-    fprintf(f, ".</p>\n<table id=\"capacity\"><tr><th>Users</th><th>Seconds</th><th>Requests</th>"
+    fprintf(f, ".</p>\n<table id=\"capacity\"><tr><th>%s</th><th>Seconds</th><th>Requests</th>"
                "<th>Requests/s</th><th>Fail %%</th><th>p50 (ms)</th><th>p95 (ms)</th>"
-               "<th>p99 (ms)</th><th class=\"l\">Result</th></tr>\n");
+               "<th>p99 (ms)</th><th class=\"l\">Result</th></tr>\n",
+            c[0].rate_mode ? "Iterations/s" : "Users");
     for (size_t i = 0; i < n; i++)
         fprintf(f, "<tr><td>%llu</td><td>%.0f</td><td>%llu</td><td>%.1f</td><td>%.2f</td>"
                    "<td>%.1f</td><td>%.1f</td><td>%.1f</td><td class=\"l%s\">%s</td></tr>\n",
@@ -172,7 +175,12 @@ static int write_html(struct hn_store *st, const char *path, const struct hn_run
                "</td></tr><tr><th class=\"l\">status / exit code</th><td class=\"l\">",
             started, ended, dur, (unsigned long long)ri->users, ri->spawn_rate);
     esc(f, ri->status);
-    fprintf(f, " / %d</td></tr><tr><th class=\"l\">command</th><td class=\"l\">", ri->exit_code);
+    fprintf(f, " / %d</td></tr>", ri->exit_code);
+    if (ri->dropped_iterations)
+        fprintf(f, "<tr><th class=\"l\">dropped iterations</th><td class=\"l fail\">%llu (due "
+                   "when no user of the pool was free)</td></tr>",
+                (unsigned long long)ri->dropped_iterations);
+    fprintf(f, "<tr><th class=\"l\">command</th><td class=\"l\">");
     esc(f, ri->command_line);
     fprintf(f, "</td></tr><tr><th class=\"l\">hornet</th><td class=\"l\">");
     esc(f, ri->version);
@@ -296,6 +304,7 @@ static int write_json(const char *path, const struct hn_run_info *ri, const stru
     hn_json_set(run, "end_time_ms", hn_json_integer(ri->ended_ms));
     hn_json_set(run, "duration_s", hn_json_real(dur));
     hn_json_set(run, "exit_code", hn_json_integer(ri->exit_code));
+    hn_json_set(run, "dropped_iterations", hn_json_integer((long long)ri->dropped_iterations));
     hn_json_set(root, "run", run);
     for (size_t i = 0; i <= s->n_entries; i++) {
         const struct hn_stats_entry *e = i < s->n_entries ? s->entries[i] : &s->total;
@@ -353,7 +362,8 @@ static int write_json(const char *path, const struct hn_run_info *ri, const stru
         long long pass = -1, fail = -1;
         for (size_t i = 0; i < n_cap; i++) {
             struct hn_json *o = hn_json_object();
-            hn_json_set(o, "users", hn_json_integer((long long)cap[i].users));
+            hn_json_set(o, cap[i].rate_mode ? "rate" : "users",
+                        hn_json_integer((long long)cap[i].users));
             hn_json_set(o, "duration_s", hn_json_real(cap[i].duration_s));
             hn_json_set(o, "requests", hn_json_integer((long long)cap[i].requests));
             hn_json_set(o, "rps", hn_json_real(cap[i].rps));
@@ -369,8 +379,12 @@ static int write_json(const char *path, const struct hn_run_info *ri, const stru
             else if (fail < 0)
                 fail = (long long)cap[i].users;
         }
-        hn_json_set(c, "last_passing_users", pass >= 0 ? hn_json_integer(pass) : hn_json_null());
-        hn_json_set(c, "first_failing_users", fail >= 0 ? hn_json_integer(fail) : hn_json_null());
+        int rm = cap[0].rate_mode;
+        hn_json_set(c, "mode", hn_json_string(rm ? "rate" : "users", rm ? 4 : 5));
+        hn_json_set(c, rm ? "last_passing_rate" : "last_passing_users",
+                    pass >= 0 ? hn_json_integer(pass) : hn_json_null());
+        hn_json_set(c, rm ? "first_failing_rate" : "first_failing_users",
+                    fail >= 0 ? hn_json_integer(fail) : hn_json_null());
         hn_json_set(c, "steps", steps);
         hn_json_set(root, "capacity", c);
     }
@@ -425,7 +439,7 @@ int hn_report_write(struct hn_store *st, int64_t run, const char *csv_prefix,
             hn_csv_write_exceptions(csv_prefix, exc, n_exc) ||
             hn_csv_write_service_times(csv_prefix, &s) ||
             (n_th && hn_verdicts_write_csv(csv_prefix, th, n_th)) ||
-            (n_cap && hn_capacity_write_csv(csv_prefix, cap, n_cap))) {
+            (n_cap && hn_capacity_write_csv(csv_prefix, cap, n_cap, cap[0].rate_mode))) {
             fprintf(stderr, "hornet: report: cannot write %s_*.csv: %s\n", csv_prefix, strerror(errno));
             code = HN_EXIT_PERSISTENCE;
             goto out;

@@ -151,8 +151,10 @@ void hn_sinks_thresholds(struct hn_sinks *s, const struct hn_verdict_row *v, siz
     }
 }
 
-void hn_sinks_capacity_step(struct hn_sinks *s, const struct hn_capacity_step *c)
+void hn_sinks_capacity_step(struct hn_sinks *s, const struct hn_capacity_step *c,
+                            int rate_mode)
 {
+    (void)rate_mode; /* the step carries it */
     hn_store_capacity_step(s->store, s->run_id, c);
     hn_store_capacity_step(s->mem, s->mem_run, c);
 }

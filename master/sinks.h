@@ -42,7 +42,8 @@ int hn_sinks_write_csv(struct hn_sinks *s, uint64_t users_now, double duration_s
 /* The thresholds' verdicts, into the history (and so the JSON/HTML reports). */
 void hn_sinks_thresholds(struct hn_sinks *s, const struct hn_verdict_row *v, size_t n);
 /* A judged step of a capacity search, into the history. */
-void hn_sinks_capacity_step(struct hn_sinks *s, const struct hn_capacity_step *c);
+void hn_sinks_capacity_step(struct hn_sinks *s, const struct hn_capacity_step *c,
+                            int rate_mode);
 /* The run's end in the history (workers, exceptions, final rows, status) and the JSON/HTML
  * reports. Returns 1 if an output failed (logged): the exit code becomes 6. */
 int hn_sinks_finish(struct hn_sinks *s, const struct hn_peer *peers, size_t n_peers,

@@ -33,7 +33,7 @@ static const char k_schema[] =
     " status TEXT NOT NULL, command_line TEXT, scenario_path TEXT, scenario_text TEXT,"
     " scenario_hash TEXT, host TEXT, users INTEGER, spawn_rate REAL, run_time_ms INTEGER,"
     " version TEXT, exit_code INTEGER, verdicts TEXT, last_interval_ms INTEGER,"
-    " duration_s REAL, pid INTEGER, node TEXT);"
+    " duration_s REAL, pid INTEGER, node TEXT, dropped_iterations INTEGER);"
     "CREATE TABLE IF NOT EXISTS history ("
     " run_id INTEGER NOT NULL REFERENCES runs(id), seq INTEGER PRIMARY KEY, rows TEXT);"
     "CREATE TABLE IF NOT EXISTS exceptions ("
@@ -65,7 +65,7 @@ static const char k_schema[] =
     "CREATE TABLE IF NOT EXISTS capacity_steps ("
     " run_id INTEGER NOT NULL REFERENCES runs(id), users INTEGER, duration_s REAL,"
     " requests INTEGER, failures INTEGER, rps REAL, fail_ratio REAL, p50_ms REAL, p95_ms REAL,"
-    " p99_ms REAL, passed INTEGER, failed TEXT);"
+    " p99_ms REAL, passed INTEGER, failed TEXT, mode TEXT);"
     "CREATE TABLE IF NOT EXISTS events ("
     " run_id INTEGER NOT NULL REFERENCES runs(id), ts_ms INTEGER, kind TEXT, detail TEXT);";
 
@@ -288,7 +288,7 @@ static int migrate(sqlite3 *db)
 {
     static const char *const cols[][2] = {
         {"last_interval_ms", "INTEGER"}, {"duration_s", "REAL"}, {"pid", "INTEGER"},
-        {"node", "TEXT"}, {"verdicts", "TEXT"}};
+        {"node", "TEXT"}, {"verdicts", "TEXT"}, {"dropped_iterations", "INTEGER"}};
     for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
         sqlite3_stmt *st = NULL;
         int found = 0;
@@ -664,7 +664,7 @@ int hn_store_load_thresholds(struct hn_store *s, int64_t run, struct hn_verdict_
                            "SELECT row, expr, observed, seen, ok, abort_on_fail FROM thresholds"
                            " WHERE run_id=? ORDER BY rowid;",
                            -1, &st, NULL) != SQLITE_OK)
-        return HN_EIO;
+        return 0; /* a database from before thresholds, opened read-only: none */
     sqlite3_bind_int64(st, 1, run);
     size_t cap = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -691,7 +691,7 @@ void hn_store_capacity_step(struct hn_store *s, int64_t run, const struct hn_cap
     if (!s || s->degraded || !run)
         return;
     struct batch *bt = batch_new("a capacity step");
-    b_sql(bt, "INSERT INTO capacity_steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);");
+    b_sql(bt, "INSERT INTO capacity_steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);");
     b_int(bt, run);
     b_int(bt, (int64_t)c->users);
     b_double(bt, c->duration_s);
@@ -704,6 +704,7 @@ void hn_store_capacity_step(struct hn_store *s, int64_t run, const struct hn_cap
     b_double(bt, c->p99_ms);
     b_int(bt, c->passed);
     b_text(bt, c->failed);
+    b_text(bt, c->rate_mode ? "rate" : "users");
     submit(s, bt);
 }
 
@@ -715,10 +716,10 @@ int hn_store_load_capacity(struct hn_store *s, int64_t run, struct hn_capacity_s
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db,
                            "SELECT users, duration_s, requests, failures, rps, fail_ratio,"
-                           " p50_ms, p95_ms, p99_ms, passed, failed FROM capacity_steps"
+                           " p50_ms, p95_ms, p99_ms, passed, failed, mode FROM capacity_steps"
                            " WHERE run_id=? ORDER BY rowid;",
                            -1, &st, NULL) != SQLITE_OK)
-        return HN_EIO;
+        return 0; /* a database from before capacity searches, opened read-only: none */
     sqlite3_bind_int64(st, 1, run);
     size_t cap = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -740,6 +741,8 @@ int hn_store_load_capacity(struct hn_store *s, int64_t run, struct hn_capacity_s
         c->passed = sqlite3_column_int(st, 9);
         const char *f = (const char *)sqlite3_column_text(st, 10);
         snprintf(c->failed, sizeof c->failed, "%s", f ? f : "");
+        const char *mode = (const char *)sqlite3_column_text(st, 11);
+        c->rate_mode = mode && !strcmp(mode, "rate");
     }
     sqlite3_finalize(st);
     return 0;
@@ -799,11 +802,13 @@ void hn_store_run_end(struct hn_store *s, int64_t run, int64_t ended_ms, const c
         b_text(bt, e->message);
         b_int(bt, (int64_t)e->occurrences);
     }
-    b_sql(bt, "UPDATE runs SET status=?, ended_ms=?, exit_code=?, duration_s=? WHERE id=?;");
+    b_sql(bt, "UPDATE runs SET status=?, ended_ms=?, exit_code=?, duration_s=?,"
+              " dropped_iterations=? WHERE id=?;");
     b_text(bt, status);
     b_int(bt, ended_ms);
     b_int(bt, exit_code);
     b_double(bt, duration_s);
+    b_int(bt, (int64_t)total->dropped_iterations);
     b_int(bt, run);
     submit(s, bt);
     /* the end: what is still queued gets a few more tries (bounded), then persistence gives up
@@ -946,13 +951,15 @@ int hn_store_load_final(struct hn_store *s, int64_t run, struct hn_stats *out,
         e->hist.max_us = (uint64_t)sqlite3_column_int64(st, 6);
     }
     sqlite3_finalize(st);
+    /* a database from before the open model, opened read-only, has no such table: none */
     if (sqlite3_prepare_v2(s->db,
                            "SELECT type, name, sum_us, min_us, max_us, hist FROM service_times"
                            " WHERE run_id=?;",
                            -1, &st, NULL) != SQLITE_OK)
-        return HN_EIO;
-    sqlite3_bind_int64(st, 1, run);
-    while (sqlite3_step(st) == SQLITE_ROW) {
+        st = NULL;
+    if (st)
+        sqlite3_bind_int64(st, 1, run);
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
         const char *type = (const char *)sqlite3_column_text(st, 0);
         const char *name = (const char *)sqlite3_column_text(st, 1);
         struct hn_stats_entry *e = !strcmp(name ? name : "", "Aggregated") && type && !*type
@@ -1035,11 +1042,17 @@ int hn_store_load_info(struct hn_store *s, int64_t run, struct hn_run_info *info
     memset(info, 0, sizeof *info);
     memset(series, 0, sizeof *series);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, started_ms, COALESCE(ended_ms, started_ms), status,"
-                           " scenario_path, host, command_line, version, users, spawn_rate,"
-                           " run_time_ms, COALESCE(exit_code, -1) FROM runs WHERE id=?;",
-                           -1, &st, NULL) != SQLITE_OK)
+    /* a database from an earlier hornet, opened read-only (not migrated), has no
+     * dropped_iterations column: 0 then */
+    static const char *const sql[2] = {
+        "SELECT id, started_ms, COALESCE(ended_ms, started_ms), status, scenario_path, host,"
+        " command_line, version, users, spawn_rate, run_time_ms, COALESCE(exit_code, -1),"
+        " COALESCE(dropped_iterations, 0) FROM runs WHERE id=?;",
+        "SELECT id, started_ms, COALESCE(ended_ms, started_ms), status, scenario_path, host,"
+        " command_line, version, users, spawn_rate, run_time_ms, COALESCE(exit_code, -1), 0"
+        " FROM runs WHERE id=?;"};
+    if (sqlite3_prepare_v2(s->db, sql[0], -1, &st, NULL) != SQLITE_OK &&
+        sqlite3_prepare_v2(s->db, sql[1], -1, &st, NULL) != SQLITE_OK)
         return HN_EIO;
     sqlite3_bind_int64(st, 1, run);
     if (sqlite3_step(st) != SQLITE_ROW) {
@@ -1059,6 +1072,7 @@ int hn_store_load_info(struct hn_store *s, int64_t run, struct hn_run_info *info
     info->spawn_rate = sqlite3_column_double(st, 9);
     info->run_time_ms = sqlite3_column_int64(st, 10);
     info->exit_code = sqlite3_column_int(st, 11);
+    info->dropped_iterations = (uint64_t)sqlite3_column_int64(st, 12);
     sqlite3_finalize(st);
     if (sqlite3_prepare_v2(s->db,
                            "SELECT i.ts_ms, i.requests, i.failures, i.min_us, i.max_us, i.hist,"

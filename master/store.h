@@ -94,6 +94,7 @@ struct hn_run_info {
     double spawn_rate;
     int64_t run_time_ms;
     int exit_code;
+    uint64_t dropped_iterations; /* open model */
 };
 struct hn_series {
     size_t n;

@@ -141,8 +141,10 @@ void hn_verdicts_free(struct hn_verdict_row *v, size_t n)
     free(v);
 }
 
-void hn_capacity_console(FILE *f, const struct hn_capacity_step *s, size_t n, int complete)
+void hn_capacity_console(FILE *f, const struct hn_capacity_step *s, size_t n, int complete,
+                         int rate_mode)
 {
+    const char *unit = rate_mode ? "iterations/s" : "users";
     const struct hn_capacity_step *pass = NULL, *fail = NULL;
     for (size_t i = 0; i < n; i++) {
         if (s[i].passed)
@@ -151,18 +153,19 @@ void hn_capacity_console(FILE *f, const struct hn_capacity_step *s, size_t n, in
             fail = &s[i];
     }
     if (pass && fail)
-        fprintf(f, "Capacity: %llu users passed; %llu users failed (%s)\n",
-                (unsigned long long)pass->users, (unsigned long long)fail->users, fail->failed);
+        fprintf(f, "Capacity: %llu %s passed; %llu %s failed (%s)\n",
+                (unsigned long long)pass->users, unit, (unsigned long long)fail->users, unit,
+                fail->failed);
     else if (fail)
-        fprintf(f, "Capacity: no step passed; %llu users failed (%s)\n",
-                (unsigned long long)fail->users, fail->failed);
+        fprintf(f, "Capacity: no step passed; %llu %s failed (%s)\n",
+                (unsigned long long)fail->users, unit, fail->failed);
     else if (pass)
-        fprintf(f, "Capacity: %llu users passed, the search's max%s\n",
-                (unsigned long long)pass->users,
-                complete ? "" : " so far (the run ended before the search did)");
+        fprintf(f, "Capacity: %llu %s passed%s\n", (unsigned long long)pass->users, unit,
+                complete ? ", the search's max" : " so far (the run ended before the search did)");
     else
         fprintf(f, "Capacity: no step was judged (the run ended first)\n");
-    fprintf(f, "%8s %8s %10s %10s %8s %10s %10s %10s  %s\n", "users", "seconds", "requests",
+    fprintf(f, "%8s %8s %10s %10s %8s %10s %10s %10s  %s\n", rate_mode ? "iter/s" : "users",
+            "seconds", "requests",
             "req/s", "fail %", "p50 ms", "p95 ms", "p99 ms", "result");
     for (size_t i = 0; i < n; i++)
         fprintf(f, "%8llu %8.0f %10llu %10.1f %8.2f %10.1f %10.1f %10.1f  %s\n",
@@ -171,15 +174,17 @@ void hn_capacity_console(FILE *f, const struct hn_capacity_step *s, size_t n, in
                 s[i].p50_ms, s[i].p95_ms, s[i].p99_ms, s[i].passed ? "✓ pass" : "✗ fail");
 }
 
-int hn_capacity_write_csv(const char *prefix, const struct hn_capacity_step *s, size_t n)
+int hn_capacity_write_csv(const char *prefix, const struct hn_capacity_step *s, size_t n,
+                          int rate_mode)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s_capacity.csv", prefix);
     FILE *f = fopen(path, "w");
     if (!f)
         return HN_EIO;
-    fputs("Users,Duration,Requests,Requests/s,Failure Ratio,50%,95%,99%,Result,"
-          "Failed threshold\r\n", f);
+    fputs(rate_mode ? "Iterations/s" : "Users", f);
+    fputs(",Duration,Requests,Requests/s,Failure Ratio,50%,95%,99%,Result,Failed threshold\r\n",
+          f);
     for (size_t i = 0; i < n; i++) {
         fprintf(f, "%llu,%.3f,%llu,%.3f,%.6f,%.3f,%.3f,%.3f,%s,", (unsigned long long)s[i].users,
                 s[i].duration_s, (unsigned long long)s[i].requests, s[i].rps, s[i].fail_ratio,

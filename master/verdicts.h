@@ -28,8 +28,11 @@ int hn_verdicts_write_junit(const char *path, const struct hn_verdict_row *v, si
 void hn_verdicts_free(struct hn_verdict_row *v, size_t n);
 
 /* A capacity search's answer and its steps: the console table and PREFIX_capacity.csv
- * (Users,Duration,Requests,Requests/s,Failure Ratio,50%,95%,99%,Result,Failed threshold). */
-void hn_capacity_console(FILE *f, const struct hn_capacity_step *s, size_t n, int complete);
-int hn_capacity_write_csv(const char *prefix, const struct hn_capacity_step *s, size_t n);
+ * (Users or Iterations/s,Duration,Requests,Requests/s,Failure Ratio,50%,95%,99%,Result,
+ * Failed threshold). */
+void hn_capacity_console(FILE *f, const struct hn_capacity_step *s, size_t n, int complete,
+                         int rate_mode);
+int hn_capacity_write_csv(const char *prefix, const struct hn_capacity_step *s, size_t n,
+                          int rate_mode);
 
 #endif

@@ -103,6 +103,23 @@ assert [s['users'] for s in steps] == list(range(4, first + 1, 4))" "$T/c/r.json
 check "capacity: PREFIX_capacity.csv has every step" test "$(($(wc -l <"$T/c/run_capacity.csv") - 1))" = "$(python3 -c "import json,sys;print(len(json.load(open(sys.argv[1]))['capacity']['steps']))" "$T/c/r.json")"
 check "capacity: the HTML report answers it" grep -q 'id="capacity-answer"' "$T/c/r.html"
 check "capacity: the search ended the run (no -t)" grep -q "the capacity search is over" "$T/cap.err"
+# the same search stepping the open model's arrival rate (mode: rate) on a pool of users
+start_target R --latency-ms 10 --latency-per-conn-ms 3
+printf 'host: http://127.0.0.1:%s\nthresholds:\n  Aggregated: ["p(95) < 25"]\nload:\n  capacity: {mode: rate, start: 100, step: 100, step_duration: 2s, max: 1000, max_users: 80}\nusers:\n  - name: U\n    tasks:\n      - {name: t, steps: [{http: {url: /healthz}}]}\n' \
+  "$R_PORT" >"$T/caprate.yaml"
+timeout 90 "$HORNET" -f "$T/caprate.yaml" --headless --only-summary --no-db --json "$T/c/rate.json" \
+  >"$T/caprate.out" 2>"$T/caprate.err"; rc=$?
+echo "# $(grep '^Capacity:' "$T/caprate.out")"
+check "capacity by rate: exit 0 (got $rc)" test "$rc" = 0
+check "capacity by rate: consistent with p(95) < 25" python3 -c "
+import json, sys
+c = json.load(open(sys.argv[1]))['capacity']
+assert c['mode'] == 'rate', c
+last, first = c['last_passing_rate'], c['first_failing_rate']
+assert last is not None and first == last + 100, c
+p = [s for s in c['steps'] if s['rate'] == last][0]; f = [s for s in c['steps'] if s['rate'] == first][0]
+assert p['p95_ms'] < 25 <= f['p95_ms'], (p, f)
+assert abs(p['rps'] - last) <= 0.05 * last, p  # the passing step ran at its rate" "$T/c/rate.json"
 printf 'host: http://127.0.0.1:%s\nload:\n  capacity: {start: 4, step: 4, step_duration: 2s, max: 60}\nusers:\n  - name: U\n    tasks:\n      - {name: t, steps: [{http: {url: /healthz}}]}\n' \
   "$C_PORT" >"$T/capnt.yaml"
 "$HORNET" -f "$T/capnt.yaml" --headless --no-db >/dev/null 2>"$T/capnt.err"; rc=$?
