@@ -229,16 +229,37 @@ static void on_child_exit(void *ctx, pid_t pid, const char *why)
 
 static void print_status(struct master *m)
 {
-    const struct hn_options *o = m->o;
     const struct hn_stats *s = hn_sinks_stats(m->sinks);
     int64_t wall_s = hn_wall_ms() / 1000, start_s = hn_sinks_start_wall_s(m->sinks);
     const struct hn_stats_entry *t = &s->total;
-    hn_console_status(stdout, duration_s(m), (double)o->run_time_ms / 1000.0,
+    hn_console_status(stdout, duration_s(m), (double)m->cfg.run_time_ms / 1000.0,
                       hn_cluster_users(m->cl), m->cfg.users, hn_cluster_live(m->cl),
                       hn_persec_current(&t->reqs_per_s, wall_s, start_s),
                       t->n_requests ? 100.0 * (double)t->n_failures / (double)t->n_requests
                                     : 0.0);
     hn_console_stats(stdout, s, 1, wall_s, start_s, duration_s(m));
+    if (m->n_ths && !m->capacity_on) {
+        /* the thresholds as they stand (a row not seen yet is not judged until the end) */
+        hn_thresholds_eval(m->ths, m->n_ths, s, duration_s(m), s->dropped_iterations, 0, 0,
+                           m->verdicts);
+        size_t ok = 0, bad = 0, first = SIZE_MAX;
+        for (size_t i = 0; i < m->n_ths; i++) {
+            if (!m->verdicts[i].seen)
+                continue;
+            if (m->verdicts[i].ok) {
+                ok++;
+            } else {
+                bad++;
+                first = first == SIZE_MAX ? i : first;
+            }
+        }
+        char d[400] = "";
+        if (first != SIZE_MAX)
+            hn_threshold_describe(&m->ths[first], &m->verdicts[first], d, sizeof d);
+        printf("Thresholds: %zu passing, %zu failing, %zu not judged yet%s%s%s%s\n", ok, bad,
+               m->n_ths - ok - bad, first != SIZE_MAX ? "; first failing: " : "",
+               first != SIZE_MAX ? m->ths[first].row : "", first != SIZE_MAX ? ": " : "", d);
+    }
 }
 
 /* The load plan at this instant: a new user count or rate is a new split (absolute targets,

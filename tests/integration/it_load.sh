@@ -26,12 +26,13 @@ assert len(s.findall('testcase')) == 4 and not s.findall('testcase/failure')" "$
 
 # --- a failing threshold and one on a row that never appears: exit 99, both named
 sc fail.yaml "$(printf 'thresholds:\n  GET /healthz: ["p(50) < 10"]\n')"
-"$HORNET" -f "$T/fail.yaml" -u 4 -r 10 -t 3s --headless --only-summary --db "$T/h.db" \
+"$HORNET" -f "$T/fail.yaml" -u 4 -r 10 -t 3s --headless --db "$T/h.db" \
   --threshold 'POST /never: count > 0' --csv "$T/f/run" --junit "$T/f/junit.xml" --json "$T/f/r.json" \
   >"$T/fail.out" 2>"$T/fail.err"; rc=$?
 check "failing threshold: exit 99 (got $rc)" test "$rc" = 99
 check "failing threshold: the observed median is shown" grep -Eq "✗ GET /healthz +p\(50\) < 10 +observed 2[0-9]" "$T/fail.out"
 check "a row that never appeared fails at the end" grep -q "no data: the row never appeared" "$T/fail.out"
+check "the live console says how the thresholds stand" grep -Eq "^Thresholds: 0 passing, 1 failing, 1 not judged yet; first failing: GET /healthz: p\(50\)=2" "$T/fail.out"
 check "failing thresholds: JUnit lists 2 failures with the observed value" python3 -c "
 import xml.etree.ElementTree as E, sys
 s = E.parse(sys.argv[1]).getroot().find('testsuite')

@@ -24,6 +24,7 @@ struct sim {
     int stopped, quit;
     int silent;          /* drops everything (a frozen or cut-off worker) */
     uint64_t spawns;     /* spawns received */
+    double arrival;      /* the open model's iterations per second it was given */
 };
 
 struct world {
@@ -112,6 +113,7 @@ static void carry(struct world *W, struct hn_cl_outbox *box)
             if (a->msg.seq <= s->spawn_seq)
                 break; /* stale: a real worker ignores it */
             s->spawn_seq = a->msg.seq;
+            s->arrival = a->msg.arrival_rate;
             s->users = 0;
             for (size_t c = 0; c < a->msg.n_classes; c++)
                 s->users += a->msg.classes[c].count;
@@ -266,6 +268,30 @@ static void test_users_spread_over_hosts_first(void **state)
     assert_int_equal(W.w[2].users + W.w[3].users, 1); /* host B */
     assert_int_equal(W.w[0].users, 1);                /* the first of each host */
     assert_int_equal(W.w[2].users, 1);
+    world_fini(&W);
+}
+
+/* The open model: each worker's share of the arrival rate follows its share of the pool, and
+ * the shares sum to the cluster's rate, before and after a join. */
+static void test_arrival_rate_split_in_proportion(void **state)
+{
+    (void)state;
+    struct world W;
+    world_init(&W, 31, 2);
+    W.cfg.arrival_rate = 200;
+    join(&W, 0);
+    join(&W, 1);
+    second(&W);
+    assert_true(W.w[0].arrival + W.w[1].arrival > 199.999 &&
+                W.w[0].arrival + W.w[1].arrival < 200.001);
+    assert_true(W.w[0].arrival == 200.0 * (double)W.w[0].users / 31.0);
+    join(&W, 2);
+    double sum = 0;
+    for (int i = 0; i < 3; i++) {
+        sum += W.w[i].arrival;
+        assert_true(W.w[i].arrival == 200.0 * (double)W.w[i].users / 31.0);
+    }
+    assert_true(sum > 199.999 && sum < 200.001);
     world_fini(&W);
 }
 
@@ -574,6 +600,7 @@ int main(void)
         cmocka_unit_test(test_start_and_even_split),
         cmocka_unit_test(test_users_spread_over_hosts_first),
         cmocka_unit_test(test_join_mid_run_rebalances),
+        cmocka_unit_test(test_arrival_rate_split_in_proportion),
         cmocka_unit_test(test_quit_moves_users_and_keeps_stats),
         cmocka_unit_test(test_lost_and_duplicated_deltas),
         cmocka_unit_test(test_stale_spawn_is_ignored_by_workers),
