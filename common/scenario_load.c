@@ -1393,6 +1393,18 @@ static int load_thresholds(struct ctx *c, yaml_node_t *v, struct hn_scenario *s)
     return 0;
 }
 
+/* A number above 0 and at most max (a rate), from a scalar that may come from ${ENV}. */
+static int get_positive(struct ctx *c, yaml_node_t *n, const char *f, const char *what,
+                        double max, double *out)
+{
+    char *v;
+    if (get_string(c, n, f, &v))
+        return HN_EINVAL;
+    int bad = hn_parse_double(v, out) || !(*out > 0) || *out > max;
+    free(v);
+    return bad ? fail(c, n, f, "%s: expected a number above 0, at most %.0f", what, max) : 0;
+}
+
 /* A whole number field of a mapping, within [lo, hi]. */
 static int get_count(struct ctx *c, yaml_node_t *map, const char *key, const char *f, uint64_t lo,
                      uint64_t hi, uint64_t *out)
@@ -1422,14 +1434,9 @@ static int load_arrival(struct ctx *c, yaml_node_t *v, struct hn_scenario *s)
     yaml_node_t *r = get(c, v, "rate");
     if (!r)
         return fail(c, v, f, "missing rate (iterations per `per`, e.g. rate: 200, per: 1s)");
-    char *rs;
-    if (get_string(c, r, f, &rs))
-        return HN_EINVAL;
     double rate;
-    int bad = hn_parse_double(rs, &rate) || !(rate > 0) || rate > 1e7;
-    free(rs);
-    if (bad)
-        return fail(c, r, f, "rate: expected a number of iterations above 0");
+    if (get_positive(c, r, f, "rate (iterations per `per`)", 1e7, &rate))
+        return HN_EINVAL;
     double per = 1;
     yaml_node_t *pn = get(c, v, "per");
     if (pn && get_seconds(c, pn, f, &per))
@@ -1484,15 +1491,9 @@ static int load_arrival_stages(struct ctx *c, yaml_node_t *load, yaml_node_t *l,
             return HN_EINVAL;
         if (per <= 0)
             return fail(c, pn, f, "per: must be above 0");
-        char *rs;
-        if (get_string(c, r, f, &rs))
+        double rate; /* a pause is a stop: the open model does not run at rate 0 */
+        if (get_positive(c, r, f, "rate (iterations per `per`)", 1e7 * per, &rate))
             return HN_EINVAL;
-        double rate;
-        int bad = hn_parse_double(rs, &rate) || !(rate > 0) || rate / per > 1e7;
-        free(rs);
-        if (bad)
-            return fail(c, r, f, "rate: expected a number of iterations above 0 (a pause is a "
-                                 "stop; hornet does not run an open model at rate 0)");
         st->rate = rate / per;
         yaml_node_t *rp = get(c, n, "ramp");
         if (rp) {
@@ -1545,16 +1546,8 @@ static int load_capacity(struct ctx *c, yaml_node_t *v, struct hn_scenario *s)
         return fail(c, d, f, "step_duration must be at least 1 s");
     p->step_ms = (int64_t)(sec * 1000.0 + 0.5);
     yaml_node_t *r = get(c, v, "spawn_rate");
-    if (r) {
-        char *rs;
-        if (get_string(c, r, f, &rs))
-            return HN_EINVAL;
-        int bad = hn_parse_double(rs, &p->spawn_rate) || !(p->spawn_rate > 0) ||
-                  p->spawn_rate > 1e6;
-        free(rs);
-        if (bad)
-            return fail(c, r, f, "spawn_rate: expected a number of users per second above 0");
-    }
+    if (r && get_positive(c, r, f, "spawn_rate (users per second)", 1e6, &p->spawn_rate))
+        return HN_EINVAL;
     return 0;
 }
 
@@ -1618,16 +1611,8 @@ static int load_load(struct ctx *c, yaml_node_t *v, struct hn_scenario *s)
         if (bad)
             return fail(c, u, f, "users: expected a whole number from 0 to 10000000");
         yaml_node_t *r = get(c, n, "spawn_rate");
-        if (r) {
-            char *rs;
-            if (get_string(c, r, f, &rs))
-                return HN_EINVAL;
-            bad = hn_parse_double(rs, &st->spawn_rate) || !(st->spawn_rate > 0) ||
-                  st->spawn_rate > 1e6;
-            free(rs);
-            if (bad)
-                return fail(c, r, f, "spawn_rate: expected a number of users per second above 0");
-        }
+        if (r && get_positive(c, r, f, "spawn_rate (users per second)", 1e6, &st->spawn_rate))
+            return HN_EINVAL;
         yaml_node_t *rp = get(c, n, "ramp");
         if (rp) {
             const char *k = scalar(rp);

@@ -13,7 +13,7 @@
 #include "master/compare.h"
 #include "master/report_csv.h"
 
-static void esc(FILE *f, const char *s)
+void hn_report_escape(FILE *f, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
@@ -22,10 +22,14 @@ static void esc(FILE *f, const char *s)
         case '&': fputs("&amp;", f); break;
         case '"': fputs("&quot;", f); break;
         case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
+        default:
+            /* control characters are not allowed in XML 1.0 (JUnit) and mean nothing here */
+            fputc((unsigned char)*s < 0x20 && *s != '\t' && *s != '\n' ? ' ' : *s, f);
         }
     }
 }
+
+static void esc(FILE *f, const char *s) { hn_report_escape(f, s); }
 
 static double ms(uint64_t us) { return (double)us / 1000.0; }
 

@@ -5,6 +5,7 @@
 #define HN_REPORT_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "master/store.h"
 
@@ -13,5 +14,8 @@
  * be written), after one line on stderr. */
 int hn_report_write(struct hn_store *st, int64_t run, const char *csv_prefix,
                     const char *json_path, const char *html_path, int64_t baseline);
+
+/* Text for HTML or XML: markup characters as entities, control characters as spaces. */
+void hn_report_escape(FILE *f, const char *s);
 
 #endif

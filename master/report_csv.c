@@ -7,7 +7,7 @@
 #include "common/util.h"
 
 /* Python csv's QUOTE_MINIMAL: quote fields holding a comma, a quote or a line break. */
-static void field(FILE *f, const char *s, int last)
+void hn_csv_field(FILE *f, const char *s, int last)
 {
     if (strpbrk(s, ",\"\r\n")) {
         fputc('"', f);
@@ -22,6 +22,8 @@ static void field(FILE *f, const char *s, int last)
     }
     fputs(last ? "\r\n" : ",", f);
 }
+
+static void field(FILE *f, const char *s, int last) { hn_csv_field(f, s, last); }
 
 static void ufield(FILE *f, uint64_t v)
 {

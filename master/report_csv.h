@@ -38,6 +38,9 @@ void hn_csv_history_append(FILE *f, int64_t ts, uint64_t user_count, const struc
                            int64_t now_s, int64_t start_s, const struct hn_hist *windows,
                            const struct hn_hist *total_window);
 
+/* One CSV field as Locust writes them (quoted when it must be), then ',' or CRLF if last. */
+void hn_csv_field(FILE *f, const char *s, int last);
+
 /* Open model: PREFIX_service_time.csv, the uncorrected service times beside _stats.csv's
  * corrected ones (Type,Name,Request Count,50%,95%,99%,100%). Nothing is written without
  * them; returns 0 or HN_EIO. */

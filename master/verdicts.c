@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "master/report.h"
+#include "master/report_csv.h"
 
 static const char *result(const struct hn_verdict_row *v)
 {
@@ -29,22 +31,6 @@ void hn_verdicts_console(FILE *f, const struct hn_verdict_row *v, size_t n)
     }
 }
 
-/* A CSV field, quoted when it must be. */
-static void csv_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 int hn_verdicts_write_csv(const char *prefix, const struct hn_verdict_row *v, size_t n)
 {
     char path[4096];
@@ -54,35 +40,17 @@ int hn_verdicts_write_csv(const char *prefix, const struct hn_verdict_row *v, si
         return HN_EIO;
     fputs("Row,Threshold,Observed,Result\r\n", f);
     for (size_t i = 0; i < n; i++) {
-        csv_field(f, v[i].row);
-        fputc(',', f);
-        csv_field(f, v[i].expr);
+        hn_csv_field(f, v[i].row, 0);
+        hn_csv_field(f, v[i].expr, 0);
         if (v[i].seen)
-            fprintf(f, ",%.6g,%s\r\n", v[i].observed, result(&v[i]));
+            fprintf(f, "%.6g,%s\r\n", v[i].observed, result(&v[i]));
         else
-            fprintf(f, ",,%s\r\n", result(&v[i]));
+            fprintf(f, ",%s\r\n", result(&v[i]));
     }
     int bad = ferror(f);
     if (fclose(f) != 0 || bad)
         return HN_EIO;
     return 0;
-}
-
-static void xml(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default:
-            if ((unsigned char)*s < 0x20 && *s != '\t' && *s != '\n')
-                fputc(' ', f); /* not allowed in XML 1.0 */
-            else
-                fputc(*s, f);
-        }
-    }
 }
 
 int hn_verdicts_write_junit(const char *path, const struct hn_verdict_row *v, size_t n,
@@ -102,9 +70,9 @@ int hn_verdicts_write_junit(const char *path, const struct hn_verdict_row *v, si
             n, failed, duration_s, n, failed, duration_s);
     for (size_t i = 0; i < n; i++) {
         fputs("    <testcase classname=\"", f);
-        xml(f, v[i].row);
+        hn_report_escape(f, v[i].row);
         fputs("\" name=\"", f);
-        xml(f, v[i].expr);
+        hn_report_escape(f, v[i].expr);
         fputs("\" time=\"0\"", f);
         if (v[i].ok) {
             fputs("/>\n", f);
@@ -116,13 +84,13 @@ int hn_verdicts_write_junit(const char *path, const struct hn_verdict_row *v, si
             snprintf(msg, sizeof msg, "observed %.6g", v[i].observed);
         else
             snprintf(msg, sizeof msg, "no data: the row never appeared");
-        xml(f, msg);
+        hn_report_escape(f, msg);
         fputs("\" type=\"threshold\">", f);
-        xml(f, v[i].row);
+        hn_report_escape(f, v[i].row);
         fputs(": ", f);
-        xml(f, v[i].expr);
+        hn_report_escape(f, v[i].expr);
         fputs(" (", f);
-        xml(f, msg);
+        hn_report_escape(f, msg);
         fputs(")</failure>\n    </testcase>\n", f);
     }
     fputs("  </testsuite>\n</testsuites>\n", f);
@@ -189,8 +157,7 @@ int hn_capacity_write_csv(const char *prefix, const struct hn_capacity_step *s, 
         fprintf(f, "%llu,%.3f,%llu,%.3f,%.6f,%.3f,%.3f,%.3f,%s,", (unsigned long long)s[i].users,
                 s[i].duration_s, (unsigned long long)s[i].requests, s[i].rps, s[i].fail_ratio,
                 s[i].p50_ms, s[i].p95_ms, s[i].p99_ms, s[i].passed ? "pass" : "fail");
-        csv_field(f, s[i].failed);
-        fputs("\r\n", f);
+        hn_csv_field(f, s[i].failed, 1);
     }
     int bad = ferror(f);
     if (fclose(f) != 0 || bad)
