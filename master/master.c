@@ -152,7 +152,7 @@ static void on_event(struct master *m, const struct hn_cl_action *a)
                 hn_cluster_live(m->cl));
         break;
     case HN_EV_STARTED:
-        hn_sinks_begin(m->sinks, m->sc->path, m->sc->text, m->sc->text_len, m->host);
+        hn_sinks_begin(m->sinks, m->sc->path, m->sc->text, m->sc->text_len, m->host, &m->cfg);
         hn_info("Ramping to %llu users at a rate of %.2f per second across %s",
                 (unsigned long long)m->cfg.users, m->cfg.spawn_rate, a->detail);
         break;
@@ -904,6 +904,11 @@ int hn_master_run(const struct hn_options *o)
                    m->cfg.arrival_rate, (unsigned long long)m->cfg.users,
                    (unsigned long long)s->dropped_iterations);
             hn_sinks_event(m->sinks, "dropped_iterations", d);
+            if (o->csv_prefix && hn_csv_write_open_model(o->csv_prefix, m->cfg.arrival_rate,
+                                                         m->cfg.users, s->dropped_iterations)) {
+                hn_error("cannot write %s_open_model.csv: %s", o->csv_prefix, strerror(errno));
+                outputs_failed = 1;
+            }
         }
         if (m->capacity_on) /* the steps were judged one by one */
             outputs_failed |= report_capacity(m);

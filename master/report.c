@@ -309,6 +309,7 @@ static int write_json(const char *path, const struct hn_run_info *ri, const stru
     hn_json_set(run, "duration_s", hn_json_real(dur));
     hn_json_set(run, "exit_code", hn_json_integer(ri->exit_code));
     hn_json_set(run, "dropped_iterations", hn_json_integer((long long)ri->dropped_iterations));
+    hn_json_set(run, "arrival_rate", hn_json_real(ri->arrival_rate));
     hn_json_set(root, "run", run);
     for (size_t i = 0; i <= s->n_entries; i++) {
         const struct hn_stats_entry *e = i < s->n_entries ? s->entries[i] : &s->total;
@@ -442,6 +443,8 @@ int hn_report_write(struct hn_store *st, int64_t run, const char *csv_prefix,
         if (bad || hn_csv_write_stats(csv_prefix, &s, dur) || hn_csv_write_failures(csv_prefix, &s) ||
             hn_csv_write_exceptions(csv_prefix, exc, n_exc) ||
             hn_csv_write_service_times(csv_prefix, &s) ||
+            (ri.arrival_rate > 0 && hn_csv_write_open_model(csv_prefix, ri.arrival_rate, ri.users,
+                                                            ri.dropped_iterations)) ||
             (n_th && hn_verdicts_write_csv(csv_prefix, th, n_th)) ||
             (n_cap && hn_capacity_write_csv(csv_prefix, cap, n_cap, cap[0].rate_mode))) {
             fprintf(stderr, "hornet: report: cannot write %s_*.csv: %s\n", csv_prefix, strerror(errno));

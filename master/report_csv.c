@@ -280,3 +280,20 @@ int hn_csv_write_service_times(const char *prefix, const struct hn_stats *s)
     free(v);
     return commit(f, tmp, path);
 }
+
+int hn_csv_write_open_model(const char *prefix, double arrival_rate, uint64_t users,
+                            uint64_t dropped)
+{
+    static const char *const cols[] = {"Arrival Rate", "Users", "Dropped Iterations"};
+    char path[4096], tmp[4200];
+    FILE *f = open_tmp(prefix, "_open_model.csv", path, sizeof path, tmp, sizeof tmp);
+    if (!f)
+        return HN_EIO;
+    header(f, cols, sizeof cols / sizeof cols[0], 0, NULL, 0);
+    numfield(f, arrival_rate);
+    ufield(f, users);
+    char b[32];
+    snprintf(b, sizeof b, "%llu", (unsigned long long)dropped);
+    field(f, b, 1);
+    return commit(f, tmp, path);
+}

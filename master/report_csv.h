@@ -41,6 +41,11 @@ void hn_csv_history_append(FILE *f, int64_t ts, uint64_t user_count, const struc
 /* One CSV field as Locust writes them (quoted when it must be), then ',' or CRLF if last. */
 void hn_csv_field(FILE *f, const char *s, int last);
 
+/* Open model: PREFIX_open_model.csv, the run's arrival rate, pool and dropped iterations
+ * (Arrival Rate,Users,Dropped Iterations). Returns 0 or HN_EIO. */
+int hn_csv_write_open_model(const char *prefix, double arrival_rate, uint64_t users,
+                            uint64_t dropped);
+
 /* Open model: PREFIX_service_time.csv, the uncorrected service times beside _stats.csv's
  * corrected ones (Type,Name,Request Count,50%,95%,99%,100%). Nothing is written without
  * them; returns 0 or HN_EIO. */

@@ -89,7 +89,7 @@ void hn_sinks_close(struct hn_sinks **sp)
 }
 
 void hn_sinks_begin(struct hn_sinks *s, const char *scenario_path, const char *scenario_text,
-                    size_t scenario_len, const char *host)
+                    size_t scenario_len, const char *host, const struct hn_cluster_config *load)
 {
     const struct hn_options *o = s->o;
     s->start_wall_s = hn_wall_ms() / 1000;
@@ -99,8 +99,10 @@ void hn_sinks_begin(struct hn_sinks *s, const char *scenario_path, const char *s
     size_t off = 0;
     for (int i = 0; i < o->argc && off < sizeof cmd; i++)
         off += (size_t)snprintf(cmd + off, sizeof cmd - off, "%s%s", i ? " " : "", o->argv[i]);
-    struct hn_run_meta meta = {hn_wall_ms(), cmd,      scenario_path, scenario_text, scenario_len,
-                               host,         o->users, o->spawn_rate, o->run_time_ms};
+    struct hn_run_meta meta = {hn_wall_ms(),     cmd,           scenario_path,
+                               scenario_text,    scenario_len,  host,
+                               load->users,      load->spawn_rate, load->run_time_ms,
+                               load->arrival_rate};
     s->run_id = hn_store_run_begin(s->store, &meta);
     s->mem_run = hn_store_run_begin(s->mem, &meta);
     if (s->run_id)

@@ -23,9 +23,10 @@ struct hn_sinks;
 int hn_sinks_open(const struct hn_options *o, struct hn_sinks **out);
 void hn_sinks_close(struct hn_sinks **sp);
 
-/* The run starts (now: wall clock); scenario path and text go to the history. */
+/* The run starts (now: wall clock); scenario path and text go to the history, with the load
+ * the run begins with (users, spawn rate, run time and arrival rate of the plan). */
 void hn_sinks_begin(struct hn_sinks *s, const char *scenario_path, const char *scenario_text,
-                    size_t scenario_len, const char *host);
+                    size_t scenario_len, const char *host, const struct hn_cluster_config *load);
 void hn_sinks_merge(struct hn_sinks *s, const struct hn_stats *delta);
 void hn_sinks_event(struct hn_sinks *s, const char *kind, const char *detail);
 /* An exception a worker reported (rows capped at 1000 distinct messages). */

@@ -33,7 +33,7 @@ static const char k_schema[] =
     " status TEXT NOT NULL, command_line TEXT, scenario_path TEXT, scenario_text TEXT,"
     " scenario_hash TEXT, host TEXT, users INTEGER, spawn_rate REAL, run_time_ms INTEGER,"
     " version TEXT, exit_code INTEGER, verdicts TEXT, last_interval_ms INTEGER,"
-    " duration_s REAL, pid INTEGER, node TEXT, dropped_iterations INTEGER);"
+    " duration_s REAL, pid INTEGER, node TEXT, dropped_iterations INTEGER, arrival_rate REAL);"
     "CREATE TABLE IF NOT EXISTS history ("
     " run_id INTEGER NOT NULL REFERENCES runs(id), seq INTEGER PRIMARY KEY, rows TEXT);"
     "CREATE TABLE IF NOT EXISTS exceptions ("
@@ -288,7 +288,8 @@ static int migrate(sqlite3 *db)
 {
     static const char *const cols[][2] = {
         {"last_interval_ms", "INTEGER"}, {"duration_s", "REAL"}, {"pid", "INTEGER"},
-        {"node", "TEXT"}, {"verdicts", "TEXT"}, {"dropped_iterations", "INTEGER"}};
+        {"node", "TEXT"}, {"verdicts", "TEXT"}, {"dropped_iterations", "INTEGER"},
+        {"arrival_rate", "REAL"}};
     for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
         sqlite3_stmt *st = NULL;
         int found = 0;
@@ -448,7 +449,8 @@ int64_t hn_store_run_begin(struct hn_store *s, const struct hn_run_meta *m)
     sqlite3_stmt *st = NULL;
     const char *sql = "INSERT INTO runs (started_ms, status, command_line, scenario_path,"
                       " scenario_text, scenario_hash, host, users, spawn_rate, run_time_ms,"
-                      " version, pid, node) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);";
+                      " version, pid, node, arrival_rate)"
+                      " VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);";
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
         degrade(s, "cannot record the run");
         return 0;
@@ -473,6 +475,7 @@ int64_t hn_store_run_begin(struct hn_store *s, const struct hn_run_meta *m)
     gethostname(host, sizeof host - 1);
     sqlite3_bind_int64(st, 11, (sqlite3_int64)getpid());
     sqlite3_bind_text(st, 12, host, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st, 13, m->arrival_rate);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
@@ -1047,9 +1050,9 @@ int hn_store_load_info(struct hn_store *s, int64_t run, struct hn_run_info *info
     static const char *const sql[2] = {
         "SELECT id, started_ms, COALESCE(ended_ms, started_ms), status, scenario_path, host,"
         " command_line, version, users, spawn_rate, run_time_ms, COALESCE(exit_code, -1),"
-        " COALESCE(dropped_iterations, 0) FROM runs WHERE id=?;",
+        " COALESCE(dropped_iterations, 0), COALESCE(arrival_rate, 0) FROM runs WHERE id=?;",
         "SELECT id, started_ms, COALESCE(ended_ms, started_ms), status, scenario_path, host,"
-        " command_line, version, users, spawn_rate, run_time_ms, COALESCE(exit_code, -1), 0"
+        " command_line, version, users, spawn_rate, run_time_ms, COALESCE(exit_code, -1), 0, 0"
         " FROM runs WHERE id=?;"};
     if (sqlite3_prepare_v2(s->db, sql[0], -1, &st, NULL) != SQLITE_OK &&
         sqlite3_prepare_v2(s->db, sql[1], -1, &st, NULL) != SQLITE_OK)
@@ -1073,6 +1076,7 @@ int hn_store_load_info(struct hn_store *s, int64_t run, struct hn_run_info *info
     info->run_time_ms = sqlite3_column_int64(st, 10);
     info->exit_code = sqlite3_column_int(st, 11);
     info->dropped_iterations = (uint64_t)sqlite3_column_int64(st, 12);
+    info->arrival_rate = sqlite3_column_double(st, 13);
     sqlite3_finalize(st);
     if (sqlite3_prepare_v2(s->db,
                            "SELECT i.ts_ms, i.requests, i.failures, i.min_us, i.max_us, i.hist,"

@@ -33,6 +33,7 @@ struct hn_run_meta {
     uint64_t users;
     double spawn_rate;
     int64_t run_time_ms;
+    double arrival_rate; /* open model: iterations per second at the start (0: closed) */
 };
 
 /* Opens (creating and migrating) the database; marks runs left 'running' as 'aborted'.
@@ -95,6 +96,7 @@ struct hn_run_info {
     int64_t run_time_ms;
     int exit_code;
     uint64_t dropped_iterations; /* open model */
+    double arrival_rate;
 };
 struct hn_series {
     size_t n;

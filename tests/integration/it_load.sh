@@ -163,6 +163,7 @@ echo "# 100/s on 4 users at 200 ms (capacity 20/s) for 4 s: served $served, drop
 check "dropped iterations: counted (${dropped:-none}, about 320 expected)" test -n "$dropped" -a "${dropped:-0}" -ge 250 -a "${dropped:-0}" -le 360
 check "dropped iterations: the pool still served its capacity (about 80: $served)" test "$served" -ge 60 -a "$served" -le 100
 check "dropped iterations: a dropped_iterations == 0 threshold fails, exit 99 (got $rc)" test "$rc" = 99
+check "dropped iterations: a row in PREFIX_open_model.csv" test "$(sed -n 2p "$T/d/run_open_model.csv" | tr -d '\r')" = "100,4,$dropped"
 corr=$(csv_get "$T/d/run_stats.csv" Aggregated 99%); svc=$(csv_get "$T/d/run_service_time.csv" Aggregated 99%)
 echo "# open model p99: corrected $corr ms, service time $svc ms"
 check "open model: the service time is kept beside the corrected time (p99 $svc <= $corr)" \
