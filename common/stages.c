@@ -1,6 +1,7 @@
 #include "common/stages.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,12 +76,42 @@ int hn_stages_parse(const char *s, struct hn_stage **out, size_t *n, char *err, 
     return rc;
 }
 
-int64_t hn_stages_total_ms(const struct hn_stage *st, size_t n)
+/* A stage's duration: both stage structs begin with duration_ms, so one walk serves both. */
+_Static_assert(offsetof(struct hn_stage, duration_ms) == 0, "duration_ms leads hn_stage");
+_Static_assert(offsetof(struct hn_rate_stage, duration_ms) == 0,
+               "duration_ms leads hn_rate_stage");
+
+static int64_t duration_at(const void *st, size_t stride, size_t i)
+{
+    int64_t d;
+    memcpy(&d, (const char *)st + i * stride, sizeof d);
+    return d;
+}
+
+static int64_t total_ms(const void *st, size_t stride, size_t n)
 {
     int64_t t = 0;
     for (size_t i = 0; i < n; i++)
-        t += st[i].duration_ms;
+        t += duration_at(st, stride, i);
     return t;
+}
+
+/* The stage elapsed_ms falls in (n once past the last), and when it began. */
+static size_t locate(const void *st, size_t stride, size_t n, int64_t elapsed_ms, int64_t *start)
+{
+    int64_t t = 0;
+    size_t i = 0;
+    while (i < n && elapsed_ms >= t + duration_at(st, stride, i)) {
+        t += duration_at(st, stride, i);
+        i++;
+    }
+    *start = t;
+    return i;
+}
+
+int64_t hn_stages_total_ms(const struct hn_stage *st, size_t n)
+{
+    return total_ms(st, sizeof *st, n);
 }
 
 void hn_stages_at(const struct hn_stage *st, size_t n, int64_t elapsed_ms,
@@ -91,12 +122,8 @@ void hn_stages_at(const struct hn_stage *st, size_t n, int64_t elapsed_ms,
         return;
     if (elapsed_ms < 0)
         elapsed_ms = 0;
-    int64_t start = 0;
-    size_t i = 0;
-    while (i < n && elapsed_ms >= start + st[i].duration_ms) {
-        start += st[i].duration_ms;
-        i++;
-    }
+    int64_t start;
+    size_t i = locate(st, sizeof *st, n, elapsed_ms, &start);
     if (i == n) { /* the plan is over: the last count holds until the run stops */
         p->done = 1;
         p->stage = n - 1;
@@ -122,10 +149,7 @@ void hn_stages_at(const struct hn_stage *st, size_t n, int64_t elapsed_ms,
 
 int64_t hn_rate_stages_total_ms(const struct hn_rate_stage *st, size_t n)
 {
-    int64_t t = 0;
-    for (size_t i = 0; i < n; i++)
-        t += st[i].duration_ms;
-    return t;
+    return total_ms(st, sizeof *st, n);
 }
 
 double hn_rate_stages_at(const struct hn_rate_stage *st, size_t n, int64_t elapsed_ms,
@@ -137,12 +161,8 @@ double hn_rate_stages_at(const struct hn_rate_stage *st, size_t n, int64_t elaps
         return 0;
     if (elapsed_ms < 0)
         elapsed_ms = 0;
-    int64_t start = 0;
-    size_t i = 0;
-    while (i < n && elapsed_ms >= start + st[i].duration_ms) {
-        start += st[i].duration_ms;
-        i++;
-    }
+    int64_t start;
+    size_t i = locate(st, sizeof *st, n, elapsed_ms, &start);
     if (i == n) {
         *done = 1;
         *stage = n - 1;
