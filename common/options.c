@@ -52,6 +52,10 @@ enum {
     OPT_JSON,
     OPT_HTML,
     OPT_BASELINE,
+    OPT_INSECURE,
+    OPT_CA_FILE,
+    OPT_CLIENT_CERT,
+    OPT_CLIENT_KEY,
 };
 
 static const struct option k_long[] = {
@@ -104,6 +108,10 @@ static const struct option k_long[] = {
     {"max-latency-increase-ms", required_argument, NULL, OPT_MAX_LAT_MS},
     {"max-rps-drop", required_argument, NULL, OPT_MAX_RPS_DROP},
     {"max-fail-increase", required_argument, NULL, OPT_MAX_FAIL},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"ca-file", required_argument, NULL, OPT_CA_FILE},
+    {"client-cert", required_argument, NULL, OPT_CLIENT_CERT},
+    {"client-key", required_argument, NULL, OPT_CLIENT_KEY},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -198,7 +206,8 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
             return HN_EXIT_USAGE;
         }
         if (optarg && !*optarg && (c == OPT_CSV || c == OPT_JSON || c == OPT_HTML || c == OPT_DB ||
-                                   c == 'f')) {
+                                   c == 'f' || c == OPT_CA_FILE || c == OPT_CLIENT_CERT ||
+                                   c == OPT_CLIENT_KEY)) {
             snprintf(err, errlen, "hornet: %s: expected a path, got an empty value",
                      flag);
             return HN_EXIT_USAGE;
@@ -329,6 +338,10 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
             break;
         }
         case OPT_JUNIT: o->junit_path = optarg; break;
+        case OPT_INSECURE: o->insecure = 1; break;
+        case OPT_CA_FILE: o->ca_file = optarg; break;
+        case OPT_CLIENT_CERT: o->client_cert = optarg; break;
+        case OPT_CLIENT_KEY: o->client_key = optarg; break;
         case OPT_STAGES: {
             struct hn_stage *st;
             size_t n;
@@ -423,6 +436,10 @@ const char *hn_options_usage(void)
            "      --request-timeout T    default total timeout per request (default 60s)\n"
            "      --connect-timeout T    TCP/TLS connect timeout (default 10s)\n"
            "      --stats-interval T     worker stats report period (default 1s)\n"
+           "      --insecure             do not verify https targets' certificates\n"
+           "      --ca-file FILE         trust the CA certificates in FILE (PEM)\n"
+           "      --client-cert FILE     present this client certificate (PEM; key inside, or\n"
+           "      --client-key FILE      in this file); the files travel to the workers\n"
            "\n"
            "Distributed:\n"
            "      --master               run as master; workers connect to it\n"

@@ -64,6 +64,10 @@ struct hn_options {
     const char *junit_path;   /* --junit FILE: the thresholds as JUnit XML */
     const char *stages;       /* --stages 7m:10,7m:50@5 (checked); overrides load.stages */
     int users_given, rate_given, run_time_given; /* -u, -r, -t were on the command line */
+    int insecure;             /* --insecure: no certificate verification */
+    const char *ca_file;      /* --ca-file: PEM CA bundle trusted instead of the system's */
+    const char *client_cert;  /* --client-cert: PEM client certificate (and key) */
+    const char *client_key;   /* --client-key: its key when not in the certificate file */
     int argc;                 /* the command line, for the run history */
     char **argv;
     int show_help;

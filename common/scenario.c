@@ -124,11 +124,22 @@ void hn_scenario_destroy(struct hn_scenario **sp)
         free(s->files[i].value);
     }
     free(s->files);
+    free(s->tls.ca_file);
+    free(s->tls.cert_file);
+    free(s->tls.key_file);
     free(s->path);
     free(s->host);
     free(s->text);
     free(s);
     *sp = NULL;
+}
+
+const char *hn_scenario_file(const struct hn_scenario *s, const char *name)
+{
+    for (size_t i = 0; name && i < s->n_files; i++)
+        if (!strcmp(s->files[i].key, name))
+            return s->files[i].value;
+    return NULL;
 }
 
 size_t hn_scenario_pick_task(const struct hn_user_class *c, struct hn_rng *rng)

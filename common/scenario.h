@@ -70,6 +70,9 @@ struct hn_http_step {
     size_t n_captures;
     int needs_body;        /* a check or capture reads the body */
     int is_dynamic;        /* some part is a non-static template */
+    int no_cookies;        /* cookies: false: neither send nor keep the user's cookies */
+    int no_redirects;      /* follow_redirects: false: a 3xx is the response */
+    int insecure;          /* insecure: true: do not verify the server's certificate */
 };
 
 enum hn_ws_action { HN_WS_SEND = 1, HN_WS_SEND_BINARY, HN_WS_EXPECT, HN_WS_HOLD };
@@ -182,6 +185,15 @@ struct hn_capacity_plan {
     uint64_t max_users; /* rate_mode: the pool */
 };
 
+/* tls: at the top level, or the --insecure/--ca-file/--client-cert/--client-key flags. Files are
+ * named as in `files` (their PEM text travels to workers with the scenario); NULL = none. */
+struct hn_tls {
+    int insecure;     /* skip certificate verification for every https request */
+    char *ca_file;    /* trust these CA certificates instead of the system's */
+    char *cert_file;  /* client certificate (PEM) */
+    char *key_file;   /* its private key (PEM); default: in cert_file */
+};
+
 struct hn_scenario {
     char *path; /* file name used in messages */
     char *host; /* NULL when the file has none */
@@ -204,6 +216,7 @@ struct hn_scenario {
     size_t n_stages;
     struct hn_capacity_plan capacity; /* load: {capacity: {...}}; step 0 = none */
     struct hn_arrival_plan arrival;   /* load: {arrival_rate: {...}}; rate 0 = none */
+    struct hn_tls tls;
 };
 
 void hn_scenario_destroy(struct hn_scenario **sp);
@@ -212,6 +225,8 @@ void hn_scenario_destroy(struct hn_scenario **sp);
 size_t hn_scenario_pick_task(const struct hn_user_class *c, struct hn_rng *rng);
 /* Milliseconds to wait after a task that took task_ms. */
 uint64_t hn_scenario_wait_ms(const struct hn_wait *w, uint64_t task_ms, struct hn_rng *rng);
+/* The content of a file the scenario read (data, TLS), or NULL. */
+const char *hn_scenario_file(const struct hn_scenario *s, const char *name);
 /* Index of the class with this name, or -1. */
 int hn_scenario_find_class(const struct hn_scenario *s, const char *name);
 
@@ -239,5 +254,12 @@ int hn_scenario_load_file(const char *path, const struct hn_scenario_io *io,
 int hn_scenario_load_buffer(const char *name, const char *text, size_t len,
                             const struct hn_scenario_io *io, struct hn_scenario **out, char *err,
                             size_t errlen);
+/* TLS settings over the scenario's: insecure (if set), and the files named (NULL = keep the
+ * scenario's). io NULL (the master's command line): paths relative to the current folder, kept
+ * in s->files as "cli:PATH" so they travel to workers; otherwise (a worker applying what the
+ * master sent) names are read through io. Returns 0, or HN_EINVAL with one line in err. */
+int hn_scenario_set_tls(struct hn_scenario *s, const struct hn_scenario_io *io, int insecure,
+                        const char *ca_file, const char *cert_file, const char *key_file,
+                        char *err, size_t errlen);
 
 #endif

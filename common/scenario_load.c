@@ -556,10 +556,58 @@ static int load_headers(struct ctx *c, yaml_node_t *v, const char *f, struct hn_
     return 0;
 }
 
+/* auth: {basic: [user, password]}: an Authorization header made once, at load (requests' and
+ * Locust's auth=(user, password)); a headers: Authorization given by hand wins. */
+static int load_basic_auth(struct ctx *c, yaml_node_t *v, const char *field,
+                           struct hn_http_step *h)
+{
+    static const char *const keys[] = {"basic", NULL};
+    char f[360];
+    if (want(c, v, YAML_MAPPING_NODE, field) || check_keys(c, v, field, keys))
+        return HN_EINVAL;
+    yaml_node_t *b = get(c, v, "basic");
+    snprintf(f, sizeof f, "%s.basic", field);
+    if (!b)
+        return fail(c, v, f, "missing (auth: {basic: [user, password]})");
+    if (b->type != YAML_SEQUENCE_NODE || b->data.sequence.items.top - b->data.sequence.items.start != 2)
+        return fail(c, b, f, "expected [user, password]");
+    const char *user = scalar(node(c, b->data.sequence.items.start[0]));
+    const char *pass = scalar(node(c, b->data.sequence.items.start[1]));
+    if (!user || !pass)
+        return fail(c, b, f, "expected [user, password], two strings");
+    if (strchr(user, ':'))
+        return fail(c, b, f, "a basic-auth user name cannot hold ':'");
+    for (size_t i = 0; i < h->n_headers; i++)
+        if (!strcasecmp(h->headers[i].name, "Authorization"))
+            return 0;
+    struct hn_buf raw, enc;
+    hn_buf_init(&raw, 1 << 16);
+    hn_buf_init(&enc, 1 << 17);
+    hn_buf_append(&raw, user, strlen(user));
+    hn_buf_append(&raw, ":", 1);
+    hn_buf_append(&raw, pass, strlen(pass));
+    hn_buf_append(&enc, "Basic ", 6);
+    hn_base64(&enc, raw.p, raw.len);
+    h->headers = hn_realloc(h->headers, (h->n_headers + 1) * sizeof *h->headers);
+    struct hn_header *hd = &h->headers[h->n_headers];
+    memset(hd, 0, sizeof *hd);
+    hd->name = hn_strdup("Authorization");
+    /* base64 has no braces: the value is a static template */
+    int rc = compile(c, b, f, hn_buf_cstr(&enc), HN_ESC_NONE, &hd->value);
+    hn_buf_fini(&raw);
+    hn_buf_fini(&enc);
+    if (rc)
+        return rc;
+    h->n_headers++;
+    return 0;
+}
+
 static int load_http(struct ctx *c, yaml_node_t *n, const char *field, struct hn_http_step *h)
 {
-    static const char *const keys[] = {"method", "url", "name", "headers", "query", "body",
-                                       "json", "form", "timeout", "check", "capture", NULL};
+    static const char *const keys[] = {"method",  "url",     "name",    "headers",
+                                       "query",   "body",    "json",    "form",
+                                       "timeout", "check",   "capture", "cookies",
+                                       "follow_redirects", "insecure", "auth", NULL};
     char f[300];
     if (want(c, n, YAML_MAPPING_NODE, field) || check_keys(c, n, field, keys))
         return HN_EINVAL;
@@ -696,6 +744,27 @@ static int load_http(struct ctx *c, yaml_node_t *n, const char *field, struct hn
     if (v) {
         snprintf(f, sizeof f, "%s.capture", field);
         if (load_captures(c, v, f, &h->captures, &h->n_captures, &h->needs_body, 0))
+            return HN_EINVAL;
+    }
+    int flag;
+    v = get(c, n, "cookies");
+    snprintf(f, sizeof f, "%s.cookies", field);
+    if (v && get_bool(c, v, f, &flag))
+        return HN_EINVAL;
+    h->no_cookies = v && !flag;
+    v = get(c, n, "follow_redirects");
+    snprintf(f, sizeof f, "%s.follow_redirects", field);
+    if (v && get_bool(c, v, f, &flag))
+        return HN_EINVAL;
+    h->no_redirects = v && !flag;
+    v = get(c, n, "insecure");
+    snprintf(f, sizeof f, "%s.insecure", field);
+    if (v && get_bool(c, v, f, &h->insecure))
+        return HN_EINVAL;
+    v = get(c, n, "auth");
+    if (v) {
+        snprintf(f, sizeof f, "%s.auth", field);
+        if (load_basic_auth(c, v, f, h))
             return HN_EINVAL;
     }
     h->is_dynamic = !h->url->is_static || (h->body && !h->body->is_static);
@@ -1243,6 +1312,110 @@ static int parse_csv(const char *text, size_t len, char ****rows, size_t *n_rows
     return ok ? 0 : HN_EINVAL;
 }
 
+/* Keeps a file's content under its name as written, once, to send it to workers. */
+static void remember_file(struct hn_scenario *s, const char *name, const char *text, size_t len)
+{
+    if (hn_scenario_file(s, name))
+        return;
+    s->files = hn_realloc(s->files, (s->n_files + 1) * sizeof *s->files);
+    s->files[s->n_files].key = hn_strdup(name);
+    s->files[s->n_files++].value = hn_strndup(text, len);
+}
+
+/* Reads a PEM file for tls: through io and keeps it. Returns 0, or HN_EINVAL with the reason in
+ * why. */
+static int read_pem(struct hn_scenario *s, const struct hn_scenario_io *io, const char *name,
+                    char *why, size_t n)
+{
+    size_t len = 0;
+    errno = 0;
+    char *text = io->read_file(io->ctx, name, &len);
+    if (!text) {
+        snprintf(why, n, "cannot read '%s': %s", name,
+                 errno == ENOTSUP ? "not a regular file"
+                 : errno          ? strerror(errno)
+                                  : "not sent by the master");
+        return HN_EINVAL;
+    }
+    int ok = len > 0 && memchr(text, '\0', len) == NULL && strstr(text, "-----BEGIN ");
+    if (ok)
+        remember_file(s, name, text, len);
+    free(text);
+    if (!ok) {
+        snprintf(why, n, "'%s' is not a PEM file (no -----BEGIN line)", name);
+        return HN_EINVAL;
+    }
+    return 0;
+}
+
+/* tls: {insecure: true, ca_file: ca.pem, client_cert: me.pem, client_key: me.key} */
+static int load_tls(struct ctx *c, yaml_node_t *v, struct hn_scenario *s)
+{
+    static const char *const keys[] = {"insecure", "ca_file", "client_cert", "client_key", NULL};
+    if (want(c, v, YAML_MAPPING_NODE, "tls") || check_keys(c, v, "tls", keys))
+        return HN_EINVAL;
+    yaml_node_t *x = get(c, v, "insecure");
+    if (x && get_bool(c, x, "tls.insecure", &s->tls.insecure))
+        return HN_EINVAL;
+    static const char *const files[] = {"ca_file", "client_cert", "client_key"};
+    char **dst[] = {&s->tls.ca_file, &s->tls.cert_file, &s->tls.key_file};
+    for (int i = 0; i < 3; i++) {
+        char f[40], why[300];
+        snprintf(f, sizeof f, "tls.%s", files[i]);
+        x = get(c, v, files[i]);
+        if (!x)
+            continue;
+        if (get_string(c, x, f, dst[i]))
+            return HN_EINVAL;
+        if (read_pem(s, c->io, *dst[i], why, sizeof why))
+            return fail(c, x, f, "%s", why);
+    }
+    if (s->tls.key_file && !s->tls.cert_file)
+        return fail(c, v, "tls.client_key", "needs tls.client_cert");
+    return 0;
+}
+
+static char *read_all(const char *path, size_t max, size_t *len);
+
+static char *read_cli_file(void *ctx, const char *name, size_t *len)
+{
+    (void)ctx;
+    return read_all(name + 4, HN_DATA_MAX_BYTES, len); /* after "cli:" */
+}
+
+int hn_scenario_set_tls(struct hn_scenario *s, const struct hn_scenario_io *io, int insecure,
+                        const char *ca_file, const char *cert_file, const char *key_file,
+                        char *err, size_t errlen)
+{
+    s->tls.insecure |= insecure;
+    const char *names[] = {ca_file, cert_file, key_file};
+    static const char *const flags[] = {"--ca-file", "--client-cert", "--client-key"};
+    char **dst[] = {&s->tls.ca_file, &s->tls.cert_file, &s->tls.key_file};
+    struct hn_scenario_io cli = {NULL, read_cli_file, NULL};
+    for (int i = 0; i < 3; i++) {
+        if (!names[i])
+            continue;
+        /* the command line's files are named apart from the scenario's (which are relative
+         * to the scenario's folder, these to the current one) */
+        char name[4200], why[300];
+        snprintf(name, sizeof name, "%s%s", io ? "" : "cli:", names[i]);
+        if (read_pem(s, io ? io : &cli, name, why, sizeof why)) {
+            char *tag = io ? NULL : strstr(why, "cli:");
+            if (tag) /* the flag's own path, as the user wrote it */
+                memmove(tag, tag + 4, strlen(tag + 4) + 1);
+            snprintf(err, errlen, "hornet: %s: %s", flags[i], why);
+            return HN_EINVAL;
+        }
+        free(*dst[i]);
+        *dst[i] = hn_strdup(name);
+    }
+    if (s->tls.key_file && !s->tls.cert_file) {
+        snprintf(err, errlen, "hornet: --client-key needs --client-cert (or tls.client_cert)");
+        return HN_EINVAL;
+    }
+    return 0;
+}
+
 static int load_data(struct ctx *c, yaml_node_t *v)
 {
     if (want(c, v, YAML_MAPPING_NODE, "data"))
@@ -1289,14 +1462,7 @@ static int load_data(struct ctx *c, yaml_node_t *v)
         char ***rows;
         size_t nr, nc;
         int rc = parse_csv(text, len, &rows, &nr, &nc, why, sizeof why);
-        int seen = 0;
-        for (size_t i = 0; i < s->n_files; i++)
-            seen |= !strcmp(s->files[i].key, d->file);
-        if (!seen) {
-            s->files = hn_realloc(s->files, (s->n_files + 1) * sizeof *s->files);
-            s->files[s->n_files].key = hn_strdup(d->file);
-            s->files[s->n_files++].value = hn_strndup(text, len);
-        }
+        remember_file(s, d->file, text, len);
         free(text);
         if (rc == 0 && nr < 2)
             snprintf(why, sizeof why, "needs a header row and at least one data row");
@@ -1628,7 +1794,7 @@ static int load_load(struct ctx *c, yaml_node_t *v, struct hn_scenario *s)
 static int load_root(struct ctx *c, struct hn_scenario *s)
 {
     static const char *const keys[] = {"host",           "vars",       "data", "users",
-                                       "max_body_bytes", "thresholds", "load",  NULL};
+                                       "max_body_bytes", "thresholds", "load", "tls", NULL};
     yaml_node_t *root = yaml_document_get_root_node(&c->doc);
     if (!root)
         return fail(c, NULL, "scenario", "the file is empty");
@@ -1655,6 +1821,9 @@ static int load_root(struct ctx *c, struct hn_scenario *s)
         return HN_EINVAL;
     v = get(c, root, "data");
     if (v && load_data(c, v))
+        return HN_EINVAL;
+    v = get(c, root, "tls");
+    if (v && load_tls(c, v, s))
         return HN_EINVAL;
     v = get(c, root, "thresholds");
     if (v && load_thresholds(c, v, s))

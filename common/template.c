@@ -43,6 +43,19 @@ static int reserve(struct hn_buf *b, size_t extra)
     return 1;
 }
 
+void hn_base64(struct hn_buf *b, const char *s, size_t n)
+{
+    static const char k[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)u[i] << 16 | (i + 1 < n ? (unsigned)u[i + 1] << 8 : 0) |
+                     (i + 2 < n ? u[i + 2] : 0);
+        char q[4] = {k[v >> 18 & 63], k[v >> 12 & 63], i + 1 < n ? k[v >> 6 & 63] : '=',
+                     i + 2 < n ? k[v & 63] : '='};
+        hn_buf_append(b, q, 4);
+    }
+}
+
 void hn_buf_append(struct hn_buf *b, const char *s, size_t n)
 {
     if (!n)

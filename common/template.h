@@ -69,6 +69,8 @@ void hn_buf_reset(struct hn_buf *b);
 void hn_buf_append(struct hn_buf *b, const char *s, size_t n);
 /* Appends with escaping. */
 void hn_buf_append_esc(struct hn_buf *b, const char *s, size_t n, enum hn_esc esc);
+/* Appends n bytes of s in base64 (RFC 4648, with padding). */
+void hn_base64(struct hn_buf *b, const char *s, size_t n);
 /* NUL-terminates (not counted in len) and returns p. */
 const char *hn_buf_cstr(struct hn_buf *b);
 

@@ -29,6 +29,7 @@
 
 struct master {
     const struct hn_options *o;
+    struct hn_kv tls_kv[4]; /* the TLS settings sent with the spawn (borrowed strings) */
     int local;
     uint64_t fd_room;   /* workers the open-file limit allows (0: no limit known) */
     struct hn_threshold *ths; /* the scenario's thresholds, then --threshold's */
@@ -589,6 +590,12 @@ static int prepare(struct master *m)
         return HN_EXIT_CONFIG;
     }
     hn_scenario_filter_tags(m->sc, o->tags, o->exclude_tags);
+    if ((o->insecure || o->ca_file || o->client_cert || o->client_key) &&
+        hn_scenario_set_tls(m->sc, NULL, o->insecure, o->ca_file, o->client_cert, o->client_key,
+                            err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        return HN_EXIT_USAGE;
+    }
     if (o->list_classes || o->show_task_ratio || o->check_only) {
         if (o->list_classes)
             hn_describe_list(stdout, m->sc);
@@ -741,6 +748,14 @@ static void configure(struct master *m, uint64_t expect_workers)
     t->env = m->sc->env;
     t->n_env = m->sc->n_env;
     t->files = m->sc->files;
+    const struct hn_tls *tls = &m->sc->tls;
+    const char *tk[4] = {"insecure", "ca_file", "client_cert", "client_key"};
+    const char *tv[4] = {tls->insecure ? "1" : NULL, tls->ca_file, tls->cert_file, tls->key_file};
+    t->tls = m->tls_kv;
+    t->n_tls = 0;
+    for (int i = 0; i < 4; i++)
+        if (tv[i])
+            m->tls_kv[t->n_tls++] = (struct hn_kv){(char *)tk[i], (char *)tv[i]};
     t->n_files = m->sc->n_files;
     m->cfg = (struct hn_cluster_config){.n_classes = nc,
                                         .class_names = m->class_names,

@@ -1,6 +1,7 @@
 #include "master/report_csv.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,23 @@ static void msfield(FILE *f, double us, int last)
     field(f, hn_fmt_ms(b, sizeof b, us), last);
 }
 
+/* Locust keeps response times rounded to two significant digits (147 ms as 150, 3432 as 3400)
+ * and writes its median and percentile columns as those integers; scripts parse them with int().
+ * hornet's exact figures stay in the JSON, the HTML report, the run history and the console. */
+long long hn_csv_locust_ms(double us)
+{
+    double ms = us / 1000.0;
+    double unit = ms < 100 ? 1 : ms < 1000 ? 10 : ms < 10000 ? 100 : 1000;
+    return (long long)(floor(ms / unit + 0.5) * unit);
+}
+
+static void intfield(FILE *f, long long v, int last)
+{
+    char b[32];
+    snprintf(b, sizeof b, "%lld", v);
+    field(f, b, last);
+}
+
 static void numfield(FILE *f, double v)
 {
     char b[48];
@@ -51,7 +69,8 @@ static void percentile_fields(FILE *f, const struct hn_hist *h, uint64_t n_reque
         if (!n_requests || !h->count)
             field(f, "N/A", is_last);
         else
-            msfield(f, (double)hn_hist_percentile(h, hn_percentiles[i]), is_last);
+            intfield(f, hn_csv_locust_ms((double)hn_hist_percentile(h, hn_percentiles[i])),
+                     is_last);
     }
 }
 
@@ -71,7 +90,16 @@ static void header(FILE *f, const char *const *cols, size_t n, int with_percenti
 static void summary_fields(FILE *f, const struct hn_stats_entry *e, int last)
 {
     const struct hn_hist *h = &e->hist;
-    msfield(f, (double)hn_hist_percentile(h, 0.5), 0);
+    /* as Locust: the rounded median, kept within the exact min and max */
+    long long median = 0;
+    if (h->count) {
+        median = hn_csv_locust_ms((double)hn_hist_percentile(h, 0.5));
+        if ((double)median > (double)h->max_us / 1000.0)
+            median = llround((double)h->max_us / 1000.0);
+        if ((double)median < (double)h->min_us / 1000.0)
+            median = llround((double)h->min_us / 1000.0);
+    }
+    intfield(f, median, 0);
     msfield(f, h->count ? (double)h->sum_us / (double)h->count : 0.0, 0);
     msfield(f, h->count ? (double)h->min_us : 0.0, 0);
     msfield(f, (double)h->max_us, 0);

@@ -40,6 +40,9 @@ void hn_csv_history_append(FILE *f, int64_t ts, uint64_t user_count, const struc
 
 /* One CSV field as Locust writes them (quoted when it must be), then ',' or CRLF if last. */
 void hn_csv_field(FILE *f, const char *s, int last);
+/* A response time (µs) as Locust writes it in its median and percentile columns: milliseconds
+ * rounded to whole ms below 100, to 10 ms below 1 s, to 100 ms below 10 s, then to 1 s. */
+long long hn_csv_locust_ms(double us);
 
 /* Open model: PREFIX_open_model.csv, the run's arrival rate, pool and dropped iterations
  * (Arrival Rate,Users,Dropped Iterations). Returns 0 or HN_EIO. */

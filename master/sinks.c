@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -31,6 +32,8 @@ struct hn_sinks {
     struct hn_store *store, *mem;
     int64_t run_id, mem_run;
     int64_t start_wall_s;
+    int64_t hist_last_s; /* the last history row's second, 0 before the first */
+    long hist_last_off;  /* where that second's rows begin in _stats_history.csv */
 };
 
 int hn_sinks_open(const struct hn_options *o, struct hn_sinks **out)
@@ -231,6 +234,12 @@ static void history_tick(struct hn_sinks *s, uint64_t users_now)
     if (!s->history && !s->run_id && !s->mem_run)
         return;
     int64_t now_s = hn_wall_ms() / 1000;
+    /* tools index the history by its timestamp: a second already written (the final rows at
+     * stop, a tick that fell in the same second, a clock stepped back) replaces that second's
+     * rows instead of repeating its timestamp */
+    int replace = s->hist_last_s && now_s <= s->hist_last_s;
+    if (replace)
+        now_s = s->hist_last_s;
     char *rows = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&rows, &len);
@@ -249,8 +258,13 @@ static void history_tick(struct hn_sinks *s, uint64_t users_now)
     hn_csv_history_append(mem, now_s, users_now, &s->stats, now_s, s->start_wall_s, cur,
                           cur ? &cur[s->n_win] : NULL);
     fclose(mem);
+    if (s->history && !s->history_failed && replace &&
+        (fseek(s->history, s->hist_last_off, SEEK_SET) != 0 ||
+         ftruncate(fileno(s->history), s->hist_last_off) != 0))
+        s->history_failed = errno ? errno : EIO;
+    long off = s->history && !s->history_failed ? ftell(s->history) : -1;
     if (s->history && !s->history_failed &&
-        (fwrite(rows, 1, len, s->history) != len || fflush(s->history) != 0)) {
+        (off < 0 || fwrite(rows, 1, len, s->history) != len || fflush(s->history) != 0)) {
         /* a row lost from the middle of the file cannot be put back: the file is marked
          * incomplete (exit 6) and no later row is appended after the gap */
         s->history_failed = errno ? errno : EIO;
@@ -258,8 +272,10 @@ static void history_tick(struct hn_sinks *s, uint64_t users_now)
                  "second (the run history keeps every second)",
                  s->o->csv_prefix, strerror(s->history_failed));
     }
-    hn_store_history(s->store, s->run_id, hn_wall_ms(), users_now, rows);
-    hn_store_history(s->mem, s->mem_run, hn_wall_ms(), users_now, rows);
+    s->hist_last_off = off;
+    s->hist_last_s = now_s;
+    hn_store_history(s->store, s->run_id, hn_wall_ms(), users_now, rows, replace);
+    hn_store_history(s->mem, s->mem_run, hn_wall_ms(), users_now, rows, replace);
     free(rows);
     if (cur) {
         for (size_t i = 0; i <= s->n_win; i++)

@@ -557,11 +557,17 @@ void hn_store_event(struct hn_store *s, int64_t run, int64_t ts_ms, const char *
 }
 
 void hn_store_history(struct hn_store *s, int64_t run, int64_t ts_ms, uint64_t users,
-                      const char *rows)
+                      const char *rows, int replace_last)
 {
     if (!s || s->degraded || !run)
         return;
     struct batch *bt = batch_new("a history row");
+    if (replace_last) {
+        b_sql(bt, "DELETE FROM history WHERE run_id = ? AND seq = "
+                  "(SELECT MAX(seq) FROM history WHERE run_id = ?);");
+        b_int(bt, run);
+        b_int(bt, run);
+    }
     b_sql(bt, "INSERT INTO history (run_id, rows) VALUES (?, ?);");
     b_int(bt, run);
     b_text(bt, rows);

@@ -52,9 +52,10 @@ void hn_store_interval(struct hn_store *s, int64_t run, int64_t ts_ms, const str
 void hn_store_event(struct hn_store *s, int64_t run, int64_t ts_ms, const char *kind,
                     const char *detail);
 /* The history CSV rows written for one tick (kept verbatim so `hornet report` reproduces the
- * file byte for byte), and the user count then. */
+ * file byte for byte), and the user count then. replace_last: the rows replace the run's last
+ * stored rows (a second already written, whose timestamp must not repeat). */
 void hn_store_history(struct hn_store *s, int64_t run, int64_t ts_ms, uint64_t users,
-                      const char *rows);
+                      const char *rows, int replace_last);
 /* A worker of the run, written at the end: state "stopped" or "lost", CPU and RSS peaks. */
 void hn_store_worker(struct hn_store *s, int64_t run, const char *node_id, int64_t joined_ms,
                      int64_t left_ms, const char *state, double cpu_peak, uint64_t rss_peak);

@@ -170,7 +170,9 @@ int hn_msg_encode(const struct hn_msg *m, char **buf, size_t *len)
         msgpack_pack_uint64(&pk, m->acked);
         break;
     case HN_MSG_SPAWN:
-        msgpack_pack_map(&pk, 18);
+        msgpack_pack_map(&pk, 19);
+        pack_key(&pk, "tls");
+        pack_kvs(&pk, m->tls, m->n_tls);
         pack_key(&pk, "arrival_rate");
         msgpack_pack_double(&pk, m->arrival_rate);
         pack_key(&pk, "stop_timeout_ms");
@@ -680,6 +682,11 @@ void hn_msg_fini(struct hn_msg *m)
         free(m->env[i].value);
     }
     free(m->env);
+    for (size_t i = 0; i < m->n_tls; i++) {
+        free(m->tls[i].key);
+        free(m->tls[i].value);
+    }
+    free(m->tls);
     for (size_t i = 0; i < m->n_files; i++) {
         free(m->files[i].key);
         free(m->files[i].value);
@@ -729,7 +736,8 @@ static int decode_body(struct dec *d, const msgpack_object *map, struct hn_msg *
             get_str(d, map, "exclude_tags", 4096, &m->exclude_tags) ||
             get_kvs(d, map, "env", 65536, &m->env, &m->n_env) ||
             get_kvs(d, map, "files", HN_DATA_MAX_BYTES, &m->files, &m->n_files) ||
-            (field(map, "arrival_rate") && get_double(d, map, "arrival_rate", &m->arrival_rate)))
+            (field(map, "arrival_rate") && get_double(d, map, "arrival_rate", &m->arrival_rate)) ||
+            (field(map, "tls") && get_kvs(d, map, "tls", 4200, &m->tls, &m->n_tls)))
             return HN_EINVAL;
         if (m->arrival_rate > 1e7)
             return derr(d, "field 'arrival_rate' is out of range");

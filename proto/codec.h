@@ -73,6 +73,9 @@ struct hn_msg {
     double arrival_rate;   /* open model: this worker's iterations per second (0: closed) */
     const char *tags;      /* --tags / --exclude-tags, comma-separated, "" = none */
     const char *exclude_tags;
+    struct hn_kv *tls;     /* spawn: the TLS settings in force (insecure, ca_file, client_cert,
+                              client_key; files named as in `files`); optional */
+    size_t n_tls;
     struct hn_kv *env;     /* environment values the scenario used */
     size_t n_env;
     struct hn_kv *files;   /* data files the scenario read */

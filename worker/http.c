@@ -31,7 +31,12 @@ struct hn_http_req {
     long timeout_ms;
     char timeout_msg[48];
     int is_head, has_body, custom, keep_body, dynamic, dynamic_url;
+    struct hn_http_tls tls;
 };
+
+/* A user's cookies are kept up to this many bytes of curl's cookie lines (a target that sets
+ * more loses the newest ones, not the worker's memory). */
+#define JAR_MAX_BYTES 16384
 
 /* A pooled easy handle; while borrowed it is the transfer. */
 struct hn_http_xfer {
@@ -49,6 +54,8 @@ struct hn_http_xfer {
     struct curl_slist *nodes; /* list cells pointing into hdrs (no malloc per request) */
     size_t n_nodes;
     struct hn_http_xfer *next_idle;
+    char **jar;        /* the user's cookie jar while it runs (NULL: cookies off) */
+    int jar_dirty;     /* curl's cookie store on this handle may hold someone's cookies */
     char msg[64];
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -141,6 +148,7 @@ static void release_handle(struct hn_http *h, struct hn_http_xfer *x)
     x->cb = NULL;
     x->arg = NULL;
     x->req = NULL;
+    x->jar = NULL;
     if (h->n_idle >= h->cfg.max_idle_handles) {
         xfer_free(x);
         return;
@@ -148,6 +156,60 @@ static void release_handle(struct hn_http *h, struct hn_http_xfer *x)
     x->next_idle = h->idle;
     h->idle = x;
     h->n_idle++;
+}
+
+/* After a transfer: did any response of it (redirects included) set a cookie? Then curl's
+ * store on the handle is the user's jar now, copied out in curl's own line format. */
+static void keep_cookies(struct hn_http_xfer *x, long redirects)
+{
+    int set = 0;
+    struct curl_header *hd;
+    for (long i = 0; i <= redirects && !set; i++)
+        set = curl_easy_header(x->easy, "Set-Cookie", 0, CURLH_HEADER, (int)i, &hd) == CURLHE_OK;
+    if (set)
+        x->jar_dirty = 1;
+    if (!set || !x->jar)
+        return;
+    struct curl_slist *list = NULL;
+    if (curl_easy_getinfo(x->easy, CURLINFO_COOKIELIST, &list) != CURLE_OK)
+        return;
+    struct hn_buf b;
+    hn_buf_init(&b, JAR_MAX_BYTES);
+    for (struct curl_slist *l = list; l; l = l->next) {
+        size_t n = strlen(l->data);
+        if (b.len + n + 1 >= JAR_MAX_BYTES)
+            break;
+        hn_buf_append(&b, l->data, n);
+        hn_buf_append(&b, "\n", 1);
+    }
+    curl_slist_free_all(list);
+    free(*x->jar);
+    *x->jar = NULL;
+    if (b.len)
+        *x->jar = hn_strdup(hn_buf_cstr(&b));
+    hn_buf_fini(&b);
+}
+
+/* Before a transfer: curl's store on the handle holds exactly this user's cookies, or none. */
+static void load_cookies(struct hn_http_xfer *x, char **jar)
+{
+    x->jar = jar;
+    if (x->jar_dirty)
+        curl_easy_setopt(x->easy, CURLOPT_COOKIELIST, "ALL");
+    x->jar_dirty = 0;
+    if (!jar || !*jar)
+        return;
+    char *p = *jar;
+    while (*p) {
+        char *nl = strchr(p, '\n');
+        if (!nl)
+            break;
+        *nl = '\0'; /* curl copies the line */
+        curl_easy_setopt(x->easy, CURLOPT_COOKIELIST, p);
+        *nl = '\n';
+        p = nl + 1;
+    }
+    x->jar_dirty = 1;
 }
 
 static void check_done(struct hn_http *h)
@@ -184,6 +246,10 @@ static void check_done(struct hn_http *h)
             res.failed = 1;
             res.error = transport_error(x, rc);
         }
+        long redirects = 0;
+        curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_COUNT, &redirects);
+        res.redirects = redirects > 0 ? (uint32_t)redirects : 0;
+        keep_cookies(x, redirects);
         curl_multi_remove_handle(h->multi, x->easy);
         h->n_flight--;
         hn_http_done_fn cb = x->cb;
@@ -438,10 +504,14 @@ void hn_http_set_max_connections(struct hn_http *h, size_t n)
 }
 
 struct hn_http_req *hn_http_req_new(struct hn_http *h, const struct hn_http_step *step,
-                                    const char *base_url, char *err, size_t errlen)
+                                    const char *base_url, const struct hn_http_tls *tls,
+                                    char *err, size_t errlen)
 {
     struct hn_http_req *r = hn_calloc(1, sizeof *r);
     r->step = step;
+    if (tls)
+        r->tls = *tls;
+    r->tls.insecure |= step->insecure;
     r->dynamic = step->is_dynamic;
     r->dynamic_url = !step->url->is_static;
     r->keep_body = step->needs_body;
@@ -535,7 +605,18 @@ static struct hn_http_xfer *borrow(struct hn_http *h)
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "hornet/" HORNET_VERSION);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(e, CURLOPT_COOKIEFILE, ""); /* the cookie engine, with an empty store */
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 30L); /* requests' default, as in Locust */
+    curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+    curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
     return x;
+}
+
+/* A PEM text as a curl blob (curl copies it); NULL clears the option. */
+static void set_blob(CURL *e, CURLoption opt, const char *pem)
+{
+    struct curl_blob b = {(void *)pem, pem ? strlen(pem) : 0, CURL_BLOB_COPY};
+    curl_easy_setopt(e, opt, pem ? &b : NULL);
 }
 
 /* Sets what differs between steps; skipped when the handle last ran the same step. */
@@ -561,6 +642,12 @@ static void apply(struct hn_http_xfer *x, const struct hn_http_req *r)
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->step->method);
     if (r->is_head)
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, r->step->no_redirects ? 0L : 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, r->tls.insecure ? 0L : 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r->tls.insecure ? 0L : 2L);
+    set_blob(e, CURLOPT_CAINFO_BLOB, r->tls.ca_pem);
+    set_blob(e, CURLOPT_SSLCERT_BLOB, r->tls.cert_pem);
+    set_blob(e, CURLOPT_SSLKEY_BLOB, r->tls.key_pem ? r->tls.key_pem : r->tls.cert_pem);
     x->last = r;
 }
 
@@ -636,7 +723,8 @@ const char *hn_http_result_header(const struct hn_http_result *res, const char *
 }
 
 struct hn_http_xfer *hn_http_start(struct hn_http *h, const struct hn_http_req *req,
-                                   const struct hn_http_dyn *dyn, hn_http_done_fn cb, void *arg)
+                                   const struct hn_http_dyn *dyn, char **jar, hn_http_done_fn cb,
+                                   void *arg)
 {
     struct hn_http_xfer *x = borrow(h);
     if (!x) {
@@ -646,6 +734,7 @@ struct hn_http_xfer *hn_http_start(struct hn_http *h, const struct hn_http_req *
     apply(x, req);
     if (req->dynamic)
         apply_dyn(x, req, dyn);
+    load_cookies(x, req->step->no_cookies ? NULL : jar);
     hn_buf_reset(&x->body);
     x->req = req;
     x->cb = cb;

@@ -26,6 +26,7 @@ struct hn_http_result {
     long status;         /* HTTP status, 0 when no response arrived */
     uint64_t latency_us; /* from start to the last byte of the response (or the error) */
     uint64_t body_bytes;
+    uint32_t redirects;  /* redirects followed before this response */
     const char *error;   /* when failed: a stable message ("Connection refused", "HTTP 500",
                             "Timeout after 10000 ms"); borrowed until the callback returns */
     const char *body;    /* the body kept for checks (steps that need it), else NULL */
@@ -65,18 +66,30 @@ void hn_http_destroy(struct hn_http **hp);
 /* Keep up to n idle connections (the connection cache); call when the user count changes. */
 void hn_http_set_max_connections(struct hn_http *h, size_t n);
 
+/* TLS settings of a compiled request (the scenario's tls: and the command line's flags). The
+ * PEM texts are borrowed and must outlive the request; NULL = none (the system's CAs). */
+struct hn_http_tls {
+    int insecure;
+    const char *ca_pem, *cert_pem, *key_pem;
+};
+
 /* Compiles a step against a base URL ("http://host:port", no trailing slash needed). The step
- * must outlive the compiled request. For a templated step only the static parts are compiled;
- * the URL is checked per request. Returns NULL with a one-line reason in err. */
+ * and tls must outlive the compiled request. For a templated step only the static parts are
+ * compiled; the URL is checked per request. Returns NULL with a one-line reason in err. */
 struct hn_http_req *hn_http_req_new(struct hn_http *h, const struct hn_http_step *step,
-                                    const char *base_url, char *err, size_t errlen);
+                                    const char *base_url, const struct hn_http_tls *tls,
+                                    char *err, size_t errlen);
 void hn_http_req_destroy(struct hn_http_req **rp);
 
 /* Starts a request; dyn carries the expanded parts of a templated step (NULL for a static one).
- * cb runs exactly once from the loop unless the transfer is cancelled first. Returns NULL (and
- * runs nothing) if the transfer could not be started (logged once). */
+ * jar is the user's cookie jar (Locust's HttpSession: *jar NULL while empty, owned by the user,
+ * freed with free()): its cookies are sent and the response's Set-Cookie lines (redirects
+ * included) update it when the transfer ends. jar NULL, or a step with cookies: false, neither
+ * sends nor keeps cookies. cb runs exactly once from the loop unless the transfer is cancelled
+ * first. Returns NULL (and runs nothing) if the transfer could not be started (logged once). */
 struct hn_http_xfer *hn_http_start(struct hn_http *h, const struct hn_http_req *req,
-                                   const struct hn_http_dyn *dyn, hn_http_done_fn cb, void *arg);
+                                   const struct hn_http_dyn *dyn, char **jar, hn_http_done_fn cb,
+                                   void *arg);
 /* Abandons a transfer in flight: the callback will not run. */
 void hn_http_cancel(struct hn_http *h, struct hn_http_xfer *x);
 

@@ -17,6 +17,7 @@ struct hn_user {
     struct hn_http_xfer *xfer;
     const struct hn_task_rt *task; /* what runs now */
     char **captures;               /* per capture slot of the class, lazily allocated */
+    char *cookies;                 /* the user's cookie jar (HttpSession); NULL while empty */
     struct ws_session *ws;         /* during a ws step */
     uv_timer_t timer;
     uint64_t iteration;
@@ -86,7 +87,11 @@ static int compile_task(struct hn_user_env *env, const struct hn_task *task, str
             continue;
         }
         char why[256];
-        sr->req = hn_http_req_new(env->http, &st->http, host, why, sizeof why);
+        const struct hn_tls *t = &env->sc->tls;
+        struct hn_http_tls tls = {t->insecure, hn_scenario_file(env->sc, t->ca_file),
+                                  hn_scenario_file(env->sc, t->cert_file),
+                                  hn_scenario_file(env->sc, t->key_file)};
+        sr->req = hn_http_req_new(env->http, &st->http, host, &tls, why, sizeof why);
         if (!sr->req) {
             snprintf(err, errlen, "%s:%d: %s.steps[%zu].http.url: %s", env->sc->path, st->line,
                      what, k, why);
@@ -358,7 +363,7 @@ static void run_step(struct hn_user *u)
         dp = &dyn;
     }
     u->req_start_ns = uv_hrtime();
-    u->xfer = hn_http_start(env->http, s->req, dp, on_response, u);
+    u->xfer = hn_http_start(env->http, s->req, dp, &u->cookies, on_response, u);
     if (!u->xfer) /* could not even start (logged there): back off rather than spin */
         uv_timer_start(&u->timer, on_wait_done, 1000, 0);
 }
@@ -687,6 +692,7 @@ static void on_user_closed(uv_handle_t *h)
             free(u->captures[i]);
         free(u->captures);
     }
+    free(u->cookies);
     free(u);
 }
 

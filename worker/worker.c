@@ -166,6 +166,14 @@ static int load_scenario(struct worker *w, struct hn_msg *m, int *fresh)
         return HN_EINVAL;
     }
     hn_scenario_filter_tags(w->scenario, w->tags, w->exclude_tags);
+    const char *ca = kv_find(m->tls, m->n_tls, "ca_file");
+    const char *cert = kv_find(m->tls, m->n_tls, "client_cert");
+    const char *key = kv_find(m->tls, m->n_tls, "client_key");
+    if (hn_scenario_set_tls(w->scenario, &io, kv_find(m->tls, m->n_tls, "insecure") != NULL, ca,
+                            cert, key, err, sizeof err)) {
+        hn_error("cannot apply the master's TLS settings: %s", err);
+        return HN_EINVAL;
+    }
     if (!w->http) {
         struct hn_http_config cfg = {.request_timeout_ms = m->request_timeout_ms,
                                      .connect_timeout_ms = m->connect_timeout_ms,

@@ -167,8 +167,8 @@ check "dropped iterations: a dropped_iterations == 0 threshold fails, exit 99 (g
 check "dropped iterations: a row in PREFIX_open_model.csv" test "$(sed -n 2p "$T/d/run_open_model.csv" | tr -d '\r')" = "100,4,$dropped"
 corr=$(csv_get "$T/d/run_stats.csv" Aggregated 99%); svc=$(csv_get "$T/d/run_service_time.csv" Aggregated 99%)
 echo "# open model p99: corrected $corr ms, service time $svc ms"
-check "open model: the service time is kept beside the corrected time (p99 $svc <= $corr)" \
-  python3 -c "import sys; c, s = float(sys.argv[1]), float(sys.argv[2]); assert 190 <= s <= c, (s, c)" "$corr" "$svc"
+check "open model: the service time is kept beside the corrected time (p99 $svc <= $corr, which Locust's CSV rounds to 10 ms)" \
+  python3 -c "import sys; c, s = int(sys.argv[1]), float(sys.argv[2]); assert 190 <= s <= c + 5, (s, c)" "$corr" "$svc"
 check "open model: the JSON has both" python3 -c "
 import json, sys
 r = [x for x in json.load(open(sys.argv[1]))['stats'] if x['name'] == '/healthz'][0]
