@@ -1,4 +1,5 @@
 /* hornet: one binary, Locust's flags. Local mode (default), --master or --worker. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,6 +9,8 @@
 #include "master/master.h"
 #include "proto/keys.h"
 #include "worker/worker.h"
+
+static int run(struct hn_options *o, char **argv, int runs, int compare, int report);
 
 int main(int argc, char **argv)
 {
@@ -58,14 +61,34 @@ int main(int argc, char **argv)
         return HN_EXIT_OK;
     }
     hn_log_set_level(o.loglevel);
+    FILE *logfile = NULL;
+    if (o.logfile) {
+        logfile = fopen(o.logfile, "a");
+        if (!logfile) {
+            fprintf(stderr, "hornet: --logfile %s: %s\n", o.logfile, strerror(errno));
+            return HN_EXIT_USAGE;
+        }
+        hn_log_set_file(logfile);
+    }
+    rc = run(&o, argv, runs, compare, report);
+    if (logfile) {
+        hn_log_set_file(NULL);
+        fclose(logfile);
+    }
+    return rc;
+}
+
+/* The command, once the options are parsed and the log is set up. */
+static int run(struct hn_options *o, char **argv, int runs, int compare, int report)
+{
     if (runs)
-        return hn_master_list_runs(&o);
+        return hn_master_list_runs(o);
     if (compare)
-        return hn_master_compare(&o, argv[2], argv[3]);
+        return hn_master_compare(o, argv[2], argv[3]);
     if (report)
-        return hn_master_report(&o, argv[2]);
+        return hn_master_report(o, argv[2]);
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (o.mode == HN_MODE_WORKER)
-        return hn_worker_run(&o);
-    return hn_master_run(&o);
+    if (o->mode == HN_MODE_WORKER)
+        return hn_worker_run(o);
+    return hn_master_run(o);
 }

@@ -11,7 +11,10 @@ static int g_level = HN_LOG_INFO;
 static char g_component[96] = "hornet";
 static const char *const g_names[] = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"};
 
+static FILE *g_file;
+
 void hn_log_set_level(int level) { g_level = level; }
+void hn_log_set_file(FILE *f) { g_file = f; }
 
 int hn_log_parse_level(const char *s, int *level)
 {
@@ -57,8 +60,11 @@ void hn_log(int level, const char *fmt, ...)
     }
     safe[o] = '\0';
     /* One fprintf per line so lines from several processes sharing a terminal do not interleave. */
-    fprintf(stderr, "[%s,%03ld] %s/%s: %s\n", ts, (long)(tv.tv_usec / 1000), g_names[level],
+    FILE *out = g_file ? g_file : stderr;
+    fprintf(out, "[%s,%03ld] %s/%s: %s\n", ts, (long)(tv.tv_usec / 1000), g_names[level],
             g_component, safe);
+    if (g_file)
+        fflush(g_file);
 }
 
 int hn_ratelimit_allow(struct hn_ratelimit *rl, uint64_t now_us, unsigned per_s,

@@ -5,10 +5,13 @@
 #define HN_LOG_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 enum hn_log_level { HN_LOG_DEBUG, HN_LOG_INFO, HN_LOG_WARNING, HN_LOG_ERROR, HN_LOG_CRITICAL };
 
 void hn_log_set_level(int level);
+/* --logfile: lines go to f instead of stderr (NULL: back to stderr). */
+void hn_log_set_file(FILE *f);
 /* Parses DEBUG/INFO/WARNING/ERROR/CRITICAL (any case). Returns 0 or -1. */
 int hn_log_parse_level(const char *s, int *level);
 /* Component shown in each line, e.g. "master" or "worker host_123". Copied. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/stages.h"
@@ -52,6 +53,12 @@ enum {
     OPT_JSON,
     OPT_HTML,
     OPT_BASELINE,
+    OPT_RESET_STATS,
+    OPT_PRINT_STATS,
+    OPT_LOGFILE,
+    OPT_EQUAL_WEIGHTS,
+    OPT_SHOW_TASK_RATIO_JSON,
+    OPT_ACCEPTED,
     OPT_INSECURE,
     OPT_CA_FILE,
     OPT_CLIENT_CERT,
@@ -85,7 +92,7 @@ static const struct option k_long[] = {
     {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
     {"master-connect-timeout", required_argument, NULL, OPT_MASTER_CONNECT_TIMEOUT},
     {"heartbeat-timeout", required_argument, NULL, OPT_HEARTBEAT_TIMEOUT},
-    {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
+    {"stop-timeout", required_argument, NULL, 's'},
     {"cluster-secret", required_argument, NULL, OPT_CLUSTER_SECRET},
     {"master-key", required_argument, NULL, OPT_MASTER_KEY},
     {"worker-keys", required_argument, NULL, OPT_WORKER_KEYS},
@@ -108,6 +115,15 @@ static const struct option k_long[] = {
     {"max-latency-increase-ms", required_argument, NULL, OPT_MAX_LAT_MS},
     {"max-rps-drop", required_argument, NULL, OPT_MAX_RPS_DROP},
     {"max-fail-increase", required_argument, NULL, OPT_MAX_FAIL},
+    {"reset-stats", no_argument, NULL, OPT_RESET_STATS},
+    {"print-stats", no_argument, NULL, OPT_PRINT_STATS},
+    {"logfile", required_argument, NULL, OPT_LOGFILE},
+    {"iterations", required_argument, NULL, 'i'},
+    {"equal-weights", no_argument, NULL, OPT_EQUAL_WEIGHTS},
+    {"show-task-ratio-json", no_argument, NULL, OPT_SHOW_TASK_RATIO_JSON},
+    /* Locust's flags for what hornet always does: accepted, nothing to change */
+    {"skip-log-setup", no_argument, NULL, OPT_ACCEPTED},
+    {"enable-rebalancing", no_argument, NULL, OPT_ACCEPTED},
     {"insecure", no_argument, NULL, OPT_INSECURE},
     {"ca-file", required_argument, NULL, OPT_CA_FILE},
     {"client-cert", required_argument, NULL, OPT_CLIENT_CERT},
@@ -176,6 +192,20 @@ static int duration_arg(const char *flag, const char *s, int64_t min_ms, int64_t
     return 0;
 }
 
+/* -T a b c: joins optarg and the words after it (up to the next flag) with commas into a
+ * buffer per list, moving optind past them. NULL if they do not fit. */
+static const char *more_words(int which, const char *first, int argc, char **argv)
+{
+    static char lists[2][8192];
+    char *b = lists[which];
+    size_t n = (size_t)snprintf(b, sizeof lists[0], "%s", first);
+    while (optind < argc && argv[optind][0] != '-' && n < sizeof lists[0]) {
+        n += (size_t)snprintf(b + n, sizeof lists[0] - n, ",%s", argv[optind]);
+        optind++;
+    }
+    return n < sizeof lists[0] ? b : NULL;
+}
+
 int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, size_t errlen)
 {
     uint64_t v;
@@ -186,7 +216,7 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
     opterr = 0;
     for (;;) {
         int longidx = -1;
-        int c = getopt_long(argc, argv, ":f:H:u:r:t:L:T:E:lVh", k_long, &longidx);
+        int c = getopt_long(argc, argv, ":f:H:u:r:t:L:T:E:s:i:lVh", k_long, &longidx);
         if (c == -1)
             break;
         const char *flag = longidx >= 0 ? k_long[longidx].name : NULL;
@@ -242,8 +272,17 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
                            optarg);
             break;
         case 'V': o->show_version = 1; break;
-        case 'T': o->tags = optarg; break;
-        case 'E': o->exclude_tags = optarg; break;
+        case 'T':
+        case 'E': {
+            /* Locust's -T a b: the words up to the next flag are the list too */
+            const char *list = more_words(c == 'T' ? 0 : 1, optarg, argc, argv);
+            if (!list) {
+                snprintf(err, errlen, "hornet: %s: the list is too long", flag);
+                return HN_EXIT_USAGE;
+            }
+            *(c == 'T' ? &o->tags : &o->exclude_tags) = list;
+            break;
+        }
         case 'l': o->list_classes = 1; break;
         case OPT_SHOW_TASK_RATIO: o->show_task_ratio = 1; break;
         case OPT_CHECK: o->check_only = 1; break;
@@ -287,7 +326,16 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
         case OPT_EXPECT_WORKERS_MAX_WAIT:
             rc = duration_arg(flag, optarg, 1, &o->expect_workers_max_wait_ms, err, errlen);
             break;
-        case OPT_PROCESSES: rc = count_arg(flag, optarg, 1, 1024, &o->processes, err, errlen); break;
+        case OPT_PROCESSES:
+            if (!strcmp(optarg, "-1")) { /* Locust: one per core */
+                long n = sysconf(_SC_NPROCESSORS_ONLN);
+                o->processes = n > 0 ? (uint64_t)n : 1;
+            } else {
+                rc = count_arg(flag, optarg, 0, 1024, &o->processes, err, errlen);
+                if (!rc && o->processes == 0)
+                    o->processes = 1; /* Locust: no extra processes; users need one worker */
+            }
+            break;
         case OPT_CSV: o->csv_prefix = optarg; break;
         case OPT_CSV_FULL_HISTORY: o->csv_full_history = 1; break;
         case OPT_EXIT_CODE_ON_ERROR:
@@ -310,9 +358,18 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
         case OPT_HEARTBEAT_TIMEOUT:
             rc = duration_arg(flag, optarg, 1000, &o->heartbeat_timeout_ms, err, errlen);
             break;
-        case OPT_STOP_TIMEOUT:
+        case 's':
             rc = duration_arg(flag, optarg, 0, &o->stop_timeout_ms, err, errlen);
             break;
+        case 'i':
+            rc = count_arg(flag, optarg, 1, UINT64_MAX / 2, &o->iterations, err, errlen);
+            break;
+        case OPT_RESET_STATS: o->reset_stats = 1; break;
+        case OPT_PRINT_STATS: o->print_stats = 1; break;
+        case OPT_LOGFILE: o->logfile = optarg; break;
+        case OPT_EQUAL_WEIGHTS: o->equal_weights = 1; break;
+        case OPT_SHOW_TASK_RATIO_JSON: o->show_task_ratio_json = 1; break;
+        case OPT_ACCEPTED: break;
         case OPT_CLUSTER_SECRET:
             if (strlen(optarg) < HN_CLUSTER_SECRET_MIN)
                 return bad(err, errlen, flag,
@@ -362,10 +419,16 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
         if (rc)
             return rc;
     }
+    /* Locust's positional arguments: the user classes to run */
     if (optind < argc) {
-        snprintf(err, errlen, "hornet: unexpected argument '%s' (see hornet --help)",
-                 argv[optind]);
-        return HN_EXIT_USAGE;
+        o->class_filter = argv + optind;
+        o->n_class_filter = (size_t)(argc - optind);
+        for (size_t i = 0; i < o->n_class_filter; i++)
+            if (!o->class_filter[i][0] || strchr(o->class_filter[i], '=')) {
+                snprintf(err, errlen, "hornet: unexpected argument '%s' (positional arguments "
+                         "are user class names; see hornet --help)", o->class_filter[i]);
+                return HN_EXIT_USAGE;
+            }
     }
     if ((o->master_key || o->worker_keys) && o->mode != HN_MODE_MASTER) {
         snprintf(err, errlen, "hornet: %s is for --master (local mode secures its own links)",
@@ -409,22 +472,34 @@ const char *hn_options_usage(void)
            "  -r, --spawn-rate R         users started per second, cluster-wide (default 1)\n"
            "  -t, --run-time T           stop after T (30s, 5m, 1h30m); default: until Ctrl-C\n"
            "      --headless             no web UI (hornet has none yet; always headless)\n"
-           "      --processes N          local mode: worker processes to start (default 1)\n"
+           "      --processes N          local mode: worker processes to start (default 1;\n"
+           "                             -1: one per core; 0: as 1)\n"
+           "  -i, --iterations N         stop after N task iterations in all (then exit)\n"
            "      --csv PREFIX           write PREFIX_stats.csv, _stats_history.csv,\n"
            "                             _failures.csv, _exceptions.csv\n"
            "      --csv-full-history     one history row per entry, not only Aggregated\n"
            "      --only-summary         print only the final tables\n"
-           "  -T, --tags A,B             run only tasks tagged A or B (task or class tags)\n"
-           "  -E, --exclude-tags A,B     skip tasks tagged A or B\n"
+           "  -T, --tags A,B             run only tasks tagged A or B (task or class tags);\n"
+           "                             also Locust's form -T A B\n"
+           "  -E, --exclude-tags A,B     skip tasks tagged A or B (or -E A B)\n"
            "  -l, --list                 list the user classes and exit\n"
            "      --show-task-ratio      print each class's and task's share and exit\n"
+           "      --show-task-ratio-json the same as JSON\n"
+           "      --equal-weights        every user class weight 1 (fixed counts kept)\n"
+           "  CLASS ...                  run only these user classes (Locust's positional\n"
+           "                             arguments)\n"
+           "      --reset-stats          zero the statistics once all users are spawned\n"
+           "      --print-stats          accepted: headless runs print the table anyway\n"
+           "      --logfile FILE         write log lines to FILE (appended) instead of stderr\n"
+           "      --skip-log-setup, --enable-rebalancing  accepted (hornet always rebalances)\n"
            "      --check                validate the scenario, print the compiled model, exit\n"
            "      --db PATH              run history database (default hornet.db)\n"
            "      --no-db                do not record the run\n"
            "      --json FILE            write a JSON summary at the end\n"
            "      --html FILE            write a self-contained HTML report at the end\n"
            "      --baseline RUN         hornet report: compare with a recorded run in the HTML\n"
-           "  -L, --loglevel LEVEL       DEBUG, INFO, WARNING, ERROR, CRITICAL (default INFO)\n"
+           "  -L, --loglevel LEVEL       DEBUG, INFO, WARNING, ERROR, CRITICAL (default INFO;\n"
+           "                             DEBUG adds every spawn and cluster message)\n"
            "      --exit-code-on-error N exit code when any request failed (default 1)\n"
            "      --threshold 'ROW: EXPR'  pass/fail criterion, repeatable, as the scenario's\n"
            "                             thresholds: ('Aggregated: p(95) < 1000'); a failed one\n"
@@ -452,7 +527,7 @@ const char *hn_options_usage(void)
            "      --expect-workers-max-wait T  master: give up after T (default 60s)\n"
            "      --master-connect-timeout T   worker: give up reaching the master (default 60s)\n"
            "      --heartbeat-timeout T  a silent peer is gone after T (default 10s)\n"
-           "      --stop-timeout T       master: wait T for workers to stop (default 10s)\n"
+           "  -s, --stop-timeout T       master: wait T for workers to stop (default 10s)\n"
            "      --cluster-secret S     master and workers: authenticate and encrypt their links\n"
            "                             (CURVE); better from HORNET_CLUSTER_SECRET, which ps\n"
            "                             does not show. Local mode makes its own.\n"

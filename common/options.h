@@ -64,6 +64,14 @@ struct hn_options {
     const char *junit_path;   /* --junit FILE: the thresholds as JUnit XML */
     const char *stages;       /* --stages 7m:10,7m:50@5 (checked); overrides load.stages */
     int users_given, rate_given, run_time_given; /* -u, -r, -t were on the command line */
+    int reset_stats;          /* --reset-stats: zero the stats once the users are all spawned */
+    int print_stats;          /* --print-stats: accepted (headless runs always print) */
+    const char *logfile;      /* --logfile FILE: log lines go there instead of stderr */
+    uint64_t iterations;      /* -i/--iterations N: stop after N task iterations (0: no cap) */
+    int equal_weights;        /* --equal-weights: every class weight 1 */
+    int show_task_ratio_json; /* --show-task-ratio-json */
+    char **class_filter;      /* positional user class names: run only these (NULL: all) */
+    size_t n_class_filter;
     int insecure;             /* --insecure: no certificate verification */
     const char *ca_file;      /* --ca-file: PEM CA bundle trusted instead of the system's */
     const char *client_cert;  /* --client-cert: PEM client certificate (and key) */

@@ -228,4 +228,7 @@ void hn_scenario_filter_tags(struct hn_scenario *s, const char *tags, const char
     }
 }
 
-int hn_scenario_class_active(const struct hn_user_class *c) { return c->n_tasks > 0; }
+int hn_scenario_class_active(const struct hn_user_class *c)
+{
+    return c->n_tasks > 0 && (c->weight || c->fixed_count);
+}

@@ -135,6 +135,7 @@ void hn_stats_reset(struct hn_stats *s)
         s->errors[i]->occurrences = 0;
     entry_reset(&s->total);
     s->dropped_iterations = 0;
+    s->iterations = 0;
 }
 
 /* FNV-1a over a list of NUL-terminated strings. */
@@ -312,6 +313,7 @@ void hn_stats_merge(struct hn_stats *dst, const struct hn_stats *src)
             hn_stats_entry_merge(&dst->total, e);
     }
     dst->dropped_iterations += src->dropped_iterations;
+    dst->iterations += src->iterations;
     for (size_t i = 0; i < src->n_errors; i++) {
         const struct hn_stats_error *e = src->errors[i];
         if (e->occurrences)

@@ -62,6 +62,7 @@ struct hn_stats {
     size_t index_cap, error_index_cap;
     struct hn_stats_entry total; /* "Aggregated"; maintained only by hn_stats_merge */
     uint64_t dropped_iterations; /* open model: iterations due when no user was free */
+    uint64_t iterations;         /* task iterations ended (for -i/--iterations) */
 };
 
 void hn_stats_init(struct hn_stats *s);

@@ -19,8 +19,8 @@ struct hn_children {
     size_t n;
 };
 
-int hn_children_start(uint64_t n, unsigned port, int loglevel, int64_t heartbeat_timeout_ms,
-                      const char *secret, struct hn_children **out)
+int hn_children_start(uint64_t n, unsigned port, int loglevel, const char *logfile,
+                      int64_t heartbeat_timeout_ms, const char *secret, struct hn_children **out)
 {
     struct hn_children *c = hn_calloc(1, sizeof *c);
     *out = c;
@@ -58,7 +58,8 @@ int hn_children_start(uint64_t n, unsigned port, int loglevel, int64_t heartbeat
             }
             char *argv[] = {exe,           "--worker",           "--master-host", "127.0.0.1",
                             "--master-port", portbuf,            "--loglevel",    level,
-                            "--heartbeat-timeout", hbbuf, "--master-connect-timeout", "15s", NULL};
+                            "--heartbeat-timeout", hbbuf, "--master-connect-timeout", "15s",
+                            logfile ? "--logfile" : NULL, (char *)logfile, NULL};
             execv(exe, argv);
             fprintf(stderr, "hornet: cannot start worker %s: %s\n", exe, strerror(errno));
             _exit(HN_EXIT_RUNTIME);

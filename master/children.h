@@ -11,9 +11,9 @@
 
 struct hn_children;
 
-/* Starts n workers. Returns 0, or HN_EIO (logged); *out is set either way (stop it). */
-int hn_children_start(uint64_t n, unsigned port, int loglevel, int64_t heartbeat_timeout_ms,
-                      const char *secret, struct hn_children **out);
+/* Starts n workers (logging to logfile too when not NULL). Returns 0, or HN_EIO (logged); *out is set either way (stop it). */
+int hn_children_start(uint64_t n, unsigned port, int loglevel, const char *logfile,
+                      int64_t heartbeat_timeout_ms, const char *secret, struct hn_children **out);
 /* Reaps the workers that exited; for each, fn(ctx, pid, why) ("its process exited (signal
  * 9)"). Returns how many. */
 int hn_children_reap(struct hn_children *c, void (*fn)(void *ctx, pid_t pid, const char *why),

@@ -24,6 +24,7 @@ struct hn_cluster {
     size_t index_cap;
     uint64_t none_live_since_ms; /* every worker went missing at this time (0: some live) */
     struct hn_cluster_result result;
+    uint64_t it_done; /* -i: task iterations every worker reported ending, in all */
 };
 
 const char *hn_peer_state_name(enum hn_peer_state s)
@@ -239,6 +240,10 @@ static void dispatch(struct hn_cluster *cl, struct hn_cl_outbox *out)
     uint64_t *split = hn_calloc(nw * nc, sizeof *split);
     hn_dispatch_workers(c->class_counts, nc, nw, split);
     struct ranked *order = dealing_order(cl, nw);
+    /* -i: what is left of the cap is dealt among the live workers, on top of what each has
+     * ended, so the caps of the live workers sum to what may still run */
+    uint64_t left = c->iterations > cl->it_done ? c->iterations - cl->it_done : 0;
+    uint64_t it_q = left / nw, it_r = left % nw;
     cl->spawn_seq++;
     cl->all_spawned_said = 0;
     uint64_t id_base = 0;
@@ -266,6 +271,8 @@ static void dispatch(struct hn_cluster *cl, struct hn_cl_outbox *out)
                               ? hn_dispatch_rate(c->arrival_rate, p->assigned, c->users, nw)
                               : 0;
         m->user_count = c->users;
+        m->iterations =
+            c->iterations ? p->it_done + it_q + ((uint64_t)k < it_r ? 1 : 0) : 0;
         m->user_id_base = id_base;
         id_base += p->assigned;
         set_state(p, HN_PEER_SPAWNING);
@@ -537,6 +544,10 @@ static void on_stats(struct hn_cluster *cl, struct hn_peer *p, const struct hn_m
     }
     p->stats_seq = m->seq;
     p->user_count = m->user_count;
+    if (m->stats) {
+        p->it_done += m->stats->iterations;
+        cl->it_done += m->stats->iterations;
+    }
     struct hn_cl_action *a = push(out, HN_CL_MERGE);
     a->delta = m;
     a->peer = p;
@@ -665,6 +676,8 @@ void hn_cluster_timers(struct hn_cluster *cl, uint64_t now_ms, struct hn_cl_outb
     case HN_CL_RUNNING:
         if (c->run_time_ms && (int64_t)(now_ms - cl->start_ms) >= c->run_time_ms)
             hn_cluster_stop(cl, "Time limit reached", now_ms, out);
+        else if (c->iterations && cl->it_done >= c->iterations)
+            hn_cluster_stop(cl, "Iteration limit reached", now_ms, out);
         break;
     default:
         break;

@@ -43,6 +43,7 @@ struct hn_peer {
     int confirmed;          /* its final delta came (client_stopped, or quit after it) */
     int asked_stop;         /* the stop reached it: its final delta is expected */
     int conn;               /* the connection its last message came on, -1 if unknown */
+    uint64_t it_done;       /* -i: task iterations it reported ending */
 };
 
 /* The core borrows its config for life; between calls the caller may change users,
@@ -60,6 +61,7 @@ struct hn_cluster_config {
     int64_t heartbeat_timeout_ms; /* a worker silent this long is missing */
     int64_t stop_timeout_ms;      /* the stop waits this long plus 2 s for confirmations */
     const char *run_id; /* this master's run, in every ack */
+    uint64_t iterations; /* -i: task iterations to start in all, then stop (0: no cap) */
     /* what every spawn carries besides the split (host, scenario, timeouts, tags...):
      * borrowed for the core's life */
     const struct hn_msg *spawn_template;

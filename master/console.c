@@ -121,8 +121,9 @@ void hn_console_errors(FILE *f, const struct hn_stats *s)
     fputc('\n', f);
     struct hn_stats_error **v = hn_stats_errors_sorted(s);
     for (size_t i = 0; i < s->n_errors; i++)
-        fprintf(f, "%-18llu %s %s: %s\n", (unsigned long long)v[i]->occurrences, v[i]->type,
-                v[i]->name, v[i]->message);
+        if (v[i]->occurrences) /* none: cleared by --reset-stats */
+            fprintf(f, "%-18llu %s %s: %s\n", (unsigned long long)v[i]->occurrences,
+                    v[i]->type, v[i]->name, v[i]->message);
     free(v);
     dashes(f, 18);
     fputc('|', f);

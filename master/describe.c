@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/json.h"
 #include "master/dispatch.h"
 
 void hn_describe_class_counts(const struct hn_scenario *sc, uint64_t users, uint64_t *counts)
@@ -34,9 +35,10 @@ static double task_share(const struct hn_user_class *uc, size_t t)
     return (double)uc->tasks[t].weight / (double)uc->cum_weight[uc->n_tasks - 1];
 }
 
-void hn_describe_ratio(FILE *f, const struct hn_scenario *sc, uint64_t users)
+/* Each class's share of the users: by weight, with fixed-count classes as the share of `users`
+ * they take. The caller frees the array. */
+static double *class_shares(const struct hn_scenario *sc, uint64_t users)
 {
-    /* class shares: by weight, with fixed-count classes as the share of `users` they take */
     uint64_t *counts = hn_calloc(sc->n_classes, sizeof *counts);
     hn_describe_class_counts(sc, users, counts);
     double wsum = 0, fixed_share = 0;
@@ -53,6 +55,13 @@ void hn_describe_ratio(FILE *f, const struct hn_scenario *sc, uint64_t users)
         else
             share[c] = (1.0 - fixed_share) * uc->weight / wsum;
     }
+    free(counts);
+    return share;
+}
+
+void hn_describe_ratio(FILE *f, const struct hn_scenario *sc, uint64_t users)
+{
+    double *share = class_shares(sc, users);
     fprintf(f, "Ratio per user class\n");
     for (size_t c = 0; c < sc->n_classes; c++) {
         const struct hn_user_class *uc = &sc->classes[c];
@@ -70,7 +79,38 @@ void hn_describe_ratio(FILE *f, const struct hn_scenario *sc, uint64_t users)
                     uc->tasks[t].name);
     }
     free(share);
-    free(counts);
+}
+
+/* Locust's --show-task-ratio-json: {"per_class": {CLASS: {"ratio": r, "tasks": {TASK:
+ * {"ratio": r}}}}, "total": the same with task ratios of all users}. */
+void hn_describe_ratio_json(FILE *f, const struct hn_scenario *sc, uint64_t users)
+{
+    double *share = class_shares(sc, users);
+    struct hn_json *root = hn_json_object();
+    for (int total = 0; total < 2; total++) {
+        struct hn_json *by_class = hn_json_object();
+        for (size_t c = 0; c < sc->n_classes; c++) {
+            const struct hn_user_class *uc = &sc->classes[c];
+            if (!hn_scenario_class_active(uc))
+                continue;
+            struct hn_json *cj = hn_json_object(), *tasks = hn_json_object();
+            hn_json_set(cj, "ratio", hn_json_real(share[c]));
+            for (size_t t = 0; t < uc->n_tasks; t++) {
+                struct hn_json *tj = hn_json_object();
+                hn_json_set(tj, "ratio",
+                            hn_json_real(task_share(uc, t) * (total ? share[c] : 1.0)));
+                hn_json_set(tasks, uc->tasks[t].name, tj);
+            }
+            hn_json_set(cj, "tasks", tasks);
+            hn_json_set(by_class, uc->name, cj);
+        }
+        hn_json_set(root, total ? "total" : "per_class", by_class);
+    }
+    char *text = hn_json_dump(root);
+    fprintf(f, "%s\n", text);
+    free(text);
+    hn_json_free(root);
+    free(share);
 }
 
 static void describe_steps(FILE *f, const struct hn_task *t, const char *indent)

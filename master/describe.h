@@ -15,6 +15,8 @@
 void hn_describe_class_counts(const struct hn_scenario *sc, uint64_t users, uint64_t *counts);
 void hn_describe_list(FILE *f, const struct hn_scenario *sc);
 void hn_describe_ratio(FILE *f, const struct hn_scenario *sc, uint64_t users);
+/* The same as Locust's --show-task-ratio-json. */
+void hn_describe_ratio_json(FILE *f, const struct hn_scenario *sc, uint64_t users);
 void hn_describe_model(FILE *f, const struct hn_scenario *sc);
 /* Returns HN_EINVAL with one line in err when the run cannot work: no spawnable class, or a
  * data source with fewer rows than users and no wrap. */

@@ -41,6 +41,33 @@ void hn_dispatch_classes(const uint32_t *weights, const uint64_t *fixed, size_t 
         given++;
     }
     free(rem);
+    /* Small counts: every weighted class runs once there are users enough for each (-u 2 at
+     * 3:1 is one of each, not two of the heavier class and none of the other). Each class left
+     * out takes one user from the class most above its exact share. */
+    size_t n_weighted = 0;
+    for (size_t i = 0; i < n; i++)
+        n_weighted += weights[i] != 0;
+    if (total < n_weighted)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (!weights[i] || counts[i])
+            continue;
+        size_t donor = n;
+        long double most = 0;
+        for (size_t j = 0; j < n; j++) {
+            if (!weights[j] || counts[j] < 2)
+                continue;
+            long double over = (long double)counts[j] - (long double)total * weights[j] / wsum;
+            if (donor == n || over > most) {
+                donor = j;
+                most = over;
+            }
+        }
+        if (donor == n)
+            return;
+        counts[donor]--;
+        counts[i]++;
+    }
 }
 
 void hn_dispatch_workers(const uint64_t *class_counts, size_t n_classes, size_t n_workers,

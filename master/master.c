@@ -22,6 +22,7 @@
 #include "master/describe.h"
 #include "master/paths.h"
 #include "master/sinks.h"
+#include "master/tty.h"
 #include "master/verdicts.h"
 #include "proto/codec.h"
 #include "proto/keys.h"
@@ -30,6 +31,7 @@
 struct master {
     const struct hn_options *o;
     struct hn_kv tls_kv[4]; /* the TLS settings sent with the spawn (borrowed strings) */
+    uint64_t reset_ms;      /* --reset-stats: when the statistics restarted (0: not yet) */
     int local;
     uint64_t fd_room;   /* workers the open-file limit allows (0: no limit known) */
     struct hn_threshold *ths; /* the scenario's thresholds, then --threshold's */
@@ -81,6 +83,8 @@ static double duration_s(const struct master *m)
     uint64_t start = hn_cluster_started_ms(m->cl), stop = hn_cluster_stopped_ms(m->cl);
     if (!start)
         return 0;
+    if (m->reset_ms > start) /* --reset-stats: rates count from the reset */
+        start = m->reset_ms;
     return (double)((stop ? stop : now_ms()) - start) / 1000.0;
 }
 
@@ -162,6 +166,11 @@ static void on_event(struct master *m, const struct hn_cl_action *a)
         break;
     case HN_EV_ALL_SPAWNED:
         log_all_spawned(m);
+        if (m->o->reset_stats && !m->reset_ms) {
+            m->reset_ms = now_ms();
+            hn_sinks_reset_stats(m->sinks);
+            hn_info("Resetting stats (--reset-stats)");
+        }
         break;
     case HN_EV_STOPPING:
         hn_info("%s; stopping users", a->detail);
@@ -203,6 +212,7 @@ static void carry_out(struct master *m)
     for (size_t i = 0; i < m->out.n; i++) {
         struct hn_cl_action *a = &m->out.v[i];
         if (a->kind == HN_CL_SEND) {
+            hn_debug("sending %s to %s", hn_msg_type_name(a->msg.type), a->to);
             int rc = hn_rpc_send(m->rpc, a->to, &a->msg);
             if (rc)
                 hn_warn("could not send %s to worker %s: %s", hn_msg_type_name(a->msg.type),
@@ -287,6 +297,34 @@ static void follow_stages(struct master *m, uint64_t now)
     m->cfg.users = p.users;
     m->cfg.spawn_rate = p.spawn_rate;
     hn_describe_class_counts(m->sc, p.users, m->class_counts);
+    hn_cluster_load_changed(m->cl, &m->out);
+    carry_out(m);
+}
+
+/* Locust's keys in a headless run on a terminal: w/W add 1/10 users, s/S remove 1/10. A load
+ * plan (stages, a capacity search, the open model) owns the user count: keys are ignored. */
+static void follow_keys(struct master *m)
+{
+    int key = hn_tty_key();
+    int delta = hn_tty_key_users(key);
+    if (!delta || !hn_cluster_started_ms(m->cl) || hn_cluster_phase(m->cl) >= HN_CL_STOPPING)
+        return;
+    if (m->n_stages || m->capacity_on || m->cfg.arrival_rate > 0) {
+        hn_warn("key '%c' ignored: the load plan sets the user count", key);
+        return;
+    }
+    uint64_t users = m->cfg.users;
+    users = delta < 0 && (uint64_t)-delta > users ? 0 : users + (uint64_t)(int64_t)delta;
+    if (users == m->cfg.users)
+        return;
+    char detail[96];
+    snprintf(detail, sizeof detail, "%s %d user%s (now %llu)", delta > 0 ? "adding" : "removing",
+             delta > 0 ? delta : -delta, delta == 1 || delta == -1 ? "" : "s",
+             (unsigned long long)users);
+    hn_info("Key '%c': %s", key, detail);
+    hn_sinks_event(m->sinks, "user_count", detail);
+    m->cfg.users = users;
+    hn_describe_class_counts(m->sc, users, m->class_counts);
     hn_cluster_load_changed(m->cl, &m->out);
     carry_out(m);
 }
@@ -406,6 +444,9 @@ static void run_loop(struct master *m)
                 break;
             if (rc)
                 continue;
+            hn_debug("received %s from %s (seq %llu, %llu users)", hn_msg_type_name(msg.type),
+                     msg.node_id, (unsigned long long)msg.seq,
+                     (unsigned long long)msg.user_count);
             hn_cluster_on_msg(m->cl, &msg, hn_rpc_last_fd(m->rpc), now_ms(), &m->out);
             carry_out(m);
             hn_msg_fini(&msg);
@@ -435,6 +476,7 @@ static void run_loop(struct master *m)
         follow_stages(m, now);
         follow_capacity(m, now);
         follow_arrival(m, now);
+        follow_keys(m);
         if (now - last_tick >= 1000) {
             last_tick = now;
             hn_cluster_tick(m->cl, now, &m->out);
@@ -579,6 +621,38 @@ static int with_outputs(const struct master *m, int code, int outputs_failed)
                                                                          : code;
 }
 
+/* Locust's positional class names and --equal-weights, on the loaded scenario: classes not
+ * named are not spawned; equal weights make every weighted class weight 1. */
+static int pick_classes(struct hn_scenario *sc, const struct hn_options *o, char *err,
+                        size_t errlen)
+{
+    for (size_t i = 0; i < o->n_class_filter; i++) {
+        if (hn_scenario_find_class(sc, o->class_filter[i]) >= 0)
+            continue;
+        size_t off = (size_t)snprintf(err, errlen, "hornet: unknown user class '%s' (%s has:",
+                                      o->class_filter[i], sc->path);
+        for (size_t c = 0; c < sc->n_classes && off < errlen; c++)
+            off += (size_t)snprintf(err + off, errlen - off, "%s %s", c ? "," : "",
+                                    sc->classes[c].name);
+        if (off < errlen)
+            snprintf(err + off, errlen - off, ")");
+        return HN_EXIT_USAGE;
+    }
+    for (size_t c = 0; c < sc->n_classes; c++) {
+        struct hn_user_class *uc = &sc->classes[c];
+        int named = !o->n_class_filter;
+        for (size_t i = 0; i < o->n_class_filter; i++)
+            named |= !strcmp(o->class_filter[i], uc->name);
+        if (!named) {
+            uc->weight = 0;
+            uc->fixed_count = 0;
+        } else if (o->equal_weights && uc->weight) {
+            uc->weight = 1;
+        }
+    }
+    return 0;
+}
+
 /* Loads and checks everything a run needs before any socket opens. Returns 0 or an exit
  * code (one line said). */
 static int prepare(struct master *m)
@@ -596,11 +670,17 @@ static int prepare(struct master *m)
         fprintf(stderr, "%s\n", err);
         return HN_EXIT_USAGE;
     }
-    if (o->list_classes || o->show_task_ratio || o->check_only) {
+    if (pick_classes(m->sc, o, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        return HN_EXIT_USAGE;
+    }
+    if (o->list_classes || o->show_task_ratio || o->show_task_ratio_json || o->check_only) {
         if (o->list_classes)
             hn_describe_list(stdout, m->sc);
         if (o->show_task_ratio)
             hn_describe_ratio(stdout, m->sc, o->users);
+        if (o->show_task_ratio_json)
+            hn_describe_ratio_json(stdout, m->sc, o->users);
         if (o->check_only)
             hn_describe_model(stdout, m->sc);
         return -1; /* done, exit 0 */
@@ -767,6 +847,7 @@ static void configure(struct master *m, uint64_t expect_workers)
                                         .expect_workers_max_wait_ms =
                                             o->expect_workers_max_wait_ms,
                                         .run_time_ms = run_time_ms,
+                                        .iterations = o->iterations,
                                         .heartbeat_timeout_ms = o->heartbeat_timeout_ms,
                                         .stop_timeout_ms = o->stop_timeout_ms,
                                         .run_id = m->run_id,
@@ -888,7 +969,7 @@ int hn_master_run(const struct hn_options *o)
     configure(m, m->local ? o->processes : o->expect_workers);
     if (m->local) {
         if (hn_children_start(o->processes, hn_rpc_endpoint_port(m->rpc), o->loglevel,
-                              o->heartbeat_timeout_ms, m->child_secret, &m->children)) {
+                              o->logfile, o->heartbeat_timeout_ms, m->child_secret, &m->children)) {
             master_free(m);
             return HN_EXIT_RUNTIME;
         }
@@ -898,7 +979,10 @@ int hn_master_run(const struct hn_options *o)
                 (long long)(o->expect_workers_max_wait_ms / 1000));
     }
 
+    if (hn_tty_open())
+        hn_info("Keys: w/W add 1/10 users, s/S remove 1/10");
     run_loop(m);
+    hn_tty_close();
 
     int started = hn_cluster_started_ms(m->cl) != 0, outputs_failed = 0;
     hn_cluster_finish(m->cl, started ? "the run is over" : "the master is giving up", &m->out);

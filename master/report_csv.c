@@ -170,6 +170,8 @@ int hn_csv_write_failures(const char *prefix, const struct hn_stats *s)
     header(f, cols, 4, 0, NULL, 0);
     struct hn_stats_error **v = hn_stats_errors_sorted(s);
     for (size_t i = 0; i < s->n_errors; i++) {
+        if (!v[i]->occurrences)
+            continue; /* cleared by --reset-stats */
         field(f, v[i]->type, 0);
         field(f, v[i]->name, 0);
         field(f, v[i]->message, 0);

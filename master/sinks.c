@@ -146,6 +146,17 @@ void hn_sinks_merge(struct hn_sinks *s, const struct hn_stats *delta)
     }
 }
 
+void hn_sinks_reset_stats(struct hn_sinks *s)
+{
+    hn_stats_reset(&s->stats);
+    for (size_t i = 0; i < s->n_win; i++)
+        for (int k = 0; k < HN_STATS_WINDOW; k++)
+            hn_hist_reset(&s->win[i][k]);
+    for (int k = 0; k < HN_STATS_WINDOW; k++)
+        hn_hist_reset(&s->total_win[k]);
+    hn_sinks_event(s, "stats_reset", "--reset-stats: all users spawned");
+}
+
 void hn_sinks_thresholds(struct hn_sinks *s, const struct hn_verdict_row *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {

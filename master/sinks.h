@@ -35,6 +35,9 @@ size_t hn_sinks_n_exceptions(const struct hn_sinks *s);
 /* Once a second: a history row, a stored interval, the whole-table CSV files. */
 void hn_sinks_tick(struct hn_sinks *s, uint64_t users_now, double duration_s);
 const struct hn_stats *hn_sinks_stats(const struct hn_sinks *s);
+/* --reset-stats: the run's statistics start again from zero (the run history keeps the stored
+ * seconds before it, and records the reset as an event). */
+void hn_sinks_reset_stats(struct hn_sinks *s);
 int64_t hn_sinks_start_wall_s(const struct hn_sinks *s);
 
 /* The last history row and the CSV files (before the exit code is known). Returns 1 if some

@@ -170,7 +170,9 @@ int hn_msg_encode(const struct hn_msg *m, char **buf, size_t *len)
         msgpack_pack_uint64(&pk, m->acked);
         break;
     case HN_MSG_SPAWN:
-        msgpack_pack_map(&pk, 19);
+        msgpack_pack_map(&pk, 20);
+        pack_key(&pk, "iterations");
+        msgpack_pack_uint64(&pk, m->iterations);
         pack_key(&pk, "tls");
         pack_kvs(&pk, m->tls, m->n_tls);
         pack_key(&pk, "arrival_rate");
@@ -221,9 +223,11 @@ int hn_msg_encode(const struct hn_msg *m, char **buf, size_t *len)
         pack_classes(&pk, m->classes, m->n_classes);
         break;
     case HN_MSG_STATS:
-        msgpack_pack_map(&pk, 5);
+        msgpack_pack_map(&pk, 6);
         pack_key(&pk, "dropped");
         msgpack_pack_uint64(&pk, m->stats->dropped_iterations);
+        pack_key(&pk, "iterations");
+        msgpack_pack_uint64(&pk, m->stats->iterations);
         pack_key(&pk, "seq");
         msgpack_pack_uint64(&pk, m->seq);
         pack_key(&pk, "user_count");
@@ -656,6 +660,8 @@ static int decode_stats(struct dec *d, const msgpack_object *map, struct hn_msg 
     /* optional: iterations the worker's open-model scheduler could not start */
     if (field(map, "dropped") && get_u64(d, map, "dropped", &s->dropped_iterations))
         return HN_EINVAL;
+    if (field(map, "iterations") && get_u64(d, map, "iterations", &s->iterations))
+        return HN_EINVAL;
     return 0;
 }
 
@@ -737,7 +743,8 @@ static int decode_body(struct dec *d, const msgpack_object *map, struct hn_msg *
             get_kvs(d, map, "env", 65536, &m->env, &m->n_env) ||
             get_kvs(d, map, "files", HN_DATA_MAX_BYTES, &m->files, &m->n_files) ||
             (field(map, "arrival_rate") && get_double(d, map, "arrival_rate", &m->arrival_rate)) ||
-            (field(map, "tls") && get_kvs(d, map, "tls", 4200, &m->tls, &m->n_tls)))
+            (field(map, "tls") && get_kvs(d, map, "tls", 4200, &m->tls, &m->n_tls)) ||
+            (field(map, "iterations") && get_u64(d, map, "iterations", &m->iterations)))
             return HN_EINVAL;
         if (m->arrival_rate > 1e7)
             return derr(d, "field 'arrival_rate' is out of range");

@@ -71,6 +71,8 @@ struct hn_msg {
     int64_t stop_timeout_ms;
     uint64_t user_id_base; /* this worker's users get {{user_id}} from here up */
     double arrival_rate;   /* open model: this worker's iterations per second (0: closed) */
+    uint64_t iterations;   /* spawn: task iterations this worker may start in all, counted
+                              since it loaded the scenario (-i; 0: no cap) */
     const char *tags;      /* --tags / --exclude-tags, comma-separated, "" = none */
     const char *exclude_tags;
     struct hn_kv *tls;     /* spawn: the TLS settings in force (insecure, ca_file, client_cert,

@@ -35,6 +35,7 @@ struct hn_user {
     struct hn_user *idle_next, *idle_prev;
     uint64_t lag_us;  /* the iteration started this late: added to its latencies */
     uint8_t is_idle;
+    uint8_t in_task;  /* a task iteration runs (between its start and its end) */
 };
 
 /* The state of a ws step for one user. */
@@ -209,8 +210,24 @@ static void unlink_idle(struct hn_user *u)
     env->n_idle--;
 }
 
+static int capped(const struct hn_user_env *env)
+{
+    return env->iter_budget && env->iter_started >= env->iter_budget;
+}
+
+void hn_user_resume(struct hn_user_env *env)
+{
+    while (!env->open_model && env->idle && !capped(env)) {
+        struct hn_user *u = env->idle;
+        unlink_idle(u);
+        start_task(u);
+    }
+}
+
 int hn_user_iterate(struct hn_user_env *env, uint64_t lag_us)
 {
+    if (capped(env))
+        return -2;
     struct hn_user *u = env->idle;
     if (!u)
         return -1;
@@ -245,6 +262,8 @@ static void after_task(struct hn_user *u)
         return;
     }
     u->iteration++;
+    u->in_task = 0;
+    env->stats->iterations++;
     if (env->open_model) { /* no wait: the schedule says when the next iteration starts */
         make_idle(u);
         return;
@@ -633,6 +652,12 @@ static void start_task(struct hn_user *u)
         u->task = &cr->on_start;
     } else {
         u->phase = P_TASKS;
+        if (capped(env)) { /* -i: this worker's share of the iterations has started */
+            make_idle(u);
+            return;
+        }
+        env->iter_started++;
+        u->in_task = 1;
         if (cr->def->sequential)
             u->task_idx = u->iteration % cr->def->n_tasks;
         else
@@ -745,6 +770,10 @@ void hn_user_stop(struct hn_user_env *env, struct hn_user *u, int graceful)
         return;
     u->stopped = 1;
     unlink_idle(u);
+    if (u->in_task) { /* the iteration ends here, cut short: it counts as ended for -i */
+        u->in_task = 0;
+        env->stats->iterations++;
+    }
     struct hn_class_rt *cr = &env->classes[u->cls];
     if (u->prev)
         u->prev->next = u->next;

@@ -62,8 +62,11 @@ struct hn_user_env {
     int64_t wall_offset_ms; /* unix ms = uv_now(loop) + offset */
     /* open model (arrival rate): users wait idle for iterations the scheduler starts */
     int open_model;
-    struct hn_user *idle;   /* idle users, doubly linked */
+    struct hn_user *idle;   /* idle users, doubly linked; in the closed model, users parked by
+                               the iteration cap */
     uint64_t n_idle;
+    uint64_t iter_budget;   /* -i: task iterations this worker may start (0: no cap) */
+    uint64_t iter_started;  /* task iterations started since the scenario was loaded */
     /* template scratch (single-threaded) */
     char ***var_values;
     size_t *var_counts;
@@ -77,6 +80,8 @@ int hn_user_env_compile(struct hn_user_env *env, const struct hn_scenario *sc, c
 /* Stops every user at once and frees the compiled model. */
 void hn_user_env_fini(struct hn_user_env *env);
 
+/* The iteration cap was raised: users it parked start tasks again while it allows. */
+void hn_user_resume(struct hn_user_env *env);
 /* Starts one user of class index cls; on_start (or its first task) begins at once. */
 struct hn_user *hn_user_spawn(struct hn_user_env *env, size_t cls);
 /* The error of a request cut short by the end of its user (the stop timeout passed). */
@@ -84,7 +89,8 @@ struct hn_user *hn_user_spawn(struct hn_user_env *env, size_t cls);
 
 /* Open model: starts one iteration (one task) on an idle user, its requests measured from the
  * iteration's intended start (lag_us: how late it starts; coordinated omission corrected).
- * Returns 0, or -1 when no user is free (the caller counts a dropped iteration). */
+ * Returns 0, -1 when no user is free (the caller counts a dropped iteration), or -2 when the
+ * -i cap is reached (nothing starts, nothing is dropped). */
 int hn_user_iterate(struct hn_user_env *env, uint64_t lag_us);
 
 /* Stops a user. graceful: a request in flight may finish and is counted, then the class's

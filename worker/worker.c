@@ -223,6 +223,8 @@ static void load_spawn(struct worker *w, const struct hn_msg *spawn)
     }
     w->env.worker_id = hn_runner_index(w->core);
     w->env.user_id_base = spawn->user_id_base;
+    w->env.iter_budget = spawn->iterations;
+    hn_user_resume(&w->env);
     hn_runner_loaded(w->core, 1, fresh, n, names, targets, uv_now(&w->loop), &box);
     carry(w, &box);
     hn_rn_outbox_fini(&box);
@@ -309,7 +311,7 @@ static void iterate(struct worker *w, const struct hn_rn_action *a)
     for (uint64_t k = 0; k < a->count; k++) {
         double intended = a->first_ms + (double)k * a->interval_ms;
         uint64_t lag_us = now > intended ? (uint64_t)((now - intended) * 1000.0) : 0;
-        if (hn_user_iterate(&w->env, lag_us))
+        if (hn_user_iterate(&w->env, lag_us) == -1) /* -2: the -i cap, not a drop */
             hn_runner_stats(w->core)->dropped_iterations++;
     }
 }
@@ -352,6 +354,8 @@ static void carry(struct worker *w, struct hn_rn_outbox *box)
         case HN_RN_HEARTBEAT: heartbeat(w); break;
         case HN_RN_LOAD: load_spawn(w, a->spawn); break;
         case HN_RN_SPAWN:
+            hn_debug("spawning %llu %s users", (unsigned long long)a->count,
+                     w->scenario->classes[a->cls].name);
             for (uint64_t k = 0; k < a->count; k++)
                 hn_user_spawn(&w->env, a->cls);
             hn_http_set_max_connections(w->http, w->env.n_running);
@@ -393,6 +397,8 @@ static void pump(struct worker *w)
             break;
         if (rc)
             continue;
+        hn_debug("received %s from the master (seq %llu)", hn_msg_type_name(m.type),
+                 (unsigned long long)m.seq);
         hn_runner_on_msg(w->core, &m, uv_now(&w->loop), &box);
         carry(w, &box); /* a spawn is borrowed by LOAD until then */
         hn_msg_fini(&m);

@@ -19,6 +19,22 @@ static void test_classes_follow_weights(void **state)
     hn_dispatch_classes(w, NULL, 2, 1, c); /* one user goes to the heavier class */
     assert_int_equal(c[0], 1);
     assert_int_equal(c[1], 0);
+    hn_dispatch_classes(w, NULL, 2, 2, c); /* users enough for each class: one of each */
+    assert_int_equal(c[0], 1);
+    assert_int_equal(c[1], 1);
+    hn_dispatch_classes(w, NULL, 2, 3, c);
+    assert_int_equal(c[0], 2);
+    assert_int_equal(c[1], 1);
+    uint32_t wl[3] = {10, 1, 1}; /* 3 users at 10:1:1: one each */
+    uint64_t cl[3];
+    hn_dispatch_classes(wl, NULL, 3, 3, cl);
+    assert_int_equal(cl[0], 1);
+    assert_int_equal(cl[1], 1);
+    assert_int_equal(cl[2], 1);
+    hn_dispatch_classes(wl, NULL, 3, 12, cl); /* 10 : 1 : 1 */
+    assert_int_equal(cl[0], 10);
+    assert_int_equal(cl[1], 1);
+    assert_int_equal(cl[2], 1);
     uint32_t w3[3] = {1, 1, 1};
     uint64_t c3[3];
     hn_dispatch_classes(w3, NULL, 3, 100, c3);

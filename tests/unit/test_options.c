@@ -44,6 +44,30 @@ static void test_locust_flags(void **state)
     assert_string_equal(o.scenario_path, "x.yaml");
     assert_int_equal(o.mode, HN_MODE_WORKER);
     assert_int_equal(o.master_port, 5558);
+
+    /* Locust's other forms: -s, space-separated -T/-E lists, positional class names, -i,
+     * --processes -1 and 0, and the flags accepted for what hornet always does */
+    char *argv3[] = {"hornet", "-s", "5", "-T", "a", "b", "-E", "c", "d", "e", "-u", "3",
+                     "NormalUser", "--processes", "-1", "-i", "40", "--reset-stats",
+                     "--print-stats", "--skip-log-setup", "--enable-rebalancing",
+                     "--equal-weights", "--show-task-ratio-json", "--logfile", "h.log",
+                     "HighLoadUser"};
+    assert_int_equal(parse(&o, err, sizeof argv3 / sizeof argv3[0], argv3), 0);
+    assert_int_equal(o.stop_timeout_ms, 5000);
+    assert_string_equal(o.tags, "a,b");
+    assert_string_equal(o.exclude_tags, "c,d,e");
+    assert_int_equal(o.users, 3);
+    assert_int_equal(o.n_class_filter, 2);
+    assert_string_equal(o.class_filter[0], "NormalUser");
+    assert_string_equal(o.class_filter[1], "HighLoadUser");
+    assert_true(o.processes >= 1);
+    assert_int_equal(o.iterations, 40);
+    assert_true(o.reset_stats && o.print_stats && o.equal_weights && o.show_task_ratio_json);
+    assert_string_equal(o.logfile, "h.log");
+    char *argv4[] = {"hornet", "--processes", "0", "--tags", "x"};
+    assert_int_equal(parse(&o, err, 5, argv4), 0);
+    assert_int_equal(o.processes, 1);
+    assert_string_equal(o.tags, "x");
 }
 
 static void expect_usage(int argc, char **argv, const char *want)
@@ -74,8 +98,8 @@ static void test_bad_flags(void **state)
     expect_usage(3, a6, "-r: expected a rate above 0");
     char *a7[] = {"hornet", "--users"};
     expect_usage(2, a7, "--users needs a value");
-    char *a8[] = {"hornet", "stray"};
-    expect_usage(2, a8, "unexpected argument 'stray'");
+    char *a8[] = {"hornet", "a=b"};
+    expect_usage(2, a8, "unexpected argument 'a=b'");
     /* malformed hosts are refused whole at the flag */
     char *h1[] = {"hornet", "-H", "http://"};
     expect_usage(3, h1, "hornet: -H: the URL has no host, got 'http://'");
