@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd/convert.h"
 #include "common/log.h"
 #include "common/options.h"
 #include "common/util.h"
@@ -35,6 +36,8 @@ int main(int argc, char **argv)
                argv[2], argv[2], pub);
         return HN_EXIT_OK;
     }
+    if (argc > 1 && !strcmp(argv[1], "convert"))
+        return hn_convert_run(argc, argv);
     int runs = argc > 1 && !strcmp(argv[1], "runs");
     int compare = argc > 1 && !strcmp(argv[1], "compare");
     int report = argc > 1 && !strcmp(argv[1], "report");

@@ -456,6 +456,7 @@ const char *hn_options_usage(void)
     return "Usage: hornet [options]\n"
            "       hornet runs [--db PATH]     list recorded runs\n"
            "       hornet keygen NAME          write a CURVE key pair: NAME.key and NAME.pub\n"
+           "       hornet convert FILE.py      a Locust locustfile as a hornet scenario (stdout)\n"
            "       hornet report RUN [--db PATH] [--csv PREFIX] [--json FILE] [--html FILE]\n"
            "       hornet compare BASE RUN [--db PATH] [--max-latency-increase PCT (10)]\n"
            "              [--max-latency-increase-ms MS (2)] [--max-rps-drop PCT (20)]\n"

@@ -24,7 +24,12 @@ struct ctx {
     const struct hn_scenario_io *io;
     struct hn_scenario *sc;
     struct hn_user_class *cls; /* the class being loaded (captures resolve against it) */
+    int n_errs;                /* mistakes found so far (each one line in err) */
 };
+
+/* The checker reports every mistake in a file, one line each, up to this many; it goes on
+ * after a mistake at the next step, task, class or top-level key. */
+#define MAX_ERRORS 20
 
 static int fail(struct ctx *c, const yaml_node_t *n, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -37,7 +42,13 @@ static int fail(struct ctx *c, const yaml_node_t *n, const char *field, const ch
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     unsigned long line = n ? n->start_mark.line + 1 : 1, col = n ? n->start_mark.column + 1 : 1;
-    snprintf(c->err, c->errlen, "%s:%lu:%lu: %s: %s", c->file, line, col, field, msg);
+    size_t off = c->n_errs ? strlen(c->err) : 0;
+    if (c->n_errs < MAX_ERRORS && off + 2 < c->errlen)
+        snprintf(c->err + off, c->errlen - off, "%s%s:%lu:%lu: %s: %s", c->n_errs ? "\n" : "",
+                 c->file, line, col, field, msg);
+    else if (c->n_errs == MAX_ERRORS && off + 2 < c->errlen)
+        snprintf(c->err + off, c->errlen - off, "\n%s: more mistakes: fix these first", c->file);
+    c->n_errs++;
     return HN_EINVAL;
 }
 
@@ -962,25 +973,30 @@ static int load_steps(struct ctx *c, yaml_node_t *v, const char *field, struct h
     if (cnt == 0)
         return fail(c, v, field, "empty (at least one step is needed)");
     t->steps = hn_calloc(cnt, sizeof *t->steps);
+    int bad = 0;
     for (size_t i = 0; i < cnt; i++) {
         yaml_node_t *s = node(c, v->data.sequence.items.start[i]);
         char f[300];
         snprintf(f, sizeof f, "%s[%zu]", field, i);
         static const char *const step_keys[] = {"http", "ws", NULL};
-        if (want(c, s, YAML_MAPPING_NODE, f) || check_keys(c, s, f, step_keys))
-            return HN_EINVAL;
+        if (want(c, s, YAML_MAPPING_NODE, f) || check_keys(c, s, f, step_keys)) {
+            bad = 1;
+            continue;
+        }
         yaml_node_t *h = get(c, s, "http"), *ws = get(c, s, "ws");
-        if ((h != NULL) == (ws != NULL))
-            return fail(c, s, f, "a step is one of http or ws");
+        if ((h != NULL) == (ws != NULL)) {
+            bad = fail(c, s, f, "a step is one of http or ws");
+            continue;
+        }
         struct hn_step *st = &t->steps[t->n_steps++];
         st->kind = h ? HN_STEP_HTTP : HN_STEP_WS;
         st->line = (int)s->start_mark.line + 1;
         char hf[320];
         snprintf(hf, sizeof hf, "%s.%s", f, h ? "http" : "ws");
         if (h ? load_http(c, h, hf, &st->http) : load_ws(c, ws, hf, &st->ws))
-            return HN_EINVAL;
+            bad = 1;
     }
-    return 0;
+    return bad ? HN_EINVAL : 0;
 }
 
 static int load_task(struct ctx *c, yaml_node_t *n, const char *field, struct hn_task *t)
@@ -991,9 +1007,7 @@ static int load_task(struct ctx *c, yaml_node_t *n, const char *field, struct hn
         return HN_EINVAL;
     yaml_node_t *v = get(c, n, "name");
     snprintf(f, sizeof f, "%s.name", field);
-    if (!v)
-        return fail(c, n, f, "missing");
-    if (get_string(c, v, f, &t->name))
+    if (v && get_string(c, v, f, &t->name)) /* without one: its first step's name, below */
         return HN_EINVAL;
     t->weight = 1;
     v = get(c, n, "weight");
@@ -1008,7 +1022,15 @@ static int load_task(struct ctx *c, yaml_node_t *n, const char *field, struct hn
     snprintf(f, sizeof f, "%s.steps", field);
     if (!v)
         return fail(c, n, f, "missing (a task needs at least one step)");
-    return load_steps(c, v, f, t);
+    int rc = load_steps(c, v, f, t);
+    if (!t->name && t->n_steps) {
+        const struct hn_step *s0 = &t->steps[0];
+        const char *first = s0->kind == HN_STEP_HTTP ? s0->http.name : s0->ws.name;
+        t->name = hn_strdup(first ? first : "task");
+    }
+    if (!t->name)
+        t->name = hn_strdup("task");
+    return rc;
 }
 
 static int load_wait(struct ctx *c, yaml_node_t *n, const char *field, struct hn_wait *w)
@@ -1124,24 +1146,25 @@ static int load_class(struct ctx *c, yaml_node_t *n, const char *field, struct h
         u->weight = 0;
     }
     u->wait.kind = HN_WAIT_CONSTANT; /* Locust's default: no wait */
+    int bad = 0;
     v = get(c, n, "wait");
     snprintf(f, sizeof f, "%s.wait", field);
     if (v && load_wait(c, v, f, &u->wait))
-        return HN_EINVAL;
+        bad = 1;
     v = get(c, n, "tags");
     snprintf(f, sizeof f, "%s.tags", field);
     if (v && get_tags(c, v, f, &u->tags, &u->n_tags))
-        return HN_EINVAL;
+        bad = 1;
     v = get(c, n, "on_start");
     snprintf(f, sizeof f, "%s.on_start", field);
     u->on_start.name = hn_strdup("on_start");
     u->on_stop.name = hn_strdup("on_stop");
     if (v && load_steps(c, v, f, &u->on_start))
-        return HN_EINVAL;
+        bad = 1;
     v = get(c, n, "on_stop");
     snprintf(f, sizeof f, "%s.on_stop", field);
     if (v && load_steps(c, v, f, &u->on_stop))
-        return HN_EINVAL;
+        bad = 1;
     yaml_node_t *tasks = get(c, n, "tasks"), *seq = get(c, n, "sequence");
     if (tasks && seq)
         return fail(c, seq, field, "give tasks (weighted) or sequence (in order), not both");
@@ -1163,12 +1186,12 @@ static int load_class(struct ctx *c, yaml_node_t *n, const char *field, struct h
         snprintf(tf, sizeof tf, "%s[%zu]", f, i);
         struct hn_task *t = &u->tasks[u->n_tasks++];
         if (load_task(c, node(c, v->data.sequence.items.start[i]), tf, t))
-            return HN_EINVAL;
+            bad = 1;
         sum += t->weight;
         u->cum_weight[i] = sum;
     }
     c->cls = NULL;
-    return 0;
+    return bad ? HN_EINVAL : 0;
 }
 
 static int load_vars(struct ctx *c, yaml_node_t *v)
@@ -1798,23 +1821,27 @@ static int load_root(struct ctx *c, struct hn_scenario *s)
     yaml_node_t *root = yaml_document_get_root_node(&c->doc);
     if (!root)
         return fail(c, NULL, "scenario", "the file is empty");
-    if (want(c, root, YAML_MAPPING_NODE, "scenario") || check_keys(c, root, "scenario", keys))
+    if (want(c, root, YAML_MAPPING_NODE, "scenario"))
         return HN_EINVAL;
+    /* each top-level part is checked even when an earlier one is wrong, except that the
+     * templates of the user classes need vars and data to be right */
+    int bad = check_keys(c, root, "scenario", keys) != 0;
     yaml_node_t *v = get(c, root, "host");
     if (v) {
-        if (get_string(c, v, "host", &s->host))
-            return HN_EINVAL;
         char why[160];
-        if (hn_url_check(s->host, why, sizeof why))
-            return fail(c, v, "host", "%s, got '%s'", why, s->host);
+        if (get_string(c, v, "host", &s->host))
+            bad = 1;
+        else if (hn_url_check(s->host, why, sizeof why))
+            bad = fail(c, v, "host", "%s, got '%s'", why, s->host);
     }
     s->max_body_bytes = HN_BODY_CAP_DEFAULT;
     v = get(c, root, "max_body_bytes");
     if (v) {
         uint64_t mb;
         if (!scalar(v) || hn_parse_u64(scalar(v), &mb) || mb < 1024 || mb > (256u << 20))
-            return fail(c, v, "max_body_bytes", "must be a whole number from 1024 to 268435456");
-        s->max_body_bytes = (size_t)mb;
+            bad = fail(c, v, "max_body_bytes", "must be a whole number from 1024 to 268435456");
+        else
+            s->max_body_bytes = (size_t)mb;
     }
     v = get(c, root, "vars");
     if (v && load_vars(c, v))
@@ -1824,13 +1851,13 @@ static int load_root(struct ctx *c, struct hn_scenario *s)
         return HN_EINVAL;
     v = get(c, root, "tls");
     if (v && load_tls(c, v, s))
-        return HN_EINVAL;
+        bad = 1;
     v = get(c, root, "thresholds");
     if (v && load_thresholds(c, v, s))
-        return HN_EINVAL;
+        bad = 1;
     v = get(c, root, "load");
     if (v && load_load(c, v, s))
-        return HN_EINVAL;
+        bad = 1;
     v = get(c, root, "users");
     if (!v)
         return fail(c, root, "users", "missing (a scenario needs at least one user class)");
@@ -1845,13 +1872,15 @@ static int load_root(struct ctx *c, struct hn_scenario *s)
         snprintf(f, sizeof f, "users[%zu]", i);
         yaml_node_t *cn = node(c, v->data.sequence.items.start[i]);
         struct hn_user_class *u = &s->classes[s->n_classes++];
-        if (load_class(c, cn, f, u))
-            return HN_EINVAL;
+        if (load_class(c, cn, f, u)) {
+            bad = 1;
+            continue;
+        }
         for (size_t j = 0; j + 1 < s->n_classes; j++)
-            if (!strcmp(s->classes[j].name, u->name))
-                return fail(c, cn, f, "user class name '%s' is used twice", u->name);
+            if (s->classes[j].name && !strcmp(s->classes[j].name, u->name))
+                bad = fail(c, cn, f, "user class name '%s' is used twice", u->name);
     }
-    return 0;
+    return bad ? HN_EINVAL : 0;
 }
 
 /* ---------- default io: the process environment, files beside the scenario ---------- */
@@ -2141,6 +2170,19 @@ int hn_scenario_load_buffer(const char *name, const char *text, size_t len,
     return 0;
 }
 
+/* A Locust user's first try is `-f locustfile.py`: a .py name, or Python that imports locust. */
+static int is_locustfile(const char *path, const char *text, size_t len)
+{
+    size_t pl = strlen(path);
+    if (pl > 3 && !strcmp(path + pl - 3, ".py"))
+        return 1;
+    const char *marks[] = {"from locust import", "import locust"};
+    for (int i = 0; i < 2; i++)
+        if (memmem(text, len, marks[i], strlen(marks[i])))
+            return 1;
+    return 0;
+}
+
 int hn_scenario_load_file(const char *path, const struct hn_scenario_io *io,
                           struct hn_scenario **out, char *err, size_t errlen)
 {
@@ -2152,6 +2194,13 @@ int hn_scenario_load_file(const char *path, const struct hn_scenario_io *io,
         snprintf(err, errlen, "%s: cannot open scenario file: %s", path,
                  errno == ENOTSUP ? "not a regular file" : strerror(errno));
         return HN_EIO;
+    }
+    if (is_locustfile(path, buf, len)) {
+        free(buf);
+        snprintf(err, errlen, "%s: this is a Python locustfile; hornet runs YAML scenarios. "
+                 "Convert it with: hornet convert %s > scenario.yaml (see "
+                 "docs/migrating-from-locust.md)", path, path);
+        return HN_EINVAL;
     }
     int rc = hn_scenario_load_buffer(path, buf, len, io, out, err, errlen);
     free(buf);

@@ -1,5 +1,6 @@
 #include "master/compare.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,28 @@ void hn_compare_defaults(struct hn_compare_limits *l)
     l->latency_ms = 2;
     l->rps_drop_pct = 20;
     l->fail_pct = 1;
+}
+
+/* Noise is not a regression: a change must be beyond the tolerances and significant.
+ * - A percentile is judged only with at least TAIL_SAMPLES requests beyond it in both runs
+ *   (p50: 20 requests, p95: 200, p99: 1000); with fewer, one slow request moves it.
+ * - A higher failure ratio counts only when a two-proportion z-test gives z >= Z_MIN (about 1
+ *   chance in 740 that two runs failing at the same rate differ this much).
+ * - Requests per second are judged only with at least RPS_MIN requests in each run. */
+#define TAIL_SAMPLES 10.0
+#define Z_MIN 3.0
+#define RPS_MIN 100
+
+int hn_compare_enough(uint64_t n, double q) { return (double)n * (1.0 - q) >= TAIL_SAMPLES - 1e-9; }
+
+double hn_compare_z(uint64_t f1, uint64_t n1, uint64_t f2, uint64_t n2)
+{
+    if (!n1 || !n2)
+        return 0;
+    double p1 = (double)f1 / (double)n1, p2 = (double)f2 / (double)n2;
+    double p = (double)(f1 + f2) / (double)(n1 + n2);
+    double se = sqrt(p * (1 - p) * (1.0 / (double)n1 + 1.0 / (double)n2));
+    return se > 0 ? (p2 - p1) / se : 0;
 }
 
 static double pct_ms(const struct hn_stats_entry *e, double q)
@@ -25,9 +48,16 @@ static int row(FILE *f, const struct hn_stats_entry *b, double bs, const struct 
     char why[256] = "";
     size_t off = 0;
     fprintf(f, "%-8s %-40.40s", r->type, r->name);
+    char few[64] = "";
+    size_t foff = 0;
     for (int i = 0; i < 3; i++) {
         double x = pct_ms(b, qs[i]), y = pct_ms(r, qs[i]);
         fprintf(f, " %8.1f->%-8.1f", x, y);
+        if (!hn_compare_enough(b->hist.count, qs[i]) || !hn_compare_enough(r->hist.count, qs[i])) {
+            foff += (size_t)snprintf(few + foff, sizeof few - foff, "%s%s", foff ? "/" : "",
+                                     qn[i]);
+            continue;
+        }
         if (y > x * (1 + l->latency_pct / 100.0) + l->latency_ms) {
             bad = 1;
             off += (size_t)snprintf(why + off, sizeof why - off, "%s%s +%.1f ms", off ? ", " : "",
@@ -36,7 +66,8 @@ static int row(FILE *f, const struct hn_stats_entry *b, double bs, const struct 
     }
     double brps = bs > 0 ? (double)b->n_requests / bs : 0, rrps = rs > 0 ? (double)r->n_requests / rs : 0;
     fprintf(f, " %8.1f->%-8.1f", brps, rrps);
-    if (brps > 0 && rrps < brps * (1 - l->rps_drop_pct / 100.0) && off < sizeof why) {
+    if (brps > 0 && b->n_requests >= RPS_MIN && r->n_requests >= RPS_MIN &&
+        rrps < brps * (1 - l->rps_drop_pct / 100.0) && off < sizeof why) {
         bad = 1;
         off += (size_t)snprintf(why + off, sizeof why - off, "%sreq/s -%.0f%%", off ? ", " : "",
                                 100.0 * (brps - rrps) / brps);
@@ -44,12 +75,16 @@ static int row(FILE *f, const struct hn_stats_entry *b, double bs, const struct 
     double bf = b->n_requests ? 100.0 * (double)b->n_failures / (double)b->n_requests : 0;
     double rf = r->n_requests ? 100.0 * (double)r->n_failures / (double)r->n_requests : 0;
     fprintf(f, " %6.2f->%-6.2f", bf, rf);
-    if (rf > bf + l->fail_pct && off < sizeof why) {
+    double z = hn_compare_z(b->n_failures, b->n_requests, r->n_failures, r->n_requests);
+    if (rf > bf + l->fail_pct && z >= Z_MIN && off < sizeof why) {
         bad = 1;
-        snprintf(why + off, sizeof why - off, "%sfailures +%.2f points", off ? ", " : "",
-                 rf - bf);
+        snprintf(why + off, sizeof why - off, "%sfailures +%.2f points (z %.1f)",
+                 off ? ", " : "", rf - bf, z);
     }
-    fprintf(f, "  %s%s%s\n", bad ? "REGRESSION" : "ok", bad ? ": " : "", bad ? why : "");
+    fprintf(f, "  %s%s%s", bad ? "REGRESSION" : "ok", bad ? ": " : "", bad ? why : "");
+    if (foff)
+        fprintf(f, " (%s: too few samples to judge)", few);
+    fputc('\n', f);
     return bad;
 }
 
@@ -76,5 +111,8 @@ int hn_compare(FILE *f, const struct hn_stats *base, double base_s, const struct
     free(v);
     n += row(f, &base->total, base_s, &run->total, run_s, l);
     fprintf(f, "%d regression%s\n", n, n == 1 ? "" : "s");
+    fprintf(f, "(judged where significant: a percentile needs %.0f requests beyond it in both runs, "
+               "a failure rise z >= %.0f, req/s %d requests each)\n",
+            TAIL_SAMPLES, Z_MIN, RPS_MIN);
     return n;
 }

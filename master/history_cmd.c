@@ -77,11 +77,17 @@ int hn_master_compare(const struct hn_options *o, const char *base, const char *
     char err[256];
     hn_stats_init(&s[0]);
     hn_stats_init(&s[1]);
-    for (int i = 0; i < 2 && !rc; i++)
-        if (hn_store_load_final(st, (int64_t)ids[i], &s[i], &dur[i], err, sizeof err)) {
+    for (int i = 0; i < 2 && !rc; i++) {
+        int64_t secs;
+        if (hn_store_load_final(st, (int64_t)ids[i], &s[i], &dur[i], &secs, err, sizeof err)) {
             fprintf(stderr, "hornet: compare: %s\n", err);
             rc = HN_EXIT_USAGE;
+        } else if (secs) {
+            printf("run %llu was aborted (its master died): compared on the %lld seconds it "
+                   "committed\n",
+                   (unsigned long long)ids[i], (long long)(secs > 0 ? secs : 0));
         }
+    }
     if (!rc) {
         struct hn_compare_limits l = {o->max_latency_pct, o->max_latency_ms, o->max_rps_drop_pct,
                                       o->max_fail_points};

@@ -658,9 +658,13 @@ static int pick_classes(struct hn_scenario *sc, const struct hn_options *o, char
 static int prepare(struct master *m)
 {
     const struct hn_options *o = m->o;
-    char err[1024];
+    char err[8192];
     if (hn_scenario_load_file(o->scenario_path, NULL, &m->sc, err, sizeof err)) {
-        fprintf(stderr, "hornet: %s\n", err);
+        /* one line per mistake in the file */
+        for (char *line = err, *nl; line; line = nl ? nl + 1 : NULL) {
+            nl = strchr(line, '\n');
+            fprintf(stderr, "hornet: %.*s\n", nl ? (int)(nl - line) : (int)strlen(line), line);
+        }
         return HN_EXIT_CONFIG;
     }
     hn_scenario_filter_tags(m->sc, o->tags, o->exclude_tags);

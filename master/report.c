@@ -422,11 +422,16 @@ int hn_report_write(struct hn_store *st, int64_t run, const char *csv_prefix,
     struct hn_capacity_step *cap = NULL;
     memset(&ri, 0, sizeof ri);
     memset(&se, 0, sizeof se);
-    if (hn_store_load_final(st, run, &s, &dur, err, sizeof err)) {
+    int64_t secs;
+    if (hn_store_load_final(st, run, &s, &dur, &secs, err, sizeof err)) {
         fprintf(stderr, "hornet: report: %s\n", err);
         code = 2;
         goto out;
     }
+    if (secs)
+        fprintf(stderr, "hornet: report: run %lld was aborted (its master died): the report "
+                        "covers the %lld seconds it committed\n",
+                (long long)run, (long long)(secs > 0 ? secs : 0));
     if (hn_store_load_info(st, run, &ri, &se) ||
         hn_store_load_extras(st, run, &history, &exc, &n_exc) ||
         hn_store_load_thresholds(st, run, &th, &n_th) ||
@@ -461,7 +466,7 @@ int hn_report_write(struct hn_store *st, int64_t run, const char *csv_prefix,
         struct hn_stats b;
         double bdur;
         hn_stats_init(&b);
-        if (hn_store_load_final(st, baseline, &b, &bdur, err, sizeof err)) {
+        if (hn_store_load_final(st, baseline, &b, &bdur, NULL, err, sizeof err)) {
             fprintf(stderr, "hornet: report: --baseline: %s\n", err);
             hn_stats_fini(&b);
             code = 2;

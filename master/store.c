@@ -913,9 +913,50 @@ int hn_store_list_runs(struct hn_store *s, FILE *f, int limit)
     return 0;
 }
 
-int hn_store_load_final(struct hn_store *s, int64_t run, struct hn_stats *out,
-                        double *duration_s, char *err, size_t errlen)
+/* An aborted run's figures: the sum of its committed seconds (intervals carry every row's
+ * counts and histogram). Returns how many seconds there were. */
+static int64_t sum_intervals(struct hn_store *s, int64_t run, struct hn_stats *out)
 {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT type, name, requests, failures, sum_us, min_us, max_us,"
+                           " content_bytes, hist, ts_ms FROM intervals WHERE run_id=?"
+                           " ORDER BY ts_ms;",
+                           -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_int64(st, 1, run);
+    int64_t seconds = 0, last_ts = -1;
+    struct hn_hist h;
+    hn_hist_init(&h);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *type = (const char *)sqlite3_column_text(st, 0);
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        struct hn_stats_entry *e = !strcmp(name ? name : "", "Aggregated") && type && !*type
+                                       ? &out->total
+                                       : hn_stats_entry(out, type ? type : "", name ? name : "");
+        int64_t ts = sqlite3_column_int64(st, 9);
+        seconds += ts != last_ts;
+        last_ts = ts;
+        e->n_requests += (uint64_t)sqlite3_column_int64(st, 2);
+        e->n_failures += (uint64_t)sqlite3_column_int64(st, 3);
+        e->content_bytes += (uint64_t)sqlite3_column_int64(st, 7);
+        hn_hist_reset(&h);
+        blob_to_hist(sqlite3_column_blob(st, 8), sqlite3_column_bytes(st, 8), &h);
+        h.sum_us = (uint64_t)sqlite3_column_int64(st, 4);
+        h.min_us = h.count ? (uint64_t)sqlite3_column_int64(st, 5) : UINT64_MAX;
+        h.max_us = (uint64_t)sqlite3_column_int64(st, 6);
+        hn_hist_merge(&e->hist, &h);
+    }
+    hn_hist_fini(&h);
+    sqlite3_finalize(st);
+    return seconds;
+}
+
+int hn_store_load_final(struct hn_store *s, int64_t run, struct hn_stats *out,
+                        double *duration_s, int64_t *seconds, char *err, size_t errlen)
+{
+    if (seconds)
+        *seconds = 0;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db,
                            "SELECT status, started_ms, ended_ms, duration_s FROM runs WHERE id=?;",
@@ -934,9 +975,15 @@ int hn_store_load_final(struct hn_store *s, int64_t run, struct hn_stats *out,
                       ? sqlite3_column_double(st, 3) /* the very value the live CSV used */
                       : (double)(sqlite3_column_int64(st, 2) - sqlite3_column_int64(st, 1)) / 1000.0;
     sqlite3_finalize(st);
+    if (!strcmp(status, "aborted")) {
+        int64_t n = sum_intervals(s, run, out);
+        if (seconds)
+            *seconds = n ? n : -1;
+        return 0;
+    }
     if (strcmp(status, "finished")) {
-        snprintf(err, errlen, "run %lld did not finish (%s): it has no final statistics",
-                 (long long)run, status);
+        snprintf(err, errlen, "run %lld is %s: it has no statistics to read yet", (long long)run,
+                 status);
         return HN_EINVAL;
     }
     if (sqlite3_prepare_v2(s->db,

@@ -83,9 +83,11 @@ int hn_store_load_extras(struct hn_store *s, int64_t run, char **history,
                          struct hn_exception **exc, size_t *n_exc);
 
 /* Loads a run's final rows (with histograms) into an initialised stats table, and its duration.
- * Returns 0, HN_EINVAL with a reason in err for an unknown or unfinished run. */
+ * An aborted run (its master died) has no final rows: its committed seconds are summed instead
+ * and *seconds (if not NULL) says how many there were (0 for a finished run). Returns 0, or
+ * HN_EINVAL with a reason in err for an unknown run or one still running. */
 int hn_store_load_final(struct hn_store *s, int64_t run, struct hn_stats *out,
-                        double *duration_s, char *err, size_t errlen);
+                        double *duration_s, int64_t *seconds, char *err, size_t errlen);
 
 /* A run's parameters, and its Aggregated time series (one point per stored second). */
 struct hn_run_info {

@@ -97,6 +97,43 @@ for r in h:
 p95=$(col misc Aggregated 95%)
 check "CSV: a shell gate on p95 works ($p95)" test "$p95" -lt 500
 
+# a locustfile given to -f: said in one line, exit 3; hornet convert turns it into a scenario
+LF="$SRC/tests/locustfiles"
+timeout 10 "$HORNET" -f "$LF/aiaas_locustfile.py" -t 1s >"$T/lf.out" 2>"$T/lf.err"; rc=$?
+check "-f locustfile.py: exit 3, one line pointing to hornet convert (got $rc)" \
+  test "$rc" = 3 -a "$(grep -c . "$T/lf.err")" = 1 -a -n "$(grep "is a Python locustfile.*hornet convert" "$T/lf.err")"
+timeout 20 "$HORNET" convert "$LF/aiaas_locustfile.py" >"$T/aiaas.yaml" 2>"$T/conv.err"; rc=$?
+check "convert: the seed-shaped locustfile converts whole (exit $rc, $(grep -c . "$T/conv.err") notes)" test "$rc" = 0
+check "convert: the scenario is valid" "$HORNET" -f "$T/aiaas.yaml" --check
+check "convert: classes, weights, tags and waits carried over" python3 - "$HORNET" "$T/aiaas.yaml" <<'PY'
+import json, subprocess, sys
+r = json.loads(subprocess.check_output([sys.argv[1], "-f", sys.argv[2], "--show-task-ratio-json"]))
+assert abs(r["per_class"]["NormalUser"]["ratio"] - 0.75) < 1e-9, r
+assert abs(r["per_class"]["NormalUser"]["tasks"]["chat"]["ratio"] - 0.5) < 1e-9, r
+assert abs(r["total"]["HighLoadUser"]["tasks"]["rapid_health"]["ratio"] - 0.1875) < 1e-9, r
+PY
+b=$(served)
+timeout 60 "$HORNET" -f "$T/aiaas.yaml" -H "$URL" -u 8 -r 100 -t 3s --headless --no-db \
+  --csv "$T/conv/run" --only-summary >"$T/conv.out" 2>&1; rc=$?
+reported=$(csv_get "$T/conv/run_stats.csv" Aggregated "Request Count"); total=$(( $(served) - b ))
+echo "# the converted seed test against the demo target: $reported requests reported, $total served"
+check "convert: the converted test runs against the demo target (exit $rc)" test "$rc" = 0 -a "${reported:-0}" -gt 10
+check "convert: requests served == requests reported" test "$reported" = "$total"
+check "convert: the on_start login ran once per NormalUser (6 of 8 users at 3:1)" test "$(csv_get "$T/conv/run_stats.csv" "auth login" "Request Count")" = 6
+timeout 20 "$HORNET" convert "$LF/example_shapes.py" >"$T/shapes.yaml" 2>"$T/shapes.err"; rc=$?
+check "convert: Locust's example shapes convert, with what was left out named (exit $rc)" \
+  test "$rc" = 1 -a -n "$(grep -E "example_shapes.py:5[23]: not converted: Fast.status" "$T/shapes.err")"
+check "convert: sequence, fixed_count, pacing, throughput, form, request()" python3 - "$T/shapes.yaml" <<'PY'
+import sys
+t = open(sys.argv[1]).read()
+for want in ['sequence:', 'fixed_count: 1', '{"pacing": 0.5}', '{"throughput": 5}',
+             '"form": {"amount": "10"}', '"url": "/billing/invoices", "name": "receipt"']:
+    assert want in t, want
+PY
+check "convert: the shapes' scenario is valid" "$HORNET" -f "$T/shapes.yaml" --check
+timeout 20 "$HORNET" convert "$LF/not_convertible.py" >/dev/null 2>"$T/none.err"; rc=$?
+check "convert: no HttpUser class: exit 2, named" test "$rc" = 2 -a -n "$(grep "only HttpUser and FastHttpUser" "$T/none.err")"
+
 # keys on a terminal: W adds 10 users to a headless run, s removes one
 python3 - "$HORNET" "$T/two.yaml" "$T/keys" >"$T/keys.out" 2>&1 <<'EOF'
 import os, pty, select, sys, time

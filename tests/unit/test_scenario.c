@@ -31,7 +31,57 @@ static void expect_error(const char *text, const char *want)
         fail();
     }
     assert_null(s);
-    assert_null(strchr(err, '\n')); /* one line */
+    /* the first line names this mistake (others in the same text follow, one line each) */
+    const char *nl = strchr(err, '\n');
+    if (nl && !memmem(err, (size_t)(nl - err), want, strlen(want))) {
+        fprintf(stderr, "the first line does not say %s:\n%s\n", want, err);
+        fail();
+    }
+}
+
+static void test_every_mistake_is_reported(void **state)
+{
+    (void)state;
+    const char *text = "host: http://127.0.0.1:1\n"
+                       "users:\n"
+                       "  - name: A\n"
+                       "    tasks:\n"
+                       "      - steps: [{http: {url: /a, metod: GET}}]\n"
+                       "      - steps: [{http: {url: nope}}, {http: {url: /ok}}]\n"
+                       "  - name: B\n"
+                       "    wait: {between: [3, 1]}\n"
+                       "    tasks: [{steps: [{htp: {url: /b}}]}]\n"
+                       "  - name: C\n"
+                       "    tasks: [{steps: [{http: {url: /c}}]}]\n";
+    struct hn_scenario *s = NULL;
+    char err[2048] = "";
+    assert_int_equal(hn_scenario_load_buffer("t.yaml", text, strlen(text), NULL, &s, err,
+                                             sizeof err),
+                     HN_EINVAL);
+    assert_null(s);
+    const char *want[] = {"t.yaml:5:34: users[0].tasks[0].steps[0].http: unknown key 'metod'",
+                          "t.yaml:6:30: users[0].tasks[1].steps[0].http.url: must start with",
+                          "t.yaml:8:21: users[1].wait.between: max (1) is below min (3)",
+                          "t.yaml:9:23: users[1].tasks[0].steps[0]: unknown key 'htp'"};
+    size_t lines = 1;
+    for (const char *p = err; (p = strchr(p, '\n')); p++)
+        lines++;
+    for (size_t i = 0; i < 4; i++)
+        if (!strstr(err, want[i])) {
+            fprintf(stderr, "missing '%s' in:\n%s\n", want[i], err);
+            fail();
+        }
+    assert_int_equal(lines, 4);
+
+    /* a task without a name takes its first step's */
+    const char *ok = "host: http://127.0.0.1:1\n"
+                     "users: [{name: A, tasks: [{steps: [{http: {url: /x, name: first}}]},"
+                     " {steps: [{http: {url: /y?z=1}}]}]}]\n";
+    assert_int_equal(hn_scenario_load_buffer("t.yaml", ok, strlen(ok), NULL, &s, err, sizeof err),
+                     0);
+    assert_string_equal(s->classes[0].tasks[0].name, "first");
+    assert_string_equal(s->classes[0].tasks[1].name, "/y");
+    hn_scenario_destroy(&s);
 }
 
 static void test_default_scenario(void **state)
@@ -419,6 +469,7 @@ int main(void)
         cmocka_unit_test(test_default_scenario),
         cmocka_unit_test(test_model_details),
         cmocka_unit_test(test_errors_are_pinned),
+        cmocka_unit_test(test_every_mistake_is_reported),
         cmocka_unit_test(test_task_pick_follows_weights),
         cmocka_unit_test(test_wait_times),
         cmocka_unit_test(test_env_vars_data),

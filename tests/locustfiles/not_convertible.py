@@ -1,0 +1,7 @@
+from locust import User, task
+
+
+class Custom(User):
+    @task
+    def t(self):
+        pass
