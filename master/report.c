@@ -70,8 +70,13 @@ static void chart(FILE *f, const char *title, const char *const *labels, const d
                "<text x=\"2\" y=\"12\">%.1f</text><text x=\"2\" y=\"%.0f\">0</text>\n",
             W, H + B, W, H + B, L, W - L, H, max, H);
     for (int s = 0; s < n_series; s++) {
-        fprintf(f, "<path class=\"series\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" d=\"",
-                colors[s]);
+        /* the values themselves ride along, for tools and tests that read the chart */
+        fprintf(f, "<path class=\"series\" data-label=\"");
+        esc(f, labels[s]);
+        fprintf(f, "\" data-values=\"");
+        for (size_t i = 0; i < n; i++)
+            fprintf(f, "%s%.6g", i ? "," : "", ys[s][i]);
+        fprintf(f, "\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" d=\"", colors[s]);
         for (size_t i = 0; i < n; i++) {
             double x = L + (n > 1 ? (W - L) * (double)i / (double)(n - 1) : 0);
             double y = H - H * ys[s][i] / max;
@@ -247,19 +252,34 @@ static int write_html(struct hn_store *st, const char *path, const struct hn_run
     free(v);
 
     fprintf(f, "<h2>Charts</h2>\n");
-    double *rps = hn_calloc(se->n + 1, sizeof *rps), *fps = hn_calloc(se->n + 1, sizeof *fps);
-    double *usr = hn_calloc(se->n + 1, sizeof *usr);
-    for (size_t i = 0; i < se->n; i++) {
-        /* an interval is the second of deltas the master merged */
+    /* Rates by the second requests completed in, not by when their reports reached the master:
+     * a worker's report landing just before or after the master's second would draw a double
+     * spike and a dip where the rate was flat. Seconds without requests are zeros. */
+    int64_t *sec;
+    uint64_t *rq, *fl;
+    size_t n_sec;
+    hn_store_load_rates(st, ri->id, &sec, &rq, &fl, &n_sec);
+    size_t n_rate = n_sec ? (size_t)(sec[n_sec - 1] - sec[0] + 1) : se->n;
+    double *rps = hn_calloc(n_rate + 1, sizeof *rps), *fps = hn_calloc(n_rate + 1, sizeof *fps);
+    for (size_t i = 0; i < n_sec; i++) {
+        rps[sec[i] - sec[0]] = (double)rq[i];
+        fps[sec[i] - sec[0]] = (double)fl[i];
+    }
+    for (size_t i = 0; !n_sec && i < se->n; i++) { /* a run recorded before per-second rates */
         rps[i] = (double)se->requests[i];
         fps[i] = (double)se->failures[i];
-        usr[i] = (double)se->users[i];
     }
+    free(sec);
+    free(rq);
+    free(fl);
+    double *usr = hn_calloc(se->n + 1, sizeof *usr);
+    for (size_t i = 0; i < se->n; i++)
+        usr[i] = (double)se->users[i];
     const char *l1[] = {"requests/s", "failures/s"}, *c1[] = {"#2a6fdb", "#d33"};
     const double *y1[] = {rps, fps};
-    chart(f, "Requests and failures per second", l1, y1, c1, 2, se->n);
+    chart(f, "Requests and failures per second", l1, y1, c1, 2, n_rate);
     const char *l2[] = {"p50 (ms)", "p95 (ms)"}, *c2[] = {"#2a9d4a", "#e08a00"};
-    const double *y2[] = {se->p50_ms ? se->p50_ms : rps, se->p95_ms ? se->p95_ms : rps};
+    const double *y2[] = {se->p50_ms ? se->p50_ms : usr, se->p95_ms ? se->p95_ms : usr};
     chart(f, "Response time percentiles", l2, y2, c2, 2, se->n);
     const char *l3[] = {"users"}, *c3[] = {"#555"};
     const double *y3[] = {usr};

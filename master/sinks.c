@@ -33,6 +33,10 @@ struct hn_sinks {
     int64_t run_id, mem_run;
     int64_t start_wall_s;
     int64_t hist_last_s; /* the last history row's second, 0 before the first */
+    /* requests and failures by the second they completed in (for the report's rate chart;
+     * not cleared by --reset-stats), and the first second not yet final */
+    struct hn_persec rate_req, rate_fail;
+    int64_t rate_from;
     long hist_last_off;  /* where that second's rows begin in _stats_history.csv */
 };
 
@@ -130,6 +134,22 @@ static void ensure_windows(struct hn_sinks *s)
 void hn_sinks_merge(struct hn_sinks *s, const struct hn_stats *delta)
 {
     hn_stats_merge(&s->stats, delta);
+    /* a delta's Aggregated row is made by merging (workers send the rows): count its rows */
+    for (size_t k = 0; k < delta->n_entries; k++) {
+        const struct hn_stats_entry *e = delta->entries[k];
+        if (!hn_stats_in_total(e))
+            continue;
+        for (int i = 0; i < HN_PERSEC_SLOTS; i++) {
+            const struct hn_persec *r = &e->reqs_per_s, *f = &e->fails_per_s;
+            if (r->sec[i] > 0 && r->n[i]) {
+                hn_persec_add(&s->rate_req, r->sec[i], r->n[i]);
+                if (!s->rate_from || r->sec[i] < s->rate_from)
+                    s->rate_from = r->sec[i];
+            }
+            if (f->sec[i] > 0 && f->n[i])
+                hn_persec_add(&s->rate_fail, f->sec[i], f->n[i]);
+        }
+    }
     if (s->run_id || s->mem_run)
         hn_stats_merge(&s->interval, delta);
     if (!s->o->csv_full_history)
@@ -300,11 +320,27 @@ static void history_tick(struct hn_sinks *s, uint64_t users_now)
     }
 }
 
+/* The rate chart's seconds: each second is written again while late reports (a worker reports
+ * once per stats interval) can still add to it; up to `upto`, which is the current second at
+ * the end of the run. */
+static void store_rates(struct hn_sinks *s, int64_t upto)
+{
+    if (!s->rate_from)
+        return;
+    int64_t from = s->rate_from > upto - 8 ? s->rate_from : upto - 8;
+    for (int64_t sec = from; sec <= upto; sec++) {
+        uint64_t r = hn_persec_get(&s->rate_req, sec), f = hn_persec_get(&s->rate_fail, sec);
+        hn_store_per_second(s->store, s->run_id, sec, r, f);
+        hn_store_per_second(s->mem, s->mem_run, sec, r, f);
+    }
+}
+
 static void store_tick(struct hn_sinks *s)
 {
     if (!s->run_id && !s->mem_run)
         return;
     int64_t now = hn_wall_ms();
+    store_rates(s, now / 1000 - 1);
     hn_store_interval(s->store, s->run_id, now, &s->interval);
     hn_store_interval(s->mem, s->mem_run, now, &s->interval);
     hn_stats_reset(&s->interval);
@@ -343,6 +379,7 @@ int hn_sinks_finish(struct hn_sinks *s, const struct hn_peer *peers, size_t n_pe
     int failed = s->db_unusable;
     if (s->run_id || s->mem_run) {
         store_tick(s);
+        store_rates(s, hn_wall_ms() / 1000);
         int bad = exit_code == HN_EXIT_INTERRUPTED || exit_code == HN_EXIT_CLUSTER;
         if (bad)
             hn_sinks_event(s, "aborted",

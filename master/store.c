@@ -39,6 +39,9 @@ static const char k_schema[] =
     "CREATE TABLE IF NOT EXISTS exceptions ("
     " run_id INTEGER NOT NULL REFERENCES runs(id), count INTEGER, message TEXT, traceback TEXT,"
     " nodes TEXT);"
+    "CREATE TABLE IF NOT EXISTS per_second ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id), sec INTEGER NOT NULL, requests INTEGER,"
+    " failures INTEGER, PRIMARY KEY (run_id, sec));"
     "CREATE TABLE IF NOT EXISTS users_over_time ("
     " run_id INTEGER NOT NULL REFERENCES runs(id), ts_ms INTEGER, users INTEGER);"
     "CREATE TABLE IF NOT EXISTS intervals ("
@@ -540,6 +543,50 @@ void hn_store_interval(struct hn_store *s, int64_t run, int64_t ts_ms, const str
     b_int(bt, ts_ms);
     b_int(bt, run);
     submit(s, bt);
+}
+
+void hn_store_per_second(struct hn_store *s, int64_t run, int64_t sec, uint64_t requests,
+                         uint64_t failures)
+{
+    if (!s || s->degraded || !run)
+        return;
+    struct batch *bt = batch_new("a second's rate");
+    b_sql(bt, "INSERT OR REPLACE INTO per_second VALUES (?, ?, ?, ?);");
+    b_int(bt, run);
+    b_int(bt, sec);
+    b_int(bt, (int64_t)requests);
+    b_int(bt, (int64_t)failures);
+    submit(s, bt);
+}
+
+int hn_store_load_rates(struct hn_store *s, int64_t run, int64_t **sec, uint64_t **requests,
+                        uint64_t **failures, size_t *n)
+{
+    *sec = NULL;
+    *requests = *failures = NULL;
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    /* a database from before this table, opened read-only, has none: no rates */
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT sec, requests, failures FROM per_second WHERE run_id=?"
+                           " ORDER BY sec;",
+                           -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_int64(st, 1, run);
+    size_t cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            *sec = hn_realloc(*sec, cap * sizeof **sec);
+            *requests = hn_realloc(*requests, cap * sizeof **requests);
+            *failures = hn_realloc(*failures, cap * sizeof **failures);
+        }
+        (*sec)[*n] = sqlite3_column_int64(st, 0);
+        (*requests)[*n] = (uint64_t)sqlite3_column_int64(st, 1);
+        (*failures)[(*n)++] = (uint64_t)sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    return 0;
 }
 
 void hn_store_event(struct hn_store *s, int64_t run, int64_t ts_ms, const char *kind,

@@ -56,6 +56,13 @@ void hn_store_event(struct hn_store *s, int64_t run, int64_t ts_ms, const char *
  * stored rows (a second already written, whose timestamp must not repeat). */
 void hn_store_history(struct hn_store *s, int64_t run, int64_t ts_ms, uint64_t users,
                       const char *rows, int replace_last);
+/* Requests and failures that completed in one unix second (written again while late reports
+ * still add to it: the last write wins). */
+void hn_store_per_second(struct hn_store *s, int64_t run, int64_t sec, uint64_t requests,
+                         uint64_t failures);
+/* Those seconds in order (the caller frees the arrays); none for runs recorded before them. */
+int hn_store_load_rates(struct hn_store *s, int64_t run, int64_t **sec, uint64_t **requests,
+                        uint64_t **failures, size_t *n);
 /* A worker of the run, written at the end: state "stopped" or "lost", CPU and RSS peaks. */
 void hn_store_worker(struct hn_store *s, int64_t run, const char *node_id, int64_t joined_ms,
                      int64_t left_ms, const char *state, double cpu_peak, uint64_t rss_peak);

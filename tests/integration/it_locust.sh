@@ -97,6 +97,27 @@ for r in h:
 p95=$(col misc Aggregated 95%)
 check "CSV: a shell gate on p95 works ($p95)" test "$p95" -lt 500
 
+# the HTML report's requests/s chart follows the real rate: 12 users pacing 0.5 s are 24 req/s
+# each second, over 2 worker processes whose reports reach the master at their own times
+cat >"$T/paced.yaml" <<EOF
+host: $URL
+users:
+  - name: P
+    wait: {pacing: 0.5}
+    tasks: [{name: p, steps: [{http: {url: /healthz}}]}]
+EOF
+timeout 60 "$HORNET" -f "$T/paced.yaml" -u 12 -r 100 -t 8s --headless --no-db --processes 2 \
+  --html "$T/paced.html" --only-summary >"$T/paced.out" 2>&1
+check "HTML chart: requests/s by the second they happened, no false spikes" python3 - "$T/paced.html" <<'PY'
+import re, sys
+html = open(sys.argv[1]).read()
+vals = [float(v) for v in re.search(r'data-label="requests/s" data-values="([^"]*)"', html).group(1).split(",")]
+inner = vals[1:-1]  # the first and last seconds are partial
+print("# requests/s per second:", vals)
+assert len(vals) >= 7, vals
+assert all(18 <= v <= 30 for v in inner), vals
+PY
+
 # a locustfile given to -f: said in one line, exit 3; hornet convert turns it into a scenario
 LF="$SRC/tests/locustfiles"
 timeout 10 "$HORNET" -f "$LF/aiaas_locustfile.py" -t 1s >"$T/lf.out" 2>"$T/lf.err"; rc=$?
