@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what hornet needs to build and test, from Debian packages only.
-# Idempotent: installs only what is missing. Usage: scripts/install-deps.sh [--bench | --fuzz]
+# Idempotent: installs only what is missing. Usage: scripts/install-deps.sh [--test | --bench | --fuzz]
+# (--test: what the test suites also use: python3, openssl, Locust for the side-by-side run)
 set -eu
 pkgs="build-essential cmake pkg-config git ca-certificates
       libzmq3-dev libcurl4-openssl-dev libuv1-dev libmsgpack-dev libyaml-dev libsqlite3-dev
       libwebsockets-dev libwebsockets-evlib-uv libjansson-dev libcmocka-dev curl procps sqlite3
       chromium"
 case "${1:-}" in
+  --test) pkgs="$pkgs python3 openssl python3-locust" ;;
   --bench) pkgs="$pkgs nginx-light wrk python3-locust time util-linux iproute2" ;;
   --fuzz) pkgs="$pkgs clang libclang-rt-dev" ;;
 esac

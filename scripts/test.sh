@@ -4,6 +4,7 @@
 # fuzz the message decoder briefly (clang + libFuzzer).
 set -eu
 cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh --test
 bash scripts/build.sh
 (cd build && ctest --output-on-failure --timeout 300)
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHORNET_WERROR=ON -DHORNET_SANITIZE=ON >/dev/null
