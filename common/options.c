@@ -199,7 +199,9 @@ static const char *more_words(int which, const char *first, int argc, char **arg
     static char lists[2][8192];
     char *b = lists[which];
     size_t n = (size_t)snprintf(b, sizeof lists[0], "%s", first);
-    while (optind < argc && argv[optind][0] != '-' && n < sizeof lists[0]) {
+    /* --tags=a and -Ta are one value, as in argparse; -T a b takes the words after it */
+    int separate = optind > 0 && argv[optind - 1] == first;
+    while (separate && optind < argc && argv[optind][0] != '-' && n < sizeof lists[0]) {
         n += (size_t)snprintf(b + n, sizeof lists[0] - n, ",%s", argv[optind]);
         optind++;
     }

@@ -567,6 +567,15 @@ static int load_headers(struct ctx *c, yaml_node_t *v, const char *f, struct hn_
     return 0;
 }
 
+/* An optional true/false key of mapping n: *out is left alone when the key is absent. */
+static int opt_bool(struct ctx *c, yaml_node_t *n, const char *field, const char *key, int *out)
+{
+    yaml_node_t *v = get(c, n, key);
+    char f[360];
+    snprintf(f, sizeof f, "%s.%s", field, key);
+    return v ? get_bool(c, v, f, out) : 0;
+}
+
 /* auth: {basic: [user, password]}: an Authorization header made once, at load (requests' and
  * Locust's auth=(user, password)); a headers: Authorization given by hand wins. */
 static int load_basic_auth(struct ctx *c, yaml_node_t *v, const char *field,
@@ -757,21 +766,13 @@ static int load_http(struct ctx *c, yaml_node_t *n, const char *field, struct hn
         if (load_captures(c, v, f, &h->captures, &h->n_captures, &h->needs_body, 0))
             return HN_EINVAL;
     }
-    int flag;
-    v = get(c, n, "cookies");
-    snprintf(f, sizeof f, "%s.cookies", field);
-    if (v && get_bool(c, v, f, &flag))
+    int cookies = 1, redirects = 1;
+    if (opt_bool(c, n, field, "cookies", &cookies) ||
+        opt_bool(c, n, field, "follow_redirects", &redirects) ||
+        opt_bool(c, n, field, "insecure", &h->insecure))
         return HN_EINVAL;
-    h->no_cookies = v && !flag;
-    v = get(c, n, "follow_redirects");
-    snprintf(f, sizeof f, "%s.follow_redirects", field);
-    if (v && get_bool(c, v, f, &flag))
-        return HN_EINVAL;
-    h->no_redirects = v && !flag;
-    v = get(c, n, "insecure");
-    snprintf(f, sizeof f, "%s.insecure", field);
-    if (v && get_bool(c, v, f, &h->insecure))
-        return HN_EINVAL;
+    h->no_cookies = !cookies;
+    h->no_redirects = !redirects;
     v = get(c, n, "auth");
     if (v) {
         snprintf(f, sizeof f, "%s.auth", field);

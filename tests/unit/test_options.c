@@ -68,6 +68,11 @@ static void test_locust_flags(void **state)
     assert_int_equal(parse(&o, err, 5, argv4), 0);
     assert_int_equal(o.processes, 1);
     assert_string_equal(o.tags, "x");
+    char *argv5[] = {"hornet", "--tags=x", "Reader", "-Ey", "Writer"};
+    assert_int_equal(parse(&o, err, 5, argv5), 0);
+    assert_string_equal(o.tags, "x");
+    assert_string_equal(o.exclude_tags, "y");
+    assert_int_equal(o.n_class_filter, 2);
 }
 
 static void expect_usage(int argc, char **argv, const char *want)
