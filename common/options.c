@@ -1,9 +1,11 @@
 #include "common/options.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -59,6 +61,7 @@ enum {
     OPT_EQUAL_WEIGHTS,
     OPT_SHOW_TASK_RATIO_JSON,
     OPT_ACCEPTED,
+    OPT_CONFIG,
     OPT_INSECURE,
     OPT_CA_FILE,
     OPT_CLIENT_CERT,
@@ -124,6 +127,7 @@ static const struct option k_long[] = {
     /* Locust's flags for what hornet always does: accepted, nothing to change */
     {"skip-log-setup", no_argument, NULL, OPT_ACCEPTED},
     {"enable-rebalancing", no_argument, NULL, OPT_ACCEPTED},
+    {"config", required_argument, NULL, OPT_CONFIG},
     {"insecure", no_argument, NULL, OPT_INSECURE},
     {"ca-file", required_argument, NULL, OPT_CA_FILE},
     {"client-cert", required_argument, NULL, OPT_CLIENT_CERT},
@@ -208,13 +212,13 @@ static const char *more_words(int which, const char *first, int argc, char **arg
     return n < sizeof lists[0] ? b : NULL;
 }
 
-int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, size_t errlen)
+/* The flags of one source (the command line, or one setting of a config file or the
+ * environment as a small argv) into o; later sources override earlier ones. */
+static int parse_flags(struct hn_options *o, int argc, char **argv, char *err, size_t errlen)
 {
     uint64_t v;
     int rc = 0;
-    o->argc = argc;
-    o->argv = argv;
-    optind = 1;
+    optind = 0; /* glibc: start afresh for each argv */
     opterr = 0;
     for (;;) {
         int longidx = -1;
@@ -397,6 +401,7 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
             break;
         }
         case OPT_JUNIT: o->junit_path = optarg; break;
+        case OPT_CONFIG: o->config_path = optarg; break; /* read before the environment */
         case OPT_INSECURE: o->insecure = 1; break;
         case OPT_CA_FILE: o->ca_file = optarg; break;
         case OPT_CLIENT_CERT: o->client_cert = optarg; break;
@@ -421,6 +426,16 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
         if (rc)
             return rc;
     }
+    return 0;
+}
+
+int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, size_t errlen)
+{
+    o->argc = argc;
+    o->argv = argv;
+    int rc = parse_flags(o, argc, argv, err, errlen);
+    if (rc)
+        return rc;
     /* Locust's positional arguments: the user classes to run */
     if (optind < argc) {
         o->class_filter = argv + optind;
@@ -600,4 +615,245 @@ const char *hn_options_cluster_secret(const struct hn_options *o, char *err, siz
         return NULL;
     }
     return env;
+}
+
+/* ---------- settings below the command line: config files and the environment ---------- */
+
+/* Long options that no config file or variable sets. */
+static int not_a_setting(const char *name)
+{
+    static const char *const skip[] = {"help", "version", "config", "cluster-secret", NULL};
+    for (const char *const *s = skip; *s; s++)
+        if (!strcmp(*s, name))
+            return 1;
+    return 0;
+}
+
+static const struct option *find_long(const char *name)
+{
+    for (const struct option *l = k_long; l->name; l++)
+        if (!strcmp(l->name, name))
+            return l;
+    return NULL;
+}
+
+static int parse_bool(const char *s, int *out)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1", NULL};
+    static const char *const no[] = {"false", "no", "off", "0", NULL};
+    for (int i = 0; yes[i]; i++)
+        if (!strcasecmp(s, yes[i]) || !strcasecmp(s, no[i])) {
+            *out = !strcasecmp(s, yes[i]);
+            return 0;
+        }
+    return -1;
+}
+
+static char *keep(struct hn_options *o, const char *s, size_t n)
+{
+    o->owned = hn_realloc(o->owned, (o->n_owned + 1) * sizeof *o->owned);
+    return o->owned[o->n_owned++] = hn_strndup(s, n);
+}
+
+void hn_options_fini(struct hn_options *o)
+{
+    for (size_t i = 0; i < o->n_owned; i++)
+        free(o->owned[i]);
+    free(o->owned);
+    o->owned = NULL;
+    o->n_owned = 0;
+}
+
+/* One setting (a long option's name and its value as text) from `where` into o, as the flag
+ * would set it. The value must outlive o. */
+static int apply_setting(struct hn_options *o, const char *where, const char *name,
+                         const char *value, char *err, size_t errlen)
+{
+    const struct option *l = find_long(name);
+    if (l->has_arg == no_argument) {
+        int on;
+        if (parse_bool(value, &on)) {
+            snprintf(err, errlen, "hornet: %s: expected true or false, got '%s'", where, value);
+            return HN_EXIT_USAGE;
+        }
+        if (!on)
+            return 0; /* a switch left off */
+    }
+    char flag[80];
+    snprintf(flag, sizeof flag, "--%s", name);
+    char *argv[] = {"hornet", flag, l->has_arg == no_argument ? NULL : (char *)value, NULL};
+    char inner[1024];
+    int rc = parse_flags(o, l->has_arg == no_argument ? 2 : 3, argv, inner, sizeof inner);
+    if (rc) /* "hornet: --users: expected..." said where it came from */
+        snprintf(err, errlen, "hornet: %s: %s", where,
+                 strncmp(inner, "hornet: ", 8) ? inner : inner + 8);
+    return rc;
+}
+
+const char *hn_options_config_arg(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--"))
+            break;
+        if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            return argv[i + 1];
+        if (!strncmp(argv[i], "--config=", 9))
+            return argv[i] + 9;
+    }
+    return NULL;
+}
+
+int hn_options_apply_config(struct hn_options *o, const char *path, const char *text, size_t len,
+                            char *err, size_t errlen)
+{
+    const char *p = text, *end = text + len;
+    for (int line = 1; p < end; line++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        const char *k = p;
+        p = nl ? nl + 1 : end;
+        while (k < le && (*k == ' ' || *k == '\t'))
+            k++;
+        const char *e = le;
+        while (e > k && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+            e--;
+        if (k == e || *k == '#' || *k == ';' || *k == '[')
+            continue; /* blank, a comment, or a [section] header */
+        const char *sep = k;
+        while (sep < e && *sep != '=' && *sep != ':')
+            sep++;
+        char where[4200];
+        snprintf(where, sizeof where, "%s:%d", path, line);
+        const char *ke = sep;
+        while (ke > k && (ke[-1] == ' ' || ke[-1] == '\t'))
+            ke--;
+        char name[64];
+        size_t kn = (size_t)(ke - k);
+        if (sep == e || kn == 0 || kn >= sizeof name) {
+            snprintf(err, errlen, "hornet: %s: expected 'option = value' (e.g. users = 100)",
+                     where);
+            return HN_EXIT_USAGE;
+        }
+        for (size_t i = 0; i < kn; i++) /* run_time and run-time alike */
+            name[i] = k[i] == '_' ? '-' : (char)tolower((unsigned char)k[i]);
+        name[kn] = '\0';
+        const char *v = sep + 1;
+        while (v < e && (*v == ' ' || *v == '\t'))
+            v++;
+        size_t vn = (size_t)(e - v);
+        if (vn >= 2 && (*v == '"' || *v == '\'') && v[vn - 1] == *v) {
+            v++;
+            vn -= 2;
+        }
+        char *value = keep(o, v, vn);
+        if (vn >= 2 && value[0] == '[' && value[vn - 1] == ']') { /* [a, b] -> a,b */
+            size_t w = 0;
+            for (size_t i = 1; i + 1 < vn; i++)
+                if (value[i] != ' ' && value[i] != '"' && value[i] != '\'')
+                    value[w++] = value[i];
+            value[w] = '\0';
+        }
+        const struct option *l = find_long(name);
+        if (!l || not_a_setting(name)) {
+            int best = 99;
+            const char *best_name = NULL;
+            for (const struct option *c = k_long; c->name; c++) {
+                int d = hn_edit_distance(name, c->name);
+                if (!not_a_setting(c->name) && d < best) {
+                    best = d;
+                    best_name = c->name;
+                }
+            }
+            if (best_name && best <= 2)
+                snprintf(err, errlen, "hornet: %s: unknown option '%s' (did you mean '%s'?)",
+                         where, name, best_name);
+            else
+                snprintf(err, errlen, "hornet: %s: unknown option '%s' (the keys are the long "
+                         "option names of hornet --help)", where, name);
+            return HN_EXIT_USAGE;
+        }
+        char what[4300];
+        snprintf(what, sizeof what, "%s: %s", where, name);
+        int rc = apply_setting(o, what, name, value, err, errlen);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Locust's variables that are not LOCUST_ + the option's name, and k6's two the seed sets. */
+static const struct {
+    const char *var, *option;
+    int rank; /* 0: k6, 1: Locust's, 2: hornet's */
+} k_env_aliases[] = {
+    {"K6_VUS", "users", 0},
+    {"K6_DURATION", "run-time", 0},
+    {"LOCUST_MODE_MASTER", "master", 1},
+    {"LOCUST_MODE_WORKER", "worker", 1},
+    {"LOCUST_MASTER_NODE_HOST", "master-host", 1},
+    {"LOCUST_MASTER_NODE_PORT", "master-port", 1},
+    {"LOCUST_HATCH_RATE", "spawn-rate", 1},
+};
+
+static void env_name(char *out, size_t n, const char *prefix, const char *option)
+{
+    size_t w = (size_t)snprintf(out, n, "%s", prefix);
+    for (const char *c = option; *c && w + 1 < n; c++)
+        out[w++] = *c == '-' ? '_' : (char)toupper((unsigned char)*c);
+    out[w < n ? w : n - 1] = '\0';
+}
+
+int hn_options_apply_env(struct hn_options *o, const char *(*get)(void *ctx, const char *name),
+                         void *ctx, char *err, size_t errlen)
+{
+    /* lowest first, so the later ones win: k6's, then Locust's, then hornet's own */
+    for (int rank = 0; rank < 3; rank++) {
+        for (size_t i = 0; i < sizeof k_env_aliases / sizeof k_env_aliases[0]; i++) {
+            if (k_env_aliases[i].rank != rank)
+                continue;
+            const char *v = get(ctx, k_env_aliases[i].var);
+            int rc = v && *v ? apply_setting(o, k_env_aliases[i].var, k_env_aliases[i].option,
+                                             v, err, errlen)
+                             : 0;
+            if (rc)
+                return rc;
+        }
+        if (rank == 0)
+            continue;
+        for (const struct option *l = k_long; l->name; l++) {
+            if (not_a_setting(l->name))
+                continue;
+            char var[96];
+            env_name(var, sizeof var, rank == 1 ? "LOCUST_" : "HORNET_", l->name);
+            const char *v = get(ctx, var);
+            int rc = v && *v ? apply_setting(o, var, l->name, v, err, errlen) : 0;
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+void hn_options_help(FILE *f)
+{
+    fputs(hn_options_usage(), f);
+    fputs("\nSettings also come from config files and the environment, below the command line:\n"
+          "defaults < ~/.hornet.conf < ./hornet.conf < --config FILE (lines 'run-time = 10m',\n"
+          "keys the long option names, true/false for switches) < the environment (k6's, then\n"
+          "Locust's, then hornet's names) < the command line. The variables:\n",
+          f);
+    for (const struct option *l = k_long; l->name; l++) {
+        if (not_a_setting(l->name))
+            continue;
+        char h[96], lc[96], line[512];
+        env_name(h, sizeof h, "HORNET_", l->name);
+        env_name(lc, sizeof lc, "LOCUST_", l->name);
+        size_t n = (size_t)snprintf(line, sizeof line, "  --%-26s %s, %s", l->name, h, lc);
+        for (size_t i = 0; i < sizeof k_env_aliases / sizeof k_env_aliases[0]; i++)
+            if (!strcmp(k_env_aliases[i].option, l->name) && n < sizeof line)
+                n += (size_t)snprintf(line + n, sizeof line - n, ", %s", k_env_aliases[i].var);
+        fprintf(f, "%s\n", line);
+    }
+    fprintf(f, "  --%-26s %s (not a flag: ps shows flags)\n", "cluster-secret",
+            HN_CLUSTER_SECRET_ENV);
 }

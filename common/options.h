@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common/threshold.h"
 
@@ -63,7 +64,10 @@ struct hn_options {
     size_t n_thresholds;
     const char *junit_path;   /* --junit FILE: the thresholds as JUnit XML */
     const char *stages;       /* --stages 7m:10,7m:50@5 (checked); overrides load.stages */
-    int users_given, rate_given, run_time_given; /* -u, -r, -t were on the command line */
+    int users_given, rate_given, run_time_given; /* -u, -r, -t were set (any source) */
+    const char *config_path;  /* --config FILE (read before the environment) */
+    char **owned;             /* values read from config files */
+    size_t n_owned;
     int reset_stats;          /* --reset-stats: zero the stats once the users are all spawned */
     int print_stats;          /* --print-stats: accepted (headless runs always print) */
     const char *logfile;      /* --logfile FILE: log lines go there instead of stderr */
@@ -94,5 +98,21 @@ const char *hn_options_cluster_secret(const struct hn_options *o, char *err, siz
 int hn_options_threshold(const char *arg, struct hn_threshold *t, char *err, size_t errlen);
 /* The --help text. */
 const char *hn_options_usage(void);
+/* The --help text, then every setting's environment variables. */
+void hn_options_help(FILE *f);
+
+/* Settings below the command line, applied before hn_options_parse in Locust's order: config
+ * files (hn_options_apply_config for each of ~/.hornet.conf, ./hornet.conf and --config FILE,
+ * whose text the caller read), then the environment (k6's K6_VUS/K6_DURATION, then Locust's
+ * LOCUST_* names, then HORNET_*; empty values are unset). Each returns 0, or HN_EXIT_USAGE with
+ * one line naming FILE:LINE or the variable in err. Values from files are kept in o. */
+int hn_options_apply_config(struct hn_options *o, const char *path, const char *text, size_t len,
+                            char *err, size_t errlen);
+int hn_options_apply_env(struct hn_options *o, const char *(*get)(void *ctx, const char *name),
+                         void *ctx, char *err, size_t errlen);
+/* --config FILE on the command line (before the flags are parsed), or NULL. */
+const char *hn_options_config_arg(int argc, char **argv);
+/* Frees what the config files left in o. */
+void hn_options_fini(struct hn_options *o);
 
 #endif

@@ -748,13 +748,7 @@ static int prepare(struct master *m)
         fprintf(stderr, "hornet: %s\n", err);
         return HN_EXIT_CONFIG;
     }
-    const char *env_host = getenv("HORNET_HOST");
-    char why[160];
-    if (!o->host && env_host && *env_host && hn_url_check(env_host, why, sizeof why)) {
-        fprintf(stderr, "hornet: HORNET_HOST: %s, got '%s'\n", why, env_host);
-        return HN_EXIT_USAGE;
-    }
-    m->host = o->host ? o->host : env_host && *env_host ? env_host : m->sc->host;
+    m->host = o->host ? o->host : m->sc->host; /* -H, HORNET_HOST, a config file's host */
     if (!m->host) {
         fprintf(stderr, "hornet: %s: host: none given; set host: in the scenario or pass -H\n",
                 o->scenario_path);

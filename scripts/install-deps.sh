@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what hornet needs to build and test, from Debian packages only.
-# Idempotent: installs only what is missing. Usage: scripts/install-deps.sh [--test | --bench | --fuzz]
+# Idempotent: installs only what is missing. Usage: scripts/install-deps.sh [--test | --compose | --bench | --fuzz]
 # (--test: what the test suites also use: python3, openssl, Locust for the side-by-side run)
 set -eu
 pkgs="build-essential cmake pkg-config git ca-certificates
@@ -8,7 +8,8 @@ pkgs="build-essential cmake pkg-config git ca-certificates
       libwebsockets-dev libwebsockets-evlib-uv libjansson-dev libcmocka-dev curl procps sqlite3
       chromium"
 case "${1:-}" in
-  --test) pkgs="$pkgs python3 openssl python3-locust" ;;
+  --test) pkgs="$pkgs python3 python3-yaml openssl python3-locust" ;;
+  --compose) pkgs="docker.io docker-compose debootstrap iptables" ;;
   --bench) pkgs="$pkgs nginx-light wrk python3-locust time util-linux iproute2" ;;
   --fuzz) pkgs="$pkgs clang libclang-rt-dev" ;;
 esac

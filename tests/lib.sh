@@ -7,6 +7,7 @@ set -u
 SRC=${SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 T=$(mktemp -d /tmp/hornet-it.XXXXXX)
 cd "$T" || exit 1 # runs write hornet.db in their working directory: keep it per test
+export HOME="$T" # and read ~/.hornet.conf: not the developer's
 PIDS=()
 FAILS=0
 PASSES=0

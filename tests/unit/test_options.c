@@ -75,6 +75,87 @@ static void test_locust_flags(void **state)
     assert_int_equal(o.n_class_filter, 2);
 }
 
+/* A fake environment: NAME=VALUE strings. */
+static const char *fake_get(void *ctx, const char *name)
+{
+    for (const char *const *e = ctx; *e; e++) {
+        size_t n = strlen(name);
+        if (!strncmp(*e, name, n) && (*e)[n] == '=')
+            return *e + n + 1;
+    }
+    return NULL;
+}
+
+static void test_precedence(void **state)
+{
+    (void)state;
+    struct hn_options o;
+    char err[512];
+    hn_options_defaults(&o);
+    const char *home = "users = 3\nrun-time = 1m\nspawn_rate: 2\n";
+    const char *local = "# the team's defaults\n[hornet]\nusers = 4\ncsv = \"out/run\"\n"
+                        "headless = true\ntags = [a, b]\nexpect-workers = 2\n";
+    assert_int_equal(hn_options_apply_config(&o, "/h/.hornet.conf", home, strlen(home), err,
+                                             sizeof err),
+                     0);
+    assert_int_equal(hn_options_apply_config(&o, "hornet.conf", local, strlen(local), err,
+                                             sizeof err),
+                     0);
+    assert_int_equal(o.users, 4);            /* ./hornet.conf over ~/.hornet.conf */
+    assert_int_equal(o.run_time_ms, 60000);  /* only in ~/.hornet.conf */
+    assert_true(o.spawn_rate == 2);
+    assert_string_equal(o.csv_prefix, "out/run");
+    assert_true(o.headless);
+    assert_string_equal(o.tags, "a,b");
+    const char *env[] = {"K6_VUS=9",          "K6_DURATION=2m",    "LOCUST_USERS=7",
+                         "LOCUST_MODE_MASTER=true", "LOCUST_MASTER_NODE_PORT=6001",
+                         "HORNET_EXPECT_WORKERS=5", "LOCUST_EXPECT_WORKERS=3",
+                         "HORNET_STOP_TIMEOUT=", NULL};
+    assert_int_equal(hn_options_apply_env(&o, fake_get, env, err, sizeof err), 0);
+    assert_int_equal(o.users, 7);           /* Locust's name over k6's and the files */
+    assert_int_equal(o.run_time_ms, 120000); /* k6's over the files */
+    assert_int_equal(o.mode, HN_MODE_MASTER);
+    assert_int_equal(o.master_port, 6001);
+    assert_int_equal(o.expect_workers, 5);  /* HORNET_ over LOCUST_ */
+    assert_int_equal(o.stop_timeout_ms, 10000); /* empty is unset */
+    char *argv[] = {"hornet", "-u", "11", "--worker"};
+    assert_int_equal(hn_options_parse(&o, 4, argv, err, sizeof err), 0);
+    assert_int_equal(o.users, 11);          /* the command line over everything */
+    assert_int_equal(o.mode, HN_MODE_WORKER);
+    assert_int_equal(o.run_time_ms, 120000);
+    hn_options_fini(&o);
+
+    /* mistakes name the file and line, or the variable */
+    hn_options_defaults(&o);
+    const char *typo = "users = 1\nusres = 5\n";
+    assert_int_equal(hn_options_apply_config(&o, "hornet.conf", typo, strlen(typo), err,
+                                             sizeof err),
+                     HN_EXIT_USAGE);
+    assert_string_equal(err, "hornet: hornet.conf:2: unknown option 'usres' (did you mean "
+                             "'users'?)");
+    const char *badval = "\n\nrun-time = soon\n";
+    assert_int_equal(hn_options_apply_config(&o, "c.conf", badval, strlen(badval), err,
+                                             sizeof err),
+                     HN_EXIT_USAGE);
+    assert_string_equal(err, "hornet: c.conf:3: run-time: --run-time: expected a duration such "
+                             "as 30s, 500ms, 5m or 1h30m, got 'soon'");
+    const char *nokey = "just words\n";
+    assert_int_equal(hn_options_apply_config(&o, "c.conf", nokey, strlen(nokey), err,
+                                             sizeof err),
+                     HN_EXIT_USAGE);
+    assert_string_equal(err, "hornet: c.conf:1: expected 'option = value' (e.g. users = 100)");
+    const char *env2[] = {"LOCUST_USERS=lots", NULL};
+    assert_int_equal(hn_options_apply_env(&o, fake_get, env2, err, sizeof err), HN_EXIT_USAGE);
+    assert_string_equal(err, "hornet: LOCUST_USERS: --users: expected a whole number from 0 to "
+                             "10000000, got 'lots'");
+    const char *env3[] = {"HORNET_HEADLESS=maybe", NULL};
+    assert_int_equal(hn_options_apply_env(&o, fake_get, env3, err, sizeof err), HN_EXIT_USAGE);
+    assert_string_equal(err, "hornet: HORNET_HEADLESS: expected true or false, got 'maybe'");
+    hn_options_fini(&o);
+    char *argv2[] = {"hornet", "-u", "1", "--config", "team.conf"};
+    assert_string_equal(hn_options_config_arg(5, argv2), "team.conf");
+}
+
 static void expect_usage(int argc, char **argv, const char *want)
 {
     struct hn_options o;
@@ -171,6 +252,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_locust_flags),
+        cmocka_unit_test(test_precedence),
         cmocka_unit_test(test_bad_flags),
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_urls),
