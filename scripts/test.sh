@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The tests: build with warnings as errors, run every unit and integration test through CTest,
 # then the unit tests and the distributed suite again under AddressSanitizer and UBSan, and
-# fuzz the message decoder briefly (clang + libFuzzer).
+# fuzz the message decoder briefly (clang + libFuzzer), then run the docker-compose cluster for
+# real (scripts/test-compose.sh: image, master, 2 workers, the demo target).
 set -eu
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --test
@@ -12,3 +13,4 @@ cmake --build build-asan -j"$(nproc)"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   ctest --output-on-failure --timeout 300 -R 'unit_|it_distributed|it_lang|it_ws|it_store|it_faults|it_cluster|it_load|it_http|it_locust')
 bash scripts/fuzz.sh 20
+bash scripts/test-compose.sh
