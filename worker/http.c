@@ -248,7 +248,6 @@ static void check_done(struct hn_http *h)
         }
         long redirects = 0;
         curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_COUNT, &redirects);
-        res.redirects = redirects > 0 ? (uint32_t)redirects : 0;
         keep_cookies(x, redirects);
         curl_multi_remove_handle(h->multi, x->easy);
         h->n_flight--;

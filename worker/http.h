@@ -26,7 +26,6 @@ struct hn_http_result {
     long status;         /* HTTP status, 0 when no response arrived */
     uint64_t latency_us; /* from start to the last byte of the response (or the error) */
     uint64_t body_bytes;
-    uint32_t redirects;  /* redirects followed before this response */
     const char *error;   /* when failed: a stable message ("Connection refused", "HTTP 500",
                             "Timeout after 10000 ms"); borrowed until the callback returns */
     const char *body;    /* the body kept for checks (steps that need it), else NULL */
