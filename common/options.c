@@ -62,6 +62,9 @@ enum {
     OPT_SHOW_TASK_RATIO_JSON,
     OPT_ACCEPTED,
     OPT_CONFIG,
+    OPT_METRICS_PORT,
+    OPT_WEB_HOST,
+    OPT_AUTOQUIT,
     OPT_INSECURE,
     OPT_CA_FILE,
     OPT_CLIENT_CERT,
@@ -128,6 +131,9 @@ static const struct option k_long[] = {
     {"skip-log-setup", no_argument, NULL, OPT_ACCEPTED},
     {"enable-rebalancing", no_argument, NULL, OPT_ACCEPTED},
     {"config", required_argument, NULL, OPT_CONFIG},
+    {"metrics-port", required_argument, NULL, OPT_METRICS_PORT},
+    {"web-host", required_argument, NULL, OPT_WEB_HOST},
+    {"autoquit", required_argument, NULL, OPT_AUTOQUIT},
     {"insecure", no_argument, NULL, OPT_INSECURE},
     {"ca-file", required_argument, NULL, OPT_CA_FILE},
     {"client-cert", required_argument, NULL, OPT_CLIENT_CERT},
@@ -160,6 +166,8 @@ void hn_options_defaults(struct hn_options *o)
     o->heartbeat_timeout_ms = 10000;
     o->stop_timeout_ms = 10000;
     o->db_path = "hornet.db";
+    o->metrics_port = -1;
+    o->web_host = "127.0.0.1";
     o->max_latency_pct = 10;
     o->max_latency_ms = 2;
     o->max_rps_drop_pct = 20;
@@ -402,6 +410,14 @@ static int parse_flags(struct hn_options *o, int argc, char **argv, char *err, s
         }
         case OPT_JUNIT: o->junit_path = optarg; break;
         case OPT_CONFIG: o->config_path = optarg; break; /* read before the environment */
+        case OPT_METRICS_PORT:
+            rc = count_arg(flag, optarg, 0, 65535, &v, err, errlen);
+            o->metrics_port = (int)v;
+            break;
+        case OPT_WEB_HOST: o->web_host = optarg; break;
+        case OPT_AUTOQUIT:
+            rc = duration_arg(flag, optarg, 0, &o->autoquit_ms, err, errlen);
+            break;
         case OPT_INSECURE: o->insecure = 1; break;
         case OPT_CA_FILE: o->ca_file = optarg; break;
         case OPT_CLIENT_CERT: o->client_cert = optarg; break;
@@ -523,6 +539,10 @@ const char *hn_options_usage(void)
            "                             thresholds: ('Aggregated: p(95) < 1000'); a failed one\n"
            "                             exits 99, one with abort_on_fail ends the run with 100\n"
            "      --junit FILE           write the thresholds as JUnit XML at the end\n"
+           "      --metrics-port N       master: serve Prometheus metrics at\n"
+           "                             http://WEB_HOST:N/metrics (0: any free port)\n"
+           "      --web-host H           where that server listens (default 127.0.0.1)\n"
+           "      --autoquit T           keep serving /metrics for T after the run (default 0)\n"
            "      --stages PLAN          load stages instead of -u/-r: DURATION:USERS[@RATE],...\n"
            "                             e.g. 7m:10,7m:50@5,7m:100 (USERS~ ramps linearly); the\n"
            "                             run time is their sum unless -t cuts it\n"

@@ -76,6 +76,9 @@ struct hn_options {
     int show_task_ratio_json; /* --show-task-ratio-json */
     char **class_filter;      /* positional user class names: run only these (NULL: all) */
     size_t n_class_filter;
+    int metrics_port;         /* --metrics-port N: Prometheus /metrics (-1: none; 0: any port) */
+    const char *web_host;     /* --web-host: where the master's HTTP server listens */
+    int64_t autoquit_ms;      /* --autoquit T: keep serving /metrics T after the run (0: quit) */
     int insecure;             /* --insecure: no certificate verification */
     const char *ca_file;      /* --ca-file: PEM CA bundle trusted instead of the system's */
     const char *client_cert;  /* --client-cert: PEM client certificate (and key) */

@@ -23,6 +23,8 @@
 #include "master/paths.h"
 #include "master/sinks.h"
 #include "master/tty.h"
+#include "master/metrics.h"
+#include "master/web.h"
 #include "master/verdicts.h"
 #include "proto/codec.h"
 #include "proto/keys.h"
@@ -32,6 +34,8 @@ struct master {
     const struct hn_options *o;
     struct hn_kv tls_kv[4]; /* the TLS settings sent with the spawn (borrowed strings) */
     uint64_t reset_ms;      /* --reset-stats: when the statistics restarted (0: not yet) */
+    struct hn_web *web;     /* --metrics-port: the HTTP server on this loop (NULL: none) */
+    struct hn_th_verdict *live_verdicts; /* the thresholds as /metrics last saw them */
     int local;
     uint64_t fd_room;   /* workers the open-file limit allows (0: no limit known) */
     struct hn_threshold *ths; /* the scenario's thresholds, then --threshold's */
@@ -429,6 +433,7 @@ static void run_loop(struct master *m)
     int seen_signals = 0;
     while (hn_cluster_phase(m->cl) != HN_CL_DONE) {
         hn_rpc_poll(m->rpc, 100);
+        hn_web_run(m->web); /* never blocks: a slow client cannot hold the loop */
         /* closed connections first: a descriptor is reused only after its close was
          * reported, so a newcomer on the same descriptor is never taken for the one that
          * left */
@@ -499,6 +504,8 @@ static void run_loop(struct master *m)
 
 static void master_free(struct master *m)
 {
+    hn_web_close(&m->web);
+    free(m->live_verdicts);
     hn_children_stop(&m->children);
     hn_cl_outbox_fini(&m->out);
     hn_cluster_destroy(&m->cl);
@@ -651,6 +658,91 @@ static int pick_classes(struct hn_scenario *sc, const struct hn_options *o, char
         }
     }
     return 0;
+}
+
+/* GET /metrics, from what the master holds now. */
+static void on_web(void *ctx, const struct hn_web_req *req, struct hn_web_reply *out)
+{
+    struct master *m = ctx;
+    out->content_type = "text/plain; charset=utf-8";
+    if (strcmp(req->path, "/metrics") || (strcmp(req->method, "GET") && strcmp(req->method, "HEAD"))) {
+        out->status = 404;
+        out->body = hn_strdup("hornet serves /metrics here\n");
+        out->len = strlen(out->body);
+        return;
+    }
+    const struct hn_stats *s = hn_sinks_stats(m->sinks);
+    if (!m->live_verdicts)
+        m->live_verdicts = hn_calloc(m->n_ths ? m->n_ths : 1, sizeof *m->live_verdicts);
+    if (m->n_ths)
+        hn_thresholds_eval(m->ths, m->n_ths, s, duration_s(m), s->dropped_iterations, 0, 0,
+                           m->live_verdicts);
+    size_t n_peers = 0;
+    const struct hn_peer *peers = m->cl ? hn_cluster_peers(m->cl, &n_peers) : NULL;
+    int64_t wall_s = hn_wall_ms() / 1000;
+    enum hn_cl_phase ph = m->cl ? hn_cluster_phase(m->cl) : HN_CL_WAITING;
+    struct hn_metrics_in in = {
+        .run_id = m->run_id,
+        .stats = s,
+        .rps = hn_persec_current(&s->total.reqs_per_s, wall_s, hn_sinks_start_wall_s(m->sinks)),
+        .users = m->cl ? hn_cluster_users(m->cl) : 0,
+        .target_users = m->cfg.users,
+        .peers = peers,
+        .n_peers = n_peers,
+        .ths = m->ths,
+        .verdicts = m->live_verdicts,
+        .n_ths = m->n_ths,
+        .running = ph == HN_CL_SPAWNING || ph == HN_CL_RUNNING || ph == HN_CL_STOPPING,
+    };
+    FILE *f = open_memstream(&out->body, &out->len);
+    if (!f) {
+        out->status = 500;
+        return;
+    }
+    hn_metrics_write(f, &in);
+    fclose(f);
+    out->status = 200;
+    out->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+/* --metrics-port: the HTTP server, before the workers come. Returns 0 or an exit code. */
+static int open_web(struct master *m)
+{
+    const struct hn_options *o = m->o;
+    if (o->metrics_port < 0)
+        return 0;
+    char err[256];
+    m->web = hn_web_open(o->web_host, (unsigned)o->metrics_port, on_web, m, err, sizeof err);
+    if (!m->web) {
+        fprintf(stderr, "hornet: --metrics-port %d: %s\n", o->metrics_port, err);
+        return HN_EXIT_RUNTIME;
+    }
+    hn_rpc_watch_fd(m->rpc, hn_web_fd(m->web));
+    hn_info("Prometheus metrics on http://%s:%u/metrics", o->web_host, hn_web_port(m->web));
+    if (strncmp(o->web_host, "127.", 4) && strcmp(o->web_host, "localhost"))
+        hn_warn("the metrics server listens beyond loopback (%s): anyone who reaches it reads "
+                "the run's figures", o->web_host);
+    return 0;
+}
+
+/* --autoquit T: the metrics stay up T after the run (for a last scrape); Ctrl-C ends it. */
+static void linger(struct master *m, int code)
+{
+    if (!m->web || m->o->autoquit_ms <= 0)
+        return;
+    hn_info("Serving /metrics for %lld s more (--autoquit); exit code %d then",
+            (long long)(m->o->autoquit_ms / 1000), code);
+    int seen = g_signals;
+    uint64_t until = now_ms() + (uint64_t)m->o->autoquit_ms;
+    while (now_ms() < until && g_signals == seen) {
+        if (hn_rpc_poll(m->rpc, 100)) { /* late words from workers: the run is over */
+            struct hn_msg msg;
+            for (int rc; (rc = hn_rpc_recv(m->rpc, &msg)) != HN_EAGAIN;)
+                if (!rc)
+                    hn_msg_fini(&msg);
+        }
+        hn_web_run(m->web);
+    }
 }
 
 /* Loads and checks everything a run needs before any socket opens. Returns 0 or an exit
@@ -952,6 +1044,11 @@ int hn_master_run(const struct hn_options *o)
         master_free(m);
         return HN_EXIT_RUNTIME;
     }
+    rc = open_web(m);
+    if (rc) {
+        master_free(m);
+        return rc;
+    }
     m->fd_room = raise_file_limit(m->local ? o->processes : o->expect_workers);
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
@@ -1023,6 +1120,7 @@ int hn_master_run(const struct hn_options *o)
             code = with_outputs(m, code, 1);
         hn_info("Shutting down (exit code %d)", code);
     }
+    linger(m, code);
     master_free(m);
     return code;
 }

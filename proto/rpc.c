@@ -27,6 +27,7 @@ struct hn_rpc {
     int is_router;
     unsigned port;
     int last_fd;   /* the connection the last received message came from */
+    int watch_fd;  /* a descriptor that also wakes hn_rpc_poll (-1: none) */
     struct hn_ratelimit peer_log[LOG_SLOTS], all_log;
 };
 
@@ -236,6 +237,7 @@ int hn_rpc_bind(const char *bind_host, unsigned port, const struct hn_rpc_keys *
                 struct hn_rpc **out, char *err, size_t errlen)
 {
     struct hn_rpc *r = hn_calloc(1, sizeof *r);
+    r->watch_fd = -1;
     r->is_router = 1;
     char ep[300];
     if (port)
@@ -303,6 +305,7 @@ int hn_rpc_connect(const char *host, unsigned port, const char *node_id,
                    size_t errlen)
 {
     struct hn_rpc *r = hn_calloc(1, sizeof *r);
+    r->watch_fd = -1;
     char ep[300];
     int v6 = strchr(host, ':') != NULL;
     snprintf(ep, sizeof ep, v6 ? "tcp://[%s]:%u" : "tcp://%s:%u", host, port);
@@ -366,17 +369,25 @@ int hn_rpc_fd(const struct hn_rpc *r)
     return fd;
 }
 
+void hn_rpc_watch_fd(struct hn_rpc *r, int fd) { r->watch_fd = fd; }
+
 int hn_rpc_poll(struct hn_rpc *r, long timeout_ms)
 {
-    zmq_pollitem_t it[2] = {{.socket = r->sock, .events = ZMQ_POLLIN},
-                            {.socket = r->zap, .events = ZMQ_POLLIN}};
+    zmq_pollitem_t it[3] = {{.socket = r->sock, .events = ZMQ_POLLIN},
+                            {.socket = r->zap, .events = ZMQ_POLLIN},
+                            {.fd = r->watch_fd, .events = ZMQ_POLLIN}};
     uint64_t until = hn_mono_us() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000;
+    if (!r->zap) /* the watched descriptor takes the ZAP socket's place */
+        it[1] = it[2];
+    int n_items = 1 + (r->zap != NULL) + (r->watch_fd >= 0);
     for (;;) {
-        int n = zmq_poll(it, r->zap ? 2 : 1, timeout_ms);
+        int n = zmq_poll(it, n_items, timeout_ms);
         if (n <= 0)
             return 0;
-        if (it[1].revents & ZMQ_POLLIN)
+        if (r->zap && (it[1].revents & ZMQ_POLLIN))
             serve_zap(r);
+        if (r->watch_fd >= 0 && (it[n_items - 1].revents & ZMQ_POLLIN))
+            return 0; /* the caller serves that descriptor */
         if (it[0].revents & ZMQ_POLLIN)
             return 1;
         uint64_t now = hn_mono_us();

@@ -61,8 +61,11 @@ int hn_rpc_fd(const struct hn_rpc *r);
  * queue drops the message and returns HN_EAGAIN. */
 int hn_rpc_send(struct hn_rpc *r, const char *to, const struct hn_msg *m);
 /* Waits up to timeout_ms for input: 1 if a message is pending, 0 if not. On the master, also
- * answers the handshakes waiting for the allow-list. */
+ * answers the handshakes waiting for the allow-list. A watched descriptor (the master's web
+ * server) that becomes readable ends the wait too, returning 0. */
 int hn_rpc_poll(struct hn_rpc *r, long timeout_ms);
+/* Also wakes hn_rpc_poll when fd is readable (-1: none). */
+void hn_rpc_watch_fd(struct hn_rpc *r, int fd);
 /* Receives one message if one is pending: 0 with *m filled (free with hn_msg_fini), HN_EAGAIN if
  * none, HN_EINVAL for a malformed one (logged, already discarded; keep calling). On a ROUTER,
  * the sender's routing id is checked against the node id inside the message. */

@@ -1,0 +1,165 @@
+#include "master/web.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+#define BODY_MAX (64 * 1024)
+
+struct hn_web {
+    struct MHD_Daemon *d;
+    hn_web_handler fn;
+    void *ctx;
+    unsigned port;
+    int epoll_fd;
+};
+
+/* A request's body, gathered across MHD's calls. */
+struct upload {
+    char *p;
+    size_t len;
+    int too_big;
+};
+
+const char *hn_web_arg(const struct hn_web_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *c, struct hn_web_reply *out)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(out->len, out->body ? out->body : (void *)"",
+                                        out->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(out->body);
+        return MHD_NO;
+    }
+    if (out->content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, out->content_type);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    enum MHD_Result r = MHD_queue_response(c, out->status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    struct hn_web *w = cls;
+    struct upload *u = *con_cls;
+    if (!u) { /* the headers are in: the body (if any) follows in later calls */
+        u = hn_calloc(1, sizeof *u);
+        *con_cls = u;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (u->len + *upload_size > BODY_MAX) {
+            u->too_big = 1;
+        } else {
+            u->p = hn_realloc(u->p, u->len + *upload_size + 1);
+            memcpy(u->p + u->len, upload_data, *upload_size);
+            u->len += *upload_size;
+            u->p[u->len] = '\0';
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    struct hn_web_reply out = {0};
+    if (u->too_big) {
+        out.status = MHD_HTTP_CONTENT_TOO_LARGE;
+        out.content_type = "text/plain";
+        out.body = hn_strdup("request body over 64 KiB\n");
+        out.len = strlen(out.body);
+    } else {
+        struct hn_web_req req = {method, url, u->p ? u->p : "", u->len, c};
+        w->fn(w->ctx, &req, &out);
+    }
+    return send_reply(c, &out);
+}
+
+static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
+                    enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    struct upload *u = *con_cls;
+    if (u) {
+        free(u->p);
+        free(u);
+    }
+    *con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && msg[n - 1] == '\n')
+        msg[--n] = '\0';
+    hn_debug("web server: %s", msg);
+}
+
+struct hn_web *hn_web_open(const char *host, unsigned port, hn_web_handler fn, void *ctx,
+                           char *err, size_t errlen)
+{
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, strcmp(host, "localhost") ? host : "127.0.0.1", &sa.sin_addr) != 1) {
+        snprintf(err, errlen, "'%s' is not an IPv4 address", host);
+        return NULL;
+    }
+    struct hn_web *w = hn_calloc(1, sizeof *w);
+    w->fn = fn;
+    w->ctx = ctx;
+    w->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
+                            on_request, w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)128,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+    if (!w->d) {
+        snprintf(err, errlen, "cannot listen on %s:%u", host, port);
+        free(w);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *i = MHD_get_daemon_info(w->d, MHD_DAEMON_INFO_BIND_PORT);
+    w->port = i ? i->port : port;
+    i = MHD_get_daemon_info(w->d, MHD_DAEMON_INFO_EPOLL_FD);
+    w->epoll_fd = i ? i->epoll_fd : -1;
+    return w;
+}
+
+unsigned hn_web_port(const struct hn_web *w) { return w->port; }
+int hn_web_fd(const struct hn_web *w) { return w->epoll_fd; }
+
+void hn_web_run(struct hn_web *w)
+{
+    if (w)
+        MHD_run(w->d);
+}
+
+void hn_web_close(struct hn_web **wp)
+{
+    struct hn_web *w = wp ? *wp : NULL;
+    if (!w)
+        return;
+    MHD_stop_daemon(w->d);
+    free(w);
+    *wp = NULL;
+}
