@@ -63,6 +63,19 @@ p95=$(curl -s --max-time 5 -G "http://127.0.0.1:$PP/api/v1/query" --data-urlenco
 echo "# histogram_quantile(0.95) over hornet's buckets: $p95 s (5 ms injected)"
 check "histogram_quantile works on the buckets (p95 between 5 ms and 25 ms: $p95)" \
   python3 -c "import sys; v=float(sys.argv[1]); assert 0.005 <= v <= 0.025, v" "$p95"
+check "every query of deploy/grafana-dashboard.json runs on this Prometheus, the rates with data" \
+  python3 - "$SRC/deploy/grafana-dashboard.json" "$PP" <<'PY'
+import json, sys, urllib.parse, urllib.request
+d = json.load(open(sys.argv[1]))
+for p in d["panels"]:
+    for t in p["targets"]:
+        q = t["expr"].replace("$__rate_interval", "10s").replace("$run_id", ".*")
+        url = "http://127.0.0.1:%s/api/v1/query?%s" % (sys.argv[2], urllib.parse.urlencode({"query": q}))
+        r = json.load(urllib.request.urlopen(url, timeout=5))
+        assert r["status"] == "success", (p["title"], q, r)
+        if p["title"] in ("Users", "Workers by state", "Response time percentiles (all rows)"):
+            assert r["data"]["result"], (p["title"], q, "no data")
+PY
 kill -INT "$M"; wait_pid "$M" 10 mrc
 check "Ctrl-C ends the lingering master at once with the run's code (got $mrc)" test "$mrc" = 0
 

@@ -123,10 +123,27 @@ def check_compose(src):
         bad(path, "no reports volume")
 
 
+def check_dashboard(src):
+    import json
+    path = os.path.join(src, "deploy", "grafana-dashboard.json")
+    try:
+        d = json.load(open(path))
+    except ValueError as e:
+        bad(path, "is not JSON: %s" % e)
+        return
+    for p in d.get("panels") or []:
+        for t in p.get("targets") or []:
+            if "hornet_" not in t.get("expr", ""):
+                bad(path, "panel %s: a query without hornet's metrics" % p.get("title"))
+    if not d.get("panels"):
+        bad(path, "no panels")
+
+
 def main():
     src = sys.argv[1]
     check_k8s(src)
     check_compose(src)
+    check_dashboard(src)
     for p in problems:
         print(p)
     return 1 if problems else 0
