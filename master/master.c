@@ -4,6 +4,7 @@
  * (master/children.c). */
 #include "master/master.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +24,8 @@
 #include "master/paths.h"
 #include "master/sinks.h"
 #include "master/tty.h"
+#include "master/report_csv.h"
+#include "common/json.h"
 #include "master/metrics.h"
 #include "master/web.h"
 #include "master/verdicts.h"
@@ -305,6 +308,18 @@ static void follow_stages(struct master *m, uint64_t now)
     carry_out(m);
 }
 
+/* A new user count or spawn rate from outside the load plan (a key, the web API's /swarm):
+ * dealt to the workers as a stage's would be, and recorded. */
+static void set_load(struct master *m, uint64_t users, double rate, const char *detail)
+{
+    hn_sinks_event(m->sinks, "user_count", detail);
+    m->cfg.users = users;
+    m->cfg.spawn_rate = rate;
+    hn_describe_class_counts(m->sc, users, m->class_counts);
+    hn_cluster_load_changed(m->cl, &m->out);
+    carry_out(m);
+}
+
 /* Locust's keys in a headless run on a terminal: w/W add 1/10 users, s/S remove 1/10. A load
  * plan (stages, a capacity search, the open model) owns the user count: keys are ignored. */
 static void follow_keys(struct master *m)
@@ -326,11 +341,7 @@ static void follow_keys(struct master *m)
              delta > 0 ? delta : -delta, delta == 1 || delta == -1 ? "" : "s",
              (unsigned long long)users);
     hn_info("Key '%c': %s", key, detail);
-    hn_sinks_event(m->sinks, "user_count", detail);
-    m->cfg.users = users;
-    hn_describe_class_counts(m->sc, users, m->class_counts);
-    hn_cluster_load_changed(m->cl, &m->out);
-    carry_out(m);
+    set_load(m, users, m->cfg.spawn_rate, detail);
 }
 
 /* A capacity search: each step judged on its own stats when it is over; a pass steps the
@@ -660,17 +671,253 @@ static int pick_classes(struct hn_scenario *sc, const struct hn_options *o, char
     return 0;
 }
 
-/* GET /metrics, from what the master holds now. */
+static void reply_text(struct hn_web_reply *out, unsigned status, const char *type,
+                       const char *text)
+{
+    out->status = status;
+    out->content_type = type;
+    out->body = hn_strdup(text);
+    out->len = strlen(out->body);
+}
+
+static void reply_json(struct hn_web_reply *out, unsigned status, struct hn_json *j)
+{
+    out->status = status;
+    out->content_type = "application/json";
+    out->body = hn_json_dump(j);
+    out->len = out->body ? strlen(out->body) : 0;
+    hn_json_free(j);
+}
+
+/* Locust's state names for the web API. */
+static const char *locust_state(const struct master *m)
+{
+    switch (m->cl ? hn_cluster_phase(m->cl) : HN_CL_WAITING) {
+    case HN_CL_WAITING: return "ready";
+    case HN_CL_SPAWNING: return "spawning";
+    case HN_CL_RUNNING: return "running";
+    case HN_CL_STOPPING: return "stopping";
+    default: return "stopped";
+    }
+}
+
+static int64_t round_ms(uint64_t us) { return (int64_t)((us + 500) / 1000); }
+
+/* GET /stats/requests: Locust 2.x's JSON, field for field (hornet adds, never renames). */
+static struct hn_json *stats_json(struct master *m)
+{
+    const struct hn_stats *s = hn_sinks_stats(m->sinks);
+    int64_t wall_s = hn_wall_ms() / 1000, start_s = hn_sinks_start_wall_s(m->sinks);
+    struct hn_json *root = hn_json_object(), *rows = hn_json_array(), *errs = hn_json_array();
+    struct hn_stats_entry **v = hn_stats_sorted(s);
+    for (size_t i = 0; i <= s->n_entries; i++) {
+        const struct hn_stats_entry *e = i < s->n_entries ? v[i] : &s->total;
+        const struct hn_hist *h = &e->hist;
+        struct hn_json *r = hn_json_object();
+        hn_json_set(r, "method", hn_json_string(e->type, strlen(e->type)));
+        hn_json_set(r, "name", hn_json_string(e->name, strlen(e->name)));
+        hn_json_set(r, "safe_name", hn_json_string(e->name, strlen(e->name)));
+        hn_json_set(r, "num_requests", hn_json_integer((long long)e->n_requests));
+        hn_json_set(r, "num_failures", hn_json_integer((long long)e->n_failures));
+        hn_json_set(r, "avg_response_time",
+                    hn_json_real(h->count ? (double)h->sum_us / (double)h->count / 1000.0 : 0));
+        hn_json_set(r, "min_response_time", hn_json_integer(h->count ? round_ms(h->min_us) : 0));
+        hn_json_set(r, "max_response_time", hn_json_integer(round_ms(h->max_us)));
+        hn_json_set(r, "current_rps",
+                    hn_json_real(hn_persec_current(&e->reqs_per_s, wall_s, start_s)));
+        hn_json_set(r, "current_fail_per_sec",
+                    hn_json_real(hn_persec_current(&e->fails_per_s, wall_s, start_s)));
+        hn_json_set(r, "median_response_time",
+                    hn_json_integer(h->count ? hn_csv_locust_ms((double)hn_hist_percentile(h, 0.5)) : 0));
+        hn_json_set(r, "ninetieth_response_time",
+                    hn_json_integer(h->count ? hn_csv_locust_ms((double)hn_hist_percentile(h, 0.9)) : 0));
+        hn_json_set(r, "ninety_ninth_response_time",
+                    hn_json_integer(h->count ? hn_csv_locust_ms((double)hn_hist_percentile(h, 0.99)) : 0));
+        hn_json_set(r, "avg_content_length",
+                    hn_json_real(e->n_requests ? (double)e->content_bytes / (double)e->n_requests : 0));
+        hn_json_append(rows, r);
+    }
+    free(v);
+    struct hn_stats_error **ev = hn_stats_errors_sorted(s);
+    for (size_t i = 0; i < s->n_errors; i++) {
+        if (!ev[i]->occurrences)
+            continue;
+        struct hn_json *r = hn_json_object();
+        hn_json_set(r, "method", hn_json_string(ev[i]->type, strlen(ev[i]->type)));
+        hn_json_set(r, "name", hn_json_string(ev[i]->name, strlen(ev[i]->name)));
+        hn_json_set(r, "error", hn_json_string(ev[i]->message, strlen(ev[i]->message)));
+        hn_json_set(r, "occurrences", hn_json_integer((long long)ev[i]->occurrences));
+        hn_json_append(errs, r);
+    }
+    free(ev);
+    const struct hn_stats_entry *t = &s->total;
+    hn_json_set(root, "stats", rows);
+    hn_json_set(root, "errors", errs);
+    hn_json_set(root, "total_rps", hn_json_real(hn_persec_current(&t->reqs_per_s, wall_s, start_s)));
+    hn_json_set(root, "fail_ratio",
+                hn_json_real(t->n_requests ? (double)t->n_failures / (double)t->n_requests : 0));
+    double p95 = (double)hn_hist_percentile(&t->hist, 0.95) / 1000.0;
+    double p50 = (double)hn_hist_percentile(&t->hist, 0.5) / 1000.0;
+    hn_json_set(root, "current_response_time_percentile_95", hn_json_real(p95));
+    hn_json_set(root, "current_response_time_percentile_50", hn_json_real(p50));
+    struct hn_json *cur = hn_json_object(); /* Locust 2.15's form of the same */
+    hn_json_set(cur, "response_time_percentile_0.5", hn_json_real(p50));
+    hn_json_set(cur, "response_time_percentile_0.95", hn_json_real(p95));
+    hn_json_set(root, "current_response_time_percentiles", cur);
+    struct hn_json *workers = hn_json_array();
+    size_t n_peers = 0;
+    const struct hn_peer *peers = m->cl ? hn_cluster_peers(m->cl, &n_peers) : NULL;
+    for (size_t i = 0; i < n_peers; i++) {
+        struct hn_json *w = hn_json_object();
+        hn_json_set(w, "id", hn_json_string(peers[i].id, strlen(peers[i].id)));
+        const char *st = hn_peer_state_name(peers[i].state);
+        hn_json_set(w, "state", hn_json_string(st, strlen(st)));
+        hn_json_set(w, "user_count", hn_json_integer((long long)peers[i].user_count));
+        hn_json_set(w, "cpu_usage", hn_json_real(peers[i].cpu_percent));
+        hn_json_set(w, "memory_usage", hn_json_integer((long long)peers[i].rss_bytes));
+        hn_json_append(workers, w);
+    }
+    hn_json_set(root, "workers", workers);
+    const char *state = locust_state(m);
+    hn_json_set(root, "state", hn_json_string(state, strlen(state)));
+    hn_json_set(root, "user_count", hn_json_integer((long long)(m->cl ? hn_cluster_users(m->cl) : 0)));
+    hn_json_set(root, "dropped_iterations", hn_json_integer((long long)s->dropped_iterations));
+    return root;
+}
+
+/* A form field of a POST body (application/x-www-form-urlencoded), decoded into buf. */
+static const char *form_field(const char *body, const char *name, char *buf, size_t n)
+{
+    size_t nl = strlen(name);
+    for (const char *p = body; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
+        if (strncmp(p, name, nl) || p[nl] != '=')
+            continue;
+        const char *v = p + nl + 1;
+        size_t k = 0;
+        for (; *v && *v != '&' && k + 1 < n; v++) {
+            if (*v == '+') {
+                buf[k++] = ' ';
+            } else if (*v == '%' && isxdigit((unsigned char)v[1]) && isxdigit((unsigned char)v[2])) {
+                char hex[3] = {v[1], v[2], 0};
+                buf[k++] = (char)strtol(hex, NULL, 16);
+                v += 2;
+            } else {
+                buf[k++] = *v;
+            }
+        }
+        buf[k] = '\0';
+        return buf;
+    }
+    return NULL;
+}
+
+/* POST /swarm: Locust's form (user_count, spawn_rate, host, run_time) changes the running
+ * load; a load plan owns it otherwise. */
+static void swarm(struct master *m, const struct hn_web_req *req, struct hn_web_reply *out)
+{
+    char uc[32], sr[32], host[2048], rt[64];
+    const char *u = form_field(req->body, "user_count", uc, sizeof uc);
+    const char *r = form_field(req->body, "spawn_rate", sr, sizeof sr);
+    const char *h = form_field(req->body, "host", host, sizeof host);
+    const char *t = form_field(req->body, "run_time", rt, sizeof rt);
+    uint64_t users;
+    double rate;
+    int64_t run_ms = 0;
+    struct hn_json *j = hn_json_object();
+    const char *why = !u || hn_parse_u64(u, &users) || users > 10000000
+                          ? "user_count: expected a whole number from 0 to 10000000"
+                      : !r || hn_parse_double(r, &rate) || rate <= 0 || rate > 1e6
+                          ? "spawn_rate: expected a rate above 0"
+                      : t && *t && (hn_parse_duration_ms(t, &run_ms) || run_ms <= 0)
+                          ? "run_time: expected a duration such as 30s, 5m or 1h30m"
+                      : h && *h && strcmp(h, m->host)
+                          ? "host: the workers run against the host the run started with"
+                      : !m->cl || !hn_cluster_started_ms(m->cl) ||
+                              hn_cluster_phase(m->cl) >= HN_CL_STOPPING
+                          ? "the run is not running"
+                      : m->n_stages || m->capacity_on || m->cfg.arrival_rate > 0
+                          ? "the load plan sets the user count"
+                          : NULL;
+    if (why) {
+        hn_json_set(j, "success", hn_json_bool(0));
+        hn_json_set(j, "message", hn_json_string(why, strlen(why)));
+        reply_json(out, 400, j);
+        return;
+    }
+    char detail[160];
+    snprintf(detail, sizeof detail, "/swarm: %llu users at %.6g/s", (unsigned long long)users,
+             rate);
+    hn_info("%s", detail);
+    set_load(m, users, rate, detail);
+    if (run_ms) /* from now, as Locust's run_time from the swarm */
+        m->cfg.run_time_ms = (int64_t)(now_ms() - hn_cluster_started_ms(m->cl)) + run_ms;
+    hn_json_set(j, "success", hn_json_bool(1));
+    hn_json_set(j, "message", hn_json_string("Swarming started", 16));
+    hn_json_set(j, "host", hn_json_string(m->host, strlen(m->host)));
+    reply_json(out, 200, j);
+}
+
+static void metrics(struct master *m, struct hn_web_reply *out);
+
+/* The master's HTTP server: Prometheus's /metrics and Locust's web API. */
 static void on_web(void *ctx, const struct hn_web_req *req, struct hn_web_reply *out)
 {
     struct master *m = ctx;
-    out->content_type = "text/plain; charset=utf-8";
-    if (strcmp(req->path, "/metrics") || (strcmp(req->method, "GET") && strcmp(req->method, "HEAD"))) {
-        out->status = 404;
-        out->body = hn_strdup("hornet serves /metrics here\n");
-        out->len = strlen(out->body);
-        return;
+    const char *p = req->path;
+    int get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
+    if (get && !strcmp(p, "/metrics")) {
+        metrics(m, out);
+    } else if (get && !strcmp(p, "/stats/requests")) {
+        reply_json(out, 200, stats_json(m));
+    } else if (get && (!strcmp(p, "/stats/requests/csv") || !strcmp(p, "/stats/failures/csv"))) {
+        FILE *f = open_memstream(&out->body, &out->len);
+        if (p[7] == 'r')
+            hn_csv_stats_table(f, hn_sinks_stats(m->sinks), duration_s(m));
+        else
+            hn_csv_failures_table(f, hn_sinks_stats(m->sinks));
+        fclose(f);
+        out->status = 200;
+        out->content_type = "text/csv";
+    } else if (get && !strcmp(p, "/exceptions")) {
+        struct hn_json *root = hn_json_object(), *list = hn_json_array();
+        const struct hn_exception *ex = hn_sinks_exceptions(m->sinks);
+        for (size_t i = 0; i < hn_sinks_n_exceptions(m->sinks); i++) {
+            struct hn_json *e = hn_json_object();
+            hn_json_set(e, "count", hn_json_integer((long long)ex[i].count));
+            hn_json_set(e, "msg", hn_json_string(ex[i].msg, strlen(ex[i].msg)));
+            hn_json_set(e, "traceback", hn_json_string(ex[i].traceback, strlen(ex[i].traceback)));
+            hn_json_set(e, "nodes", hn_json_string(ex[i].nodes, strlen(ex[i].nodes)));
+            hn_json_append(list, e);
+        }
+        hn_json_set(root, "exceptions", list);
+        reply_json(out, 200, root);
+    } else if (get && !strcmp(p, "/stop")) {
+        if (m->cl && hn_cluster_phase(m->cl) < HN_CL_STOPPING) {
+            hn_cluster_stop(m->cl, "Stopped from the web API (/stop)", now_ms(), &m->out);
+            carry_out(m);
+        }
+        struct hn_json *j = hn_json_object();
+        hn_json_set(j, "success", hn_json_bool(1));
+        hn_json_set(j, "message", hn_json_string("Test stopped", 12));
+        reply_json(out, 200, j);
+    } else if (get && !strcmp(p, "/stats/reset")) {
+        hn_sinks_reset_stats(m->sinks);
+        m->reset_ms = now_ms();
+        hn_info("Resetting stats (/stats/reset)");
+        reply_text(out, 200, "text/plain", "ok");
+    } else if (!strcmp(req->method, "POST") && !strcmp(p, "/swarm")) {
+        swarm(m, req, out);
+    } else {
+        reply_text(out, 404, "text/plain",
+                   "hornet serves /metrics and Locust's web API (/stats/requests, /swarm, "
+                   "/stop, /stats/reset, /stats/requests/csv, /stats/failures/csv, "
+                   "/exceptions)\n");
     }
+}
+
+/* GET /metrics, from what the master holds now. */
+static void metrics(struct master *m, struct hn_web_reply *out)
+{
     const struct hn_stats *s = hn_sinks_stats(m->sinks);
     if (!m->live_verdicts)
         m->live_verdicts = hn_calloc(m->n_ths ? m->n_ths : 1, sizeof *m->live_verdicts);

@@ -141,32 +141,43 @@ static void stats_row(FILE *f, const struct hn_stats_entry *e, double duration_s
     percentile_fields(f, &e->hist, e->n_requests, 1);
 }
 
-int hn_csv_write_stats(const char *prefix, const struct hn_stats *s, double duration_s)
+void hn_csv_stats_table(FILE *f, const struct hn_stats *s, double duration_s)
 {
     static const char *const cols[] = {"Type", "Name", "Request Count", "Failure Count",
                                        "Median Response Time", "Average Response Time",
                                        "Min Response Time", "Max Response Time",
                                        "Average Content Size", "Requests/s", "Failures/s"};
-    char path[4096], tmp[4200];
-    FILE *f = open_tmp(prefix, "_stats.csv", path, sizeof path, tmp, sizeof tmp);
-    if (!f)
-        return HN_EIO;
     header(f, cols, sizeof cols / sizeof cols[0], 1, NULL, 0);
     struct hn_stats_entry **v = hn_stats_sorted(s);
     for (size_t i = 0; i < s->n_entries; i++)
         stats_row(f, v[i], duration_s);
     free(v);
     stats_row(f, &s->total, duration_s);
+}
+
+int hn_csv_write_stats(const char *prefix, const struct hn_stats *s, double duration_s)
+{
+    char path[4096], tmp[4200];
+    FILE *f = open_tmp(prefix, "_stats.csv", path, sizeof path, tmp, sizeof tmp);
+    if (!f)
+        return HN_EIO;
+    hn_csv_stats_table(f, s, duration_s);
     return commit(f, tmp, path);
 }
 
 int hn_csv_write_failures(const char *prefix, const struct hn_stats *s)
 {
-    static const char *const cols[] = {"Method", "Name", "Error", "Occurrences"};
     char path[4096], tmp[4200];
     FILE *f = open_tmp(prefix, "_failures.csv", path, sizeof path, tmp, sizeof tmp);
     if (!f)
         return HN_EIO;
+    hn_csv_failures_table(f, s);
+    return commit(f, tmp, path);
+}
+
+void hn_csv_failures_table(FILE *f, const struct hn_stats *s)
+{
+    static const char *const cols[] = {"Method", "Name", "Error", "Occurrences"};
     header(f, cols, 4, 0, NULL, 0);
     struct hn_stats_error **v = hn_stats_errors_sorted(s);
     for (size_t i = 0; i < s->n_errors; i++) {
@@ -180,7 +191,6 @@ int hn_csv_write_failures(const char *prefix, const struct hn_stats *s)
         field(f, b, 1);
     }
     free(v);
-    return commit(f, tmp, path);
 }
 
 int hn_csv_write_exceptions(const char *prefix, const struct hn_exception *ex, size_t n)

@@ -43,6 +43,10 @@ void hn_csv_field(FILE *f, const char *s, int last);
 /* A response time (µs) as Locust writes it in its median and percentile columns: milliseconds
  * rounded to whole ms below 100, to 10 ms below 1 s, to 100 ms below 10 s, then to 1 s. */
 long long hn_csv_locust_ms(double us);
+/* _stats.csv's and _failures.csv's tables, written to f (the files, and the web API's
+ * downloads). */
+void hn_csv_stats_table(FILE *f, const struct hn_stats *s, double duration_s);
+void hn_csv_failures_table(FILE *f, const struct hn_stats *s);
 
 /* Open model: PREFIX_open_model.csv, the run's arrival rate, pool and dropped iterations
  * (Arrival Rate,Users,Dropped Iterations). Returns 0 or HN_EIO. */

@@ -119,6 +119,7 @@ void hn_sinks_begin(struct hn_sinks *s, const char *scenario_path, const char *s
 const struct hn_stats *hn_sinks_stats(const struct hn_sinks *s) { return &s->stats; }
 int64_t hn_sinks_start_wall_s(const struct hn_sinks *s) { return s->start_wall_s; }
 size_t hn_sinks_n_exceptions(const struct hn_sinks *s) { return s->n_exc; }
+const struct hn_exception *hn_sinks_exceptions(const struct hn_sinks *s) { return s->exc; }
 
 static void ensure_windows(struct hn_sinks *s)
 {

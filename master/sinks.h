@@ -32,6 +32,7 @@ void hn_sinks_event(struct hn_sinks *s, const char *kind, const char *detail);
 /* An exception a worker reported (rows capped at 1000 distinct messages). */
 void hn_sinks_exception(struct hn_sinks *s, const char *node, const char *msg, const char *tb);
 size_t hn_sinks_n_exceptions(const struct hn_sinks *s);
+const struct hn_exception *hn_sinks_exceptions(const struct hn_sinks *s);
 /* Once a second: a history row, a stored interval, the whole-table CSV files. */
 void hn_sinks_tick(struct hn_sinks *s, uint64_t users_now, double duration_s);
 const struct hn_stats *hn_sinks_stats(const struct hn_sinks *s);

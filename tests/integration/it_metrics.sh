@@ -79,6 +79,73 @@ PY
 kill -INT "$M"; wait_pid "$M" 10 mrc
 check "Ctrl-C ends the lingering master at once with the run's code (got $mrc)" test "$mrc" = 0
 
+# --- Locust's web API drives a run: /stats/requests with Locust's names and types, /swarm
+# changes the users mid-run and the workers follow, the CSV downloads, /stats/reset, /stop
+"$HORNET" -f "$SC" -H "http://127.0.0.1:$TGT_PORT" -u 2 -r 100 -t 60s --processes 2 --headless \
+  --no-db --only-summary --metrics-port 0 >"$T/api.out" 2>"$T/api.err" &
+W=$!; PIDS+=("$W")
+AP=$(metrics_port "$T/api.err")
+for _ in $(seq 100); do grep -q "All users spawned" "$T/api.err" && break; sleep 0.1; done
+check "the web API drives the run as Locust's does" python3 - "$AP" <<'PY'
+import csv, io, json, sys, time, urllib.error, urllib.parse, urllib.request
+base = "http://127.0.0.1:%s" % sys.argv[1]
+def get(path):
+    with urllib.request.urlopen(base + path, timeout=5) as r:
+        return r.status, r.headers.get("Content-Type"), r.read().decode()
+def post(path, form):
+    data = urllib.parse.urlencode(form).encode()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(base + path, data=data), timeout=5) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+time.sleep(1.5)
+_, ctype, body = get("/stats/requests")
+assert ctype.startswith("application/json"), ctype
+r = json.loads(body)
+types = {"stats": list, "errors": list, "total_rps": float, "fail_ratio": float,
+         "current_response_time_percentile_95": float, "current_response_time_percentile_50": float,
+         "current_response_time_percentiles": dict, "state": str, "user_count": int, "workers": list}
+for k, t in types.items():
+    assert isinstance(r[k], t), (k, type(r[k]), r[k])
+row_types = {"method": str, "name": str, "safe_name": str, "num_requests": int, "num_failures": int,
+             "avg_response_time": float, "min_response_time": int, "max_response_time": int,
+             "current_rps": float, "current_fail_per_sec": float, "median_response_time": int,
+             "ninetieth_response_time": int, "ninety_ninth_response_time": int,
+             "avg_content_length": float}
+for row in r["stats"]:
+    for k, t in row_types.items():
+        assert isinstance(row[k], t) or (t is float and isinstance(row[k], int)), (k, row[k])
+assert r["stats"][-1]["name"] == "Aggregated" and r["stats"][-1]["num_requests"] > 0, r["stats"][-1]
+assert r["state"] == "running" and r["user_count"] == 2, (r["state"], r["user_count"])
+for w in r["workers"]:
+    assert set(w) >= {"id", "state", "user_count", "cpu_usage", "memory_usage"}, w
+code, j = post("/swarm", {"user_count": "lots", "spawn_rate": "10"})
+assert code == 400 and j["success"] is False and "user_count" in j["message"], (code, j)
+code, j = post("/swarm", {"user_count": "6", "spawn_rate": "100", "host": ""})
+assert code == 200 and j["success"] is True and j["message"] == "Swarming started", (code, j)
+for _ in range(50):
+    r = json.loads(get("/stats/requests")[2])
+    if r["user_count"] == 6 and sum(w["user_count"] for w in r["workers"]) == 6:
+        break
+    time.sleep(0.1)
+assert r["user_count"] == 6, r["user_count"]
+assert sorted(w["user_count"] for w in r["workers"]) == [3, 3], r["workers"]
+rows = list(csv.DictReader(io.StringIO(get("/stats/requests/csv")[2])))
+assert rows[-1]["Name"] == "Aggregated" and int(rows[-1]["95%"]) >= 0, rows[-1]
+assert get("/stats/failures/csv")[2].startswith("Method,Name,Error,Occurrences")
+assert "exceptions" in json.loads(get("/exceptions")[2])
+before = json.loads(get("/stats/requests")[2])["stats"][-1]["num_requests"]
+assert get("/stats/reset")[2] == "ok"
+after = json.loads(get("/stats/requests")[2])["stats"][-1]["num_requests"]
+assert after < before, (before, after)
+assert json.loads(get("/stop")[2])["message"] == "Test stopped"
+print("# /swarm 2 -> 6 users: workers", sorted(w["user_count"] for w in r["workers"]), "; reset", before, "->", after)
+PY
+wait_pid "$W" 20 wrc
+check "/stop ends the run, exit 0 (got $wrc)" test "$wrc" = 0
+check "the log says who stopped it" grep -q "Stopped from the web API" "$T/api.err"
+
 # --- hostile clients against the port during a run
 before=$(target_count "$TGT_PORT" total)
 "$HORNET" -f "$SC" -H "http://127.0.0.1:$TGT_PORT" -u 4 -r 100 -t 6s --headless --no-db \
