@@ -92,6 +92,63 @@ static void chart(FILE *f, const char *title, const char *const *labels, const d
     fprintf(f, "</svg>\n");
 }
 
+extern const char hn_dygraph_js[], hn_dygraph_css[];
+
+/* The charts a reader works with: dygraphs (Debian's libjs-dygraphs, MIT, carried inside the
+ * file so it works offline) with wall-clock time axes, values on hover, zoom by dragging or
+ * the range selector, and one row's latency picked from a list (a 30 s WebSocket session's
+ * row does not flatten the 40 ms requests). The static SVG charts below stay for readers
+ * without JavaScript; the script hides them once its charts are drawn. step_ms: the rates'
+ * spacing (1000), or 0 when they are one per stored interval (older runs). */
+static void interactive_charts(FILE *f, struct hn_store *st, int64_t run,
+                               const struct hn_series *se, const double *rps, const double *fps,
+                               size_t n_rate, int64_t t0_ms, int64_t step_ms)
+{
+    fprintf(f, "<style>%s\n.hn-chart{width:900px;height:260px;margin:0.5em 0 2em}"
+               "#static-charts.hn-hidden{display:none}</style>\n<script>%s</script>\n",
+            hn_dygraph_css, hn_dygraph_js);
+    fprintf(f, "<script>var HN_DATA={rates:[");
+    for (size_t i = 0; i < n_rate; i++)
+        fprintf(f, "%s[%lld,%.6g,%.6g]", i ? "," : "",
+                (long long)(step_ms ? t0_ms + (int64_t)i * step_ms : se->ts_ms[i]), rps[i], fps[i]);
+    fprintf(f, "],pct:[");
+    for (size_t i = 0; i < se->n; i++)
+        fprintf(f, "%s[%lld,%.3f,%.3f]", i ? "," : "", (long long)se->ts_ms[i],
+                se->p50_ms ? se->p50_ms[i] : 0, se->p95_ms ? se->p95_ms[i] : 0);
+    fprintf(f, "],users:[");
+    for (size_t i = 0; i < se->n; i++)
+        fprintf(f, "%s[%lld,%llu]", i ? "," : "", (long long)se->ts_ms[i],
+                (unsigned long long)se->users[i]);
+    fprintf(f, "],rows:");
+    if (hn_store_write_row_series_json(st, run, f))
+        fprintf(f, "{}");
+    fprintf(f, "};</script>\n");
+    fputs("<h3>Requests and failures per second</h3><div id=\"chart-rates\" class=\"hn-chart\"></div>\n"
+          "<h3>Response time percentiles, all rows (ms)</h3><div id=\"chart-pct\" class=\"hn-chart\"></div>\n"
+          "<h3>Response times of one row (ms): <select id=\"row-pick\"></select></h3>"
+          "<div id=\"chart-row\" class=\"hn-chart\"></div>\n"
+          "<h3>Users</h3><div id=\"chart-users\" class=\"hn-chart\"></div>\n"
+          "<script>(function(){\n"
+          "if(typeof Dygraph==='undefined')return;\n"
+          "function rows(d){return d.map(function(r){return [new Date(r[0])].concat(r.slice(1));});}\n"
+          "function mk(id,data,labels,colors){\n"
+          "  if(!data.length)return null;\n"
+          "  return new Dygraph(document.getElementById(id),rows(data),{labels:['time'].concat(labels),"
+          "colors:colors,legend:'always',showRangeSelector:true,rangeSelectorHeight:24,"
+          "labelsSeparateLines:false,strokeWidth:1.5,highlightCircleSize:3,drawPoints:false,axes:{x:{axisLabelWidth:70}}});}\n"
+          "window.HN_CHARTS={rates:mk('chart-rates',HN_DATA.rates,['requests/s','failures/s'],['#2a6fdb','#d33']),\n"
+          "  pct:mk('chart-pct',HN_DATA.pct,['p50','p95'],['#2a9d4a','#e08a00']),\n"
+          "  users:mk('chart-users',HN_DATA.users,['users'],['#555'])};\n"
+          "var pick=document.getElementById('row-pick'),names=Object.keys(HN_DATA.rows);\n"
+          "names.forEach(function(n){var o=document.createElement('option');o.value=n;o.textContent=n;pick.appendChild(o);});\n"
+          "function showRow(){var d=HN_DATA.rows[pick.value]||[];var data=d.map(function(r){return [r[0],r[1],r[2]];});\n"
+          "  if(!HN_CHARTS.row)HN_CHARTS.row=mk('chart-row',data,['p50','p95'],['#2a9d4a','#e08a00']);\n"
+          "  else HN_CHARTS.row.updateOptions({file:rows(data)});}\n"
+          "pick.addEventListener('change',showRow);if(names.length)showRow();\n"
+          "})();</script>\n",
+          f);
+}
+
 /* The thresholds table: each threshold, what was observed, pass or fail. */
 static void thresholds_html(FILE *f, const struct hn_verdict_row *v, size_t n)
 {
@@ -269,12 +326,12 @@ static int write_html(struct hn_store *st, const char *path, const struct hn_run
         rps[i] = (double)se->requests[i];
         fps[i] = (double)se->failures[i];
     }
-    free(sec);
-    free(rq);
-    free(fl);
     double *usr = hn_calloc(se->n + 1, sizeof *usr);
     for (size_t i = 0; i < se->n; i++)
         usr[i] = (double)se->users[i];
+    int64_t rate_t0_ms = n_sec ? sec[0] * 1000 : se->n ? se->ts_ms[0] : 0;
+    interactive_charts(f, st, ri->id, se, rps, fps, n_rate, rate_t0_ms, n_sec ? 1000 : 0);
+    fprintf(f, "<div id=\"static-charts\">\n");
     const char *l1[] = {"requests/s", "failures/s"}, *c1[] = {"#2a6fdb", "#d33"};
     const double *y1[] = {rps, fps};
     chart(f, "Requests and failures per second", l1, y1, c1, 2, n_rate);
@@ -284,9 +341,15 @@ static int write_html(struct hn_store *st, const char *path, const struct hn_run
     const char *l3[] = {"users"}, *c3[] = {"#555"};
     const double *y3[] = {usr};
     chart(f, "Users", l3, y3, c3, 1, se->n);
+    /* drawn interactively above: the static ones are for readers without JavaScript */
+    fprintf(f, "</div>\n<script>if(window.HN_CHARTS&&HN_CHARTS.rates)"
+               "document.getElementById('static-charts').className='hn-hidden';</script>\n");
     free(rps);
     free(fps);
     free(usr);
+    free(sec);
+    free(rq);
+    free(fl);
 
     struct hn_stats_error **ev = hn_stats_errors_sorted(s);
     fprintf(f, "<h2>Failures</h2>\n<table id=\"failures\"><tr><th class=\"l\">Method</th>"

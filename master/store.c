@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/json.h"
 #include "common/log.h"
 #include "common/template.h"
 #include "common/util.h"
@@ -904,6 +905,56 @@ static double blob_percentile_ms(const void *blob, int len, uint64_t min_us, uin
     double v = (double)hn_hist_percentile(&h, q) / 1000.0;
     hn_hist_fini(&h);
     return v;
+}
+
+int hn_store_write_row_series_json(struct hn_store *s, int64_t run, FILE *f)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT type, name, ts_ms, requests, min_us, max_us, hist FROM intervals"
+                           " WHERE run_id=? AND NOT (type='' AND name='Aggregated')"
+                           " ORDER BY type, name, ts_ms;",
+                           -1, &st, NULL) != SQLITE_OK)
+        return HN_EIO;
+    sqlite3_bind_int64(st, 1, run);
+    char last[1200] = "";
+    int rows = 0;
+    fputc('{', f);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *type = (const char *)sqlite3_column_text(st, 0);
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        char row[1200];
+        snprintf(row, sizeof row, "%s %s", type ? type : "", name ? name : "");
+        if (strcmp(row, last)) {
+            /* a new row: its name as a JSON string (escaped by the JSON writer) */
+            struct hn_json *k = hn_json_string(row, strlen(row));
+            char *ks = hn_json_dump(k);
+            hn_json_free(k);
+            /* HTML-safe JSON: the object sits in a <script> element, where "</script>" in a
+             * row's name would end it */
+            fputs(rows++ ? "]," : "", f);
+            for (const char *c = ks ? ks : "\"?\""; *c; c++) {
+                if (*c == '<' || *c == '>' || *c == '&')
+                    fprintf(f, "\\u%04x", (unsigned)*c);
+                else
+                    fputc(*c, f);
+            }
+            fputs(":[", f);
+            free(ks);
+            snprintf(last, sizeof last, "%s", row);
+        } else {
+            fputc(',', f);
+        }
+        const void *blob = sqlite3_column_blob(st, 6);
+        int len = sqlite3_column_bytes(st, 6);
+        uint64_t mn = (uint64_t)sqlite3_column_int64(st, 4), mx = (uint64_t)sqlite3_column_int64(st, 5);
+        fprintf(f, "[%lld,%.3f,%.3f,%lld]", (long long)sqlite3_column_int64(st, 2),
+                blob_percentile_ms(blob, len, mn, mx, 0.5), blob_percentile_ms(blob, len, mn, mx, 0.95),
+                (long long)sqlite3_column_int64(st, 3));
+    }
+    fputs(rows ? "]}" : "}", f);
+    sqlite3_finalize(st);
+    return 0;
 }
 
 int hn_store_list_runs(struct hn_store *s, FILE *f, int limit)

@@ -60,6 +60,9 @@ void hn_store_history(struct hn_store *s, int64_t run, int64_t ts_ms, uint64_t u
  * still add to it: the last write wins). */
 void hn_store_per_second(struct hn_store *s, int64_t run, int64_t sec, uint64_t requests,
                          uint64_t failures);
+/* Every row's stored seconds as a JSON object for the report's per-row chart:
+ * {"TYPE NAME": [[ts_ms, p50_ms, p95_ms, requests], ...], ...}. */
+int hn_store_write_row_series_json(struct hn_store *s, int64_t run, FILE *f);
 /* Those seconds in order (the caller frees the arrays); none for runs recorded before them. */
 int hn_store_load_rates(struct hn_store *s, int64_t run, int64_t **sec, uint64_t **requests,
                         uint64_t **failures, size_t *n);

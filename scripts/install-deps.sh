@@ -5,11 +5,13 @@
 set -eu
 pkgs="build-essential cmake pkg-config git ca-certificates
       libzmq3-dev libcurl4-openssl-dev libuv1-dev libmsgpack-dev libyaml-dev libsqlite3-dev
-      libwebsockets-dev libwebsockets-evlib-uv libjansson-dev libmicrohttpd-dev libcmocka-dev curl
+      libwebsockets-dev libwebsockets-evlib-uv libjansson-dev libmicrohttpd-dev libjs-dygraphs
+      libcmocka-dev curl
       procps sqlite3
       chromium"
 case "${1:-}" in
-  --test) pkgs="$pkgs python3 python3-yaml openssl python3-locust prometheus" ;;
+  --test) pkgs="$pkgs python3 python3-yaml openssl python3-locust prometheus python3-selenium
+                  chromium-driver" ;;
   --compose) pkgs="docker.io docker-compose debootstrap iptables" ;;
   --bench) pkgs="$pkgs nginx-light wrk python3-locust time util-linux iproute2" ;;
   --fuzz) pkgs="$pkgs clang libclang-rt-dev" ;;
