@@ -65,6 +65,8 @@ enum {
     OPT_METRICS_PORT,
     OPT_WEB_HOST,
     OPT_AUTOQUIT,
+    OPT_WEB_AUTH,
+    OPT_WEB_NO_AUTH,
     OPT_INSECURE,
     OPT_CA_FILE,
     OPT_CLIENT_CERT,
@@ -134,6 +136,8 @@ static const struct option k_long[] = {
     {"metrics-port", required_argument, NULL, OPT_METRICS_PORT},
     {"web-host", required_argument, NULL, OPT_WEB_HOST},
     {"autoquit", required_argument, NULL, OPT_AUTOQUIT},
+    {"web-auth", required_argument, NULL, OPT_WEB_AUTH},
+    {"web-no-auth", no_argument, NULL, OPT_WEB_NO_AUTH},
     {"insecure", no_argument, NULL, OPT_INSECURE},
     {"ca-file", required_argument, NULL, OPT_CA_FILE},
     {"client-cert", required_argument, NULL, OPT_CLIENT_CERT},
@@ -415,6 +419,12 @@ static int parse_flags(struct hn_options *o, int argc, char **argv, char *err, s
             o->metrics_port = (int)v;
             break;
         case OPT_WEB_HOST: o->web_host = optarg; break;
+        case OPT_WEB_AUTH:
+            if (!strchr(optarg, ':') || optarg[0] == ':')
+                return bad(err, errlen, flag, "expected USER:PASSWORD", "(hidden)");
+            o->web_auth = optarg;
+            break;
+        case OPT_WEB_NO_AUTH: o->web_no_auth = 1; break;
         case OPT_AUTOQUIT:
             rc = duration_arg(flag, optarg, 0, &o->autoquit_ms, err, errlen);
             break;
@@ -544,6 +554,8 @@ const char *hn_options_usage(void)
            "                             Locust's web API (/stats/requests, /swarm, /stop...)\n"
            "      --web-host H           where that server listens (default 127.0.0.1)\n"
            "      --autoquit T           keep serving /metrics for T after the run (default 0)\n"
+           "      --web-auth USER:PASS   require HTTP basic auth on that server (needed beyond\n"
+           "                             loopback, unless --web-no-auth says it is on purpose)\n"
            "      --stages PLAN          load stages instead of -u/-r: DURATION:USERS[@RATE],...\n"
            "                             e.g. 7m:10,7m:50@5,7m:100 (USERS~ ramps linearly); the\n"
            "                             run time is their sum unless -t cuts it\n"

@@ -78,6 +78,8 @@ struct hn_options {
     size_t n_class_filter;
     int metrics_port;         /* --metrics-port N: Prometheus /metrics (-1: none; 0: any port) */
     const char *web_host;     /* --web-host: where the master's HTTP server listens */
+    const char *web_auth;     /* --web-auth USER:PASS: HTTP basic auth on that server */
+    int web_no_auth;          /* --web-no-auth: beyond loopback without auth, on purpose */
     int64_t autoquit_ms;      /* --autoquit T: keep serving /metrics T after the run (0: quit) */
     int insecure;             /* --insecure: no certificate verification */
     const char *ca_file;      /* --ca-file: PEM CA bundle trusted instead of the system's */

@@ -959,16 +959,27 @@ static int open_web(struct master *m)
     if (o->metrics_port < 0)
         return 0;
     char err[256];
-    m->web = hn_web_open(o->web_host, (unsigned)o->metrics_port, on_web, m, err, sizeof err);
+    int loopback = !strncmp(o->web_host, "127.", 4) || !strcmp(o->web_host, "localhost");
+    if (!loopback && !o->web_auth && !o->web_no_auth) {
+        fprintf(stderr, "hornet: --web-host %s: beyond loopback the server needs --web-auth "
+                        "USER:PASSWORD (or --web-no-auth to expose it on purpose): its API can "
+                        "change and stop the run\n", o->web_host);
+        return HN_EXIT_USAGE;
+    }
+    m->web = hn_web_open(o->web_host, (unsigned)o->metrics_port, o->web_auth, on_web, m, err,
+                         sizeof err);
     if (!m->web) {
         fprintf(stderr, "hornet: --metrics-port %d: %s\n", o->metrics_port, err);
         return HN_EXIT_RUNTIME;
     }
     hn_rpc_watch_fd(m->rpc, hn_web_fd(m->web));
     hn_info("Prometheus metrics on http://%s:%u/metrics", o->web_host, hn_web_port(m->web));
-    if (strncmp(o->web_host, "127.", 4) && strcmp(o->web_host, "localhost"))
-        hn_warn("the metrics server listens beyond loopback (%s): anyone who reaches it reads "
-                "the run's figures", o->web_host);
+    if (loopback)
+        hn_info("It listens on loopback only; --web-host ADDRESS --web-auth USER:PASSWORD "
+                "exposes it");
+    else if (!o->web_auth)
+        hn_warn("the server listens beyond loopback (%s) without --web-auth: anyone who reaches "
+                "it reads the run's figures and can change or stop the run", o->web_host);
     return 0;
 }
 

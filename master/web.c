@@ -8,12 +8,14 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/template.h"
 #include "common/util.h"
 
 #define BODY_MAX (64 * 1024)
 
 struct hn_web {
     struct MHD_Daemon *d;
+    char *authorization; /* "Basic base64(user:password)", or NULL */
     hn_web_handler fn;
     void *ctx;
     unsigned port;
@@ -30,6 +32,18 @@ struct upload {
 const char *hn_web_arg(const struct hn_web_req *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* Compares a credential in time independent of where it differs. */
+static int same(const char *got, const char *want)
+{
+    if (!got)
+        return 0;
+    size_t gl = strlen(got), wl = strlen(want);
+    unsigned char diff = gl != wl;
+    for (size_t i = 0; i < wl; i++)
+        diff |= (unsigned char)(got[i < gl ? i : 0] ^ want[i]);
+    return diff == 0;
 }
 
 static enum MHD_Result send_reply(struct MHD_Connection *c, struct hn_web_reply *out)
@@ -74,6 +88,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     struct hn_web_reply out = {0};
+    if (w->authorization && !same(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                              MHD_HTTP_HEADER_AUTHORIZATION),
+                                  w->authorization)) {
+        struct MHD_Response *resp = MHD_create_response_from_buffer(
+            13, (void *)"unauthorized\n", MHD_RESPMEM_PERSISTENT);
+        if (!resp)
+            return MHD_NO;
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                "Basic realm=\"hornet\", charset=\"UTF-8\"");
+        enum MHD_Result r = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, resp);
+        MHD_destroy_response(resp);
+        return r;
+    }
     if (u->too_big) {
         out.status = MHD_HTTP_CONTENT_TOO_LARGE;
         out.content_type = "text/plain";
@@ -111,8 +138,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     hn_debug("web server: %s", msg);
 }
 
-struct hn_web *hn_web_open(const char *host, unsigned port, hn_web_handler fn, void *ctx,
-                           char *err, size_t errlen)
+struct hn_web *hn_web_open(const char *host, unsigned port, const char *auth, hn_web_handler fn,
+                           void *ctx, char *err, size_t errlen)
 {
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
@@ -125,6 +152,14 @@ struct hn_web *hn_web_open(const char *host, unsigned port, hn_web_handler fn, v
     struct hn_web *w = hn_calloc(1, sizeof *w);
     w->fn = fn;
     w->ctx = ctx;
+    if (auth) {
+        struct hn_buf b;
+        hn_buf_init(&b, 4096);
+        hn_buf_append(&b, "Basic ", 6);
+        hn_base64(&b, auth, strlen(auth));
+        w->authorization = hn_strdup(hn_buf_cstr(&b));
+        hn_buf_fini(&b);
+    }
     w->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
                             on_request, w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                             MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
@@ -135,6 +170,7 @@ struct hn_web *hn_web_open(const char *host, unsigned port, hn_web_handler fn, v
                             MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
     if (!w->d) {
         snprintf(err, errlen, "cannot listen on %s:%u", host, port);
+        free(w->authorization);
         free(w);
         return NULL;
     }
@@ -160,6 +196,7 @@ void hn_web_close(struct hn_web **wp)
     if (!w)
         return;
     MHD_stop_daemon(w->d);
+    free(w->authorization);
     free(w);
     *wp = NULL;
 }

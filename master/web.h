@@ -31,9 +31,10 @@ const char *hn_web_arg(const struct hn_web_req *r, const char *name);
 
 typedef void (*hn_web_handler)(void *ctx, const struct hn_web_req *req, struct hn_web_reply *out);
 
-/* Listens on host:port (port 0: any free one). Returns NULL with a one-line reason in err. */
-struct hn_web *hn_web_open(const char *host, unsigned port, hn_web_handler fn, void *ctx,
-                           char *err, size_t errlen);
+/* Listens on host:port (port 0: any free one). auth "USER:PASSWORD" (NULL: none) makes every
+ * request need HTTP basic auth (401 otherwise). Returns NULL with a one-line reason in err. */
+struct hn_web *hn_web_open(const char *host, unsigned port, const char *auth, hn_web_handler fn,
+                           void *ctx, char *err, size_t errlen);
 unsigned hn_web_port(const struct hn_web *w);
 /* The descriptor to poll for input (epoll's). */
 int hn_web_fd(const struct hn_web *w);

@@ -146,6 +146,25 @@ wait_pid "$W" 20 wrc
 check "/stop ends the run, exit 0 (got $wrc)" test "$wrc" = 0
 check "the log says who stopped it" grep -q "Stopped from the web API" "$T/api.err"
 
+# --- --web-auth: basic auth on the server; beyond loopback it is required
+"$HORNET" -f "$SC" -H "http://127.0.0.1:$TGT_PORT" -u 1 -r 10 -t 4s --headless --no-db \
+  --only-summary --metrics-port 0 --web-auth alice:s3cret >"$T/auth.out" 2>"$T/auth.err" &
+U=$!; PIDS+=("$U")
+UP=$(metrics_port "$T/auth.err")
+code=$(curl -s -o /dev/null -D "$T/auth.hdr" -w '%{http_code}' --max-time 5 "http://127.0.0.1:$UP/metrics")
+check "--web-auth: without credentials, 401 with a Basic challenge (got $code)" \
+  bash -c "test '$code' = 401 && grep -qi '^WWW-Authenticate: Basic realm=\"hornet\"' '$T/auth.hdr'"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -u alice:wrong "http://127.0.0.1:$UP/stop")
+check "--web-auth: a wrong password is 401, and /stop did nothing (got $code)" test "$code" = 401
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -u alice:s3cret "http://127.0.0.1:$UP/metrics")
+check "--web-auth: the right one is 200 (got $code)" test "$code" = 200
+wait_pid "$U" 20 urc
+check "--web-auth: the run ran its course (exit $urc, not stopped)" bash -c "test '$urc' = 0 && grep -q 'Time limit reached' '$T/auth.err'"
+timeout 10 "$HORNET" -f "$SC" -t 1s --headless --no-db --metrics-port 0 --web-host 10.1.2.3 \
+  >"$T/expose.out" 2>"$T/expose.err"; rc=$?
+check "beyond loopback without --web-auth: exit 2, one line saying why (got $rc)" \
+  test "$rc" = 2 -a "$(grep -c . "$T/expose.err")" = 1 -a -n "$(grep -- '--web-auth USER:PASSWORD (or --web-no-auth' "$T/expose.err")"
+
 # --- hostile clients against the port during a run
 before=$(target_count "$TGT_PORT" total)
 "$HORNET" -f "$SC" -H "http://127.0.0.1:$TGT_PORT" -u 4 -r 100 -t 6s --headless --no-db \
