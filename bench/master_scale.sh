@@ -18,7 +18,7 @@ ulimit -n "$(ulimit -Hn)"
 printf 'host: http://127.0.0.1:1\nusers:\n  - name: U\n    tasks: [{name: t, steps: [{http: {url: /}}]}]\n' >"$B/s.yaml"
 ticks=$(getconf CLK_TCK)
 for n in $counts; do
-  build/hornet --master --master-bind-host 127.0.0.1 --master-bind-port 0 --expect-workers "$n" \
+  build/hornet --headless --master --master-bind-host 127.0.0.1 --master-bind-port 0 --expect-workers "$n" \
     --expect-workers-max-wait 120s -f "$B/s.yaml" -u "$n" -r 100000 -t "${secs}s" --no-db \
     --only-summary --heartbeat-timeout 30s >"$B/m.out" 2>"$B/m.err" &
   M=$!

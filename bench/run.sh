@@ -40,7 +40,7 @@ run_locust() {
   echo "$n $(cpu_of "$B/locust.time") $(rss_of "$B/locust.time")"
 }
 hornet_with() { # hornet_with SCENARIO
-  /usr/bin/time -v taskset -c 0 build/hornet -f "$1" -H "$URL" -u 50 -r 1000 \
+  /usr/bin/time -v taskset -c 0 build/hornet --headless -f "$1" -H "$URL" -u 50 -r 1000 \
      -t "${secs}s" --processes 1 --only-summary --csv "$B/hornet" --loglevel WARNING \
      >"$B/hornet.out" 2>"$B/hornet.time"
   local n; n=$(awk -F, '$2=="Aggregated"{print $3}' "$B/hornet_stats.csv")
@@ -89,7 +89,7 @@ trap 'kill $NGINX $DT 2>/dev/null; wait $NGINX $DT 2>/dev/null; rm -rf "$B"' EXI
 for _ in $(seq 50); do [ -s "$B/dt.port" ] && break; sleep 0.1; done
 DURL="http://127.0.0.1:$(cat "$B/dt.port")"
 idle_rss() { # idle_rss USERS: worker VmRSS in KB once every user made its request; sets CONNS
-  taskset -c 0 build/hornet -f bench/idle.yaml -H "$DURL" -u "$1" -r 5000 -t 60s --processes 1 \
+  taskset -c 0 build/hornet --headless -f bench/idle.yaml -H "$DURL" -u "$1" -r 5000 -t 60s --processes 1 \
     --only-summary --loglevel INFO >/dev/null 2>"$B/idle.err" &
   local h=$! wpid kb
   for _ in $(seq 300); do grep -q "All users spawned" "$B/idle.err" && break; sleep 0.1; done

@@ -16,7 +16,7 @@ for _ in $(seq 50); do [ -s "$B/port" ] && break; sleep 0.1; done
 URL="http://127.0.0.1:$(cat "$B/port")"
 
 measure() { # measure USERS: prints "rss_kb cpu_percent open_sessions"
-  taskset -c 0 build/hornet -f bench/ws_hold.yaml -H "$URL" -u "$1" -r 2000 -t 90s --processes 1 \
+  taskset -c 0 build/hornet --headless -f bench/ws_hold.yaml -H "$URL" -u "$1" -r 2000 -t 90s --processes 1 \
     --only-summary >/dev/null 2>"$B/h.err" &
   local h=$! w
   for _ in $(seq 600); do grep -q "All users spawned" "$B/h.err" && break; sleep 0.1; done

@@ -67,6 +67,9 @@ enum {
     OPT_AUTOQUIT,
     OPT_WEB_AUTH,
     OPT_WEB_NO_AUTH,
+    OPT_AUTOSTART,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
     OPT_INSECURE,
     OPT_CA_FILE,
     OPT_CLIENT_CERT,
@@ -138,6 +141,10 @@ static const struct option k_long[] = {
     {"autoquit", required_argument, NULL, OPT_AUTOQUIT},
     {"web-auth", required_argument, NULL, OPT_WEB_AUTH},
     {"web-no-auth", no_argument, NULL, OPT_WEB_NO_AUTH},
+    {"web-port", required_argument, NULL, 'P'},
+    {"autostart", no_argument, NULL, OPT_AUTOSTART},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"insecure", no_argument, NULL, OPT_INSECURE},
     {"ca-file", required_argument, NULL, OPT_CA_FILE},
     {"client-cert", required_argument, NULL, OPT_CLIENT_CERT},
@@ -171,6 +178,7 @@ void hn_options_defaults(struct hn_options *o)
     o->stop_timeout_ms = 10000;
     o->db_path = "hornet.db";
     o->metrics_port = -1;
+    o->web_port = 8089;
     o->web_host = "127.0.0.1";
     o->max_latency_pct = 10;
     o->max_latency_ms = 2;
@@ -234,7 +242,7 @@ static int parse_flags(struct hn_options *o, int argc, char **argv, char *err, s
     opterr = 0;
     for (;;) {
         int longidx = -1;
-        int c = getopt_long(argc, argv, ":f:H:u:r:t:L:T:E:s:i:lVh", k_long, &longidx);
+        int c = getopt_long(argc, argv, ":f:H:u:r:t:L:T:E:s:i:P:lVh", k_long, &longidx);
         if (c == -1)
             break;
         const char *flag = longidx >= 0 ? k_long[longidx].name : NULL;
@@ -425,8 +433,16 @@ static int parse_flags(struct hn_options *o, int argc, char **argv, char *err, s
             o->web_auth = optarg;
             break;
         case OPT_WEB_NO_AUTH: o->web_no_auth = 1; break;
+        case 'P':
+            rc = count_arg(flag, optarg, 0, 65535, &v, err, errlen);
+            o->web_port = (int)v;
+            break;
+        case OPT_AUTOSTART: o->autostart = 1; break;
+        case OPT_TLS_CERT: o->tls_cert = optarg; break;
+        case OPT_TLS_KEY: o->tls_key = optarg; break;
         case OPT_AUTOQUIT:
             rc = duration_arg(flag, optarg, 0, &o->autoquit_ms, err, errlen);
+            o->autoquit_given = 1;
             break;
         case OPT_INSECURE: o->insecure = 1; break;
         case OPT_CA_FILE: o->ca_file = optarg; break;
@@ -473,6 +489,11 @@ int hn_options_parse(struct hn_options *o, int argc, char **argv, char *err, siz
                 return HN_EXIT_USAGE;
             }
     }
+    if (!o->tls_cert != !o->tls_key) {
+        snprintf(err, errlen, "hornet: %s needs %s too (the web UI's certificate and its key)",
+                 o->tls_cert ? "--tls-cert" : "--tls-key", o->tls_cert ? "--tls-key" : "--tls-cert");
+        return HN_EXIT_USAGE;
+    }
     if ((o->master_key || o->worker_keys) && o->mode != HN_MODE_MASTER) {
         snprintf(err, errlen, "hornet: %s is for --master (local mode secures its own links)",
                  o->master_key ? "--master-key" : "--worker-keys");
@@ -515,7 +536,9 @@ const char *hn_options_usage(void)
            "  -u, --users N              peak number of concurrent users (default 1)\n"
            "  -r, --spawn-rate R         users started per second, cluster-wide (default 1)\n"
            "  -t, --run-time T           stop after T (30s, 5m, 1h30m); default: until Ctrl-C\n"
-           "      --headless             no web UI (hornet has none yet; always headless)\n"
+           "      --headless             no web UI: run at once and end (CI); without it the\n"
+           "                             master serves its web UI on --web-port and waits for\n"
+           "                             a start from the browser (or --autostart)\n"
            "      --processes N          local mode: worker processes to start (default 1;\n"
            "                             -1: one per core; 0: as 1)\n"
            "  -i, --iterations N         stop after N task iterations in all (then exit)\n"
@@ -549,11 +572,17 @@ const char *hn_options_usage(void)
            "                             thresholds: ('Aggregated: p(95) < 1000'); a failed one\n"
            "                             exits 99, one with abort_on_fail ends the run with 100\n"
            "      --junit FILE           write the thresholds as JUnit XML at the end\n"
-           "      --metrics-port N       master: serve Prometheus metrics at\n"
+           "  -P, --web-port N           the web UI's port (default 8089; 0: any free port); it\n"
+           "                             also serves /metrics and Locust's web API\n"
+           "      --autostart            with the web UI: start the run at once (-u/-r/-t)\n"
+           "      --metrics-port N       --headless: serve Prometheus metrics at\n"
            "                             http://WEB_HOST:N/metrics (0: any free port) and\n"
            "                             Locust's web API (/stats/requests, /swarm, /stop...)\n"
            "      --web-host H           where that server listens (default 127.0.0.1)\n"
-           "      --autoquit T           keep serving /metrics for T after the run (default 0)\n"
+           "      --autoquit T           after the run, keep the server up for T, then quit\n"
+           "                             (default: --headless quits at once; the web UI stays\n"
+           "                             until Ctrl-C)\n"
+           "      --tls-cert F, --tls-key F  serve the web UI over HTTPS (PEM files)\n"
            "      --web-auth USER:PASS   require HTTP basic auth on that server (needed beyond\n"
            "                             loopback, unless --web-no-auth says it is on purpose)\n"
            "      --stages PLAN          load stages instead of -u/-r: DURATION:USERS[@RATE],...\n"

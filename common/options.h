@@ -80,6 +80,10 @@ struct hn_options {
     const char *web_host;     /* --web-host: where the master's HTTP server listens */
     const char *web_auth;     /* --web-auth USER:PASS: HTTP basic auth on that server */
     int web_no_auth;          /* --web-no-auth: beyond loopback without auth, on purpose */
+    int web_port;             /* -P/--web-port: the web UI (unless --headless; 0: any port) */
+    int autostart;            /* --autostart: the web UI's run starts at once */
+    const char *tls_cert, *tls_key; /* --tls-cert/--tls-key: the web UI over HTTPS */
+    int autoquit_given;
     int64_t autoquit_ms;      /* --autoquit T: keep serving /metrics T after the run (0: quit) */
     int insecure;             /* --insecure: no certificate verification */
     const char *ca_file;      /* --ca-file: PEM CA bundle trusted instead of the system's */

@@ -297,3 +297,38 @@ int hn_url_check(const char *url, char *why, size_t n)
     }
     return 0;
 }
+
+int hn_read_file(const char *path, char **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return HN_EIO;
+    size_t cap = 4096, n = 0;
+    char *buf = hn_malloc(cap + 1);
+    for (size_t r; (r = fread(buf + n, 1, cap - n, f)) > 0;) {
+        n += r;
+        if (n == cap) {
+            if (cap >= 1u << 20) { /* a certificate or key is far smaller */
+                free(buf);
+                fclose(f);
+                errno = EFBIG;
+                return HN_EIO;
+            }
+            cap *= 2;
+            buf = hn_realloc(buf, cap + 1);
+        }
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        errno = EIO;
+        return HN_EIO;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return 0;
+}

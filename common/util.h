@@ -73,6 +73,8 @@ double hn_rng_unit(struct hn_rng *r);
  * address, an optional port from 1 to 65535, an optional path; no spaces or control characters.
  * Returns 0, or HN_EINVAL with what is wrong in why ("port 99999 is out of range"). */
 int hn_url_check(const char *url, char *why, size_t n);
+/* A small file (up to 1 MiB) read whole, NUL-terminated. Returns 0 or HN_EIO (errno kept). */
+int hn_read_file(const char *path, char **out, size_t *len);
 
 /* Levenshtein distance, capped at 16 (for did-you-mean suggestions). */
 int hn_edit_distance(const char *a, const char *b);

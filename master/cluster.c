@@ -520,7 +520,8 @@ static void on_ready(struct hn_cluster *cl, const struct hn_msg *m, uint64_t now
     }
     if (fresh) {
         event(out, HN_EV_JOINED, p, NULL);
-        if (cl->phase == HN_CL_WAITING && hn_cluster_live(cl) >= cl->cfg->expect_workers)
+        if (cl->phase == HN_CL_WAITING && !cl->cfg->hold &&
+            hn_cluster_live(cl) >= cl->cfg->expect_workers)
             start_run(cl, now_ms, out); /* the last one expected: no need to wait for a tick */
         else if (cl->phase == HN_CL_SPAWNING || cl->phase == HN_CL_RUNNING)
             dispatch(cl, out); /* rebalance onto the newcomer */
@@ -653,6 +654,14 @@ int hn_cluster_peer_exited(struct hn_cluster *cl, const char *id_part, const cha
     return found;
 }
 
+void hn_cluster_release(struct hn_cluster *cl, uint64_t now_ms, struct hn_cl_outbox *out)
+{
+    if (cl->phase != HN_CL_WAITING || cl->cfg->hold)
+        return;
+    cl->wait_start_ms = now_ms;
+    hn_cluster_timers(cl, now_ms, out);
+}
+
 /* ---------- time ---------- */
 
 /* The deadlines: the wait for workers, the run time, the stop's timeout. Cheap; called on
@@ -662,7 +671,9 @@ void hn_cluster_timers(struct hn_cluster *cl, uint64_t now_ms, struct hn_cl_outb
     const struct hn_cluster_config *c = cl->cfg;
     switch (cl->phase) {
     case HN_CL_WAITING:
-        if (hn_cluster_live(cl) >= c->expect_workers) {
+        if (c->hold) {
+            break; /* the web UI's start form decides when */
+        } else if (hn_cluster_live(cl) >= c->expect_workers) {
             start_run(cl, now_ms, out);
         } else if ((int64_t)(now_ms - cl->wait_start_ms) > c->expect_workers_max_wait_ms) {
             cl->result.gave_up = 1;

@@ -62,6 +62,8 @@ struct hn_cluster_config {
     int64_t stop_timeout_ms;      /* the stop waits this long plus 2 s for confirmations */
     const char *run_id; /* this master's run, in every ack */
     uint64_t iterations; /* -i: task iterations to start in all, then stop (0: no cap) */
+    int hold; /* the web UI's start form: workers join and wait, the run does not start (and
+                 the wait for workers does not time out) until hn_cluster_release */
     /* what every spawn carries besides the split (host, scenario, timeouts, tags...):
      * borrowed for the core's life */
     const struct hn_msg *spawn_template;
@@ -133,6 +135,9 @@ void hn_cluster_timers(struct hn_cluster *cl, uint64_t now_ms, struct hn_cl_outb
 /* The caller changed the borrowed cfg's users, class_counts or spawn_rate (a stage began): a
  * new split goes to every live worker once the run has started. */
 void hn_cluster_load_changed(struct hn_cluster *cl, struct hn_cl_outbox *out);
+/* The caller cleared cfg->hold (a start from the web UI), after setting the load: the run
+ * starts once expect_workers are there, within expect_workers_max_wait_ms from now. */
+void hn_cluster_release(struct hn_cluster *cl, uint64_t now_ms, struct hn_cl_outbox *out);
 /* Begins the stop (a signal, or the caller's own reason); no-op once stopping. */
 void hn_cluster_stop(struct hn_cluster *cl, const char *why, uint64_t now_ms,
                      struct hn_cl_outbox *out);

@@ -72,31 +72,13 @@ int hn_master_compare(const struct hn_options *o, const char *base, const char *
     int rc = open_history(o, "compare", &st);
     if (rc)
         return rc;
-    struct hn_stats s[2];
-    double dur[2];
+    struct hn_compare_limits l = {o->max_latency_pct, o->max_latency_ms, o->max_rps_drop_pct,
+                                  o->max_fail_points};
     char err[256];
-    hn_stats_init(&s[0]);
-    hn_stats_init(&s[1]);
-    for (int i = 0; i < 2 && !rc; i++) {
-        int64_t secs;
-        if (hn_store_load_final(st, (int64_t)ids[i], &s[i], &dur[i], &secs, err, sizeof err)) {
-            fprintf(stderr, "hornet: compare: %s\n", err);
-            rc = HN_EXIT_USAGE;
-        } else if (secs) {
-            printf("run %llu was aborted (its master died): compared on the %lld seconds it "
-                   "committed\n",
-                   (unsigned long long)ids[i], (long long)(secs > 0 ? secs : 0));
-        }
-    }
-    if (!rc) {
-        struct hn_compare_limits l = {o->max_latency_pct, o->max_latency_ms, o->max_rps_drop_pct,
-                                      o->max_fail_points};
-        printf("run %llu against baseline %llu\n", (unsigned long long)ids[1],
-               (unsigned long long)ids[0]);
-        rc = hn_compare(stdout, &s[0], dur[0], &s[1], dur[1], &l) ? HN_EXIT_FAILURES : 0;
-    }
-    hn_stats_fini(&s[0]);
-    hn_stats_fini(&s[1]);
+    rc = hn_report_compare(st, (int64_t)ids[0], (int64_t)ids[1], &l, stdout, err, sizeof err);
+    if (rc < 0)
+        fprintf(stderr, "hornet: compare: %s\n", err);
+    rc = rc < 0 ? HN_EXIT_USAGE : rc ? HN_EXIT_FAILURES : 0;
     hn_store_close(&st);
     return rc;
 }

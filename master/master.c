@@ -28,6 +28,7 @@
 #include "common/json.h"
 #include "master/metrics.h"
 #include "master/web.h"
+#include "master/webui.h"
 #include "master/verdicts.h"
 #include "proto/codec.h"
 #include "proto/keys.h"
@@ -37,7 +38,12 @@ struct master {
     const struct hn_options *o;
     struct hn_kv tls_kv[4]; /* the TLS settings sent with the spawn (borrowed strings) */
     uint64_t reset_ms;      /* --reset-stats: when the statistics restarted (0: not yet) */
-    struct hn_web *web;     /* --metrics-port: the HTTP server on this loop (NULL: none) */
+    struct hn_web *web;     /* the web UI's (or --metrics-port's) server on this loop, or NULL */
+    struct hn_webui *ui;    /* what it serves */
+    int finished;           /* the run is over (the web UI stays until Ctrl-C or --autoquit) */
+    int final_code;         /* its exit code then */
+    char host_buf[2048];    /* a host the start form gave */
+    char web_err[320];      /* why the start form was refused */
     struct hn_th_verdict *live_verdicts; /* the thresholds as /metrics last saw them */
     int local;
     uint64_t fd_room;   /* workers the open-file limit allows (0: no limit known) */
@@ -167,6 +173,9 @@ static void on_event(struct master *m, const struct hn_cl_action *a)
         hn_sinks_begin(m->sinks, m->sc->path, m->sc->text, m->sc->text_len, m->host, &m->cfg);
         hn_info("Ramping to %llu users at a rate of %.2f per second across %s",
                 (unsigned long long)m->cfg.users, m->cfg.spawn_rate, a->detail);
+        snprintf(detail, sizeof detail, "start: %llu users at %.6g/s",
+                 (unsigned long long)m->cfg.users, m->cfg.spawn_rate);
+        hn_webui_marker(m->ui, hn_wall_ms(), detail);
         break;
     case HN_EV_GAVE_UP:
         hn_error("%s; giving up", a->detail);
@@ -181,6 +190,7 @@ static void on_event(struct master *m, const struct hn_cl_action *a)
         break;
     case HN_EV_STOPPING:
         hn_info("%s; stopping users", a->detail);
+        hn_webui_marker(m->ui, hn_wall_ms(), "stop");
         break;
     case HN_EV_ALL_LOST:
         hn_error("all workers are gone; ending the run");
@@ -226,6 +236,7 @@ static void carry_out(struct master *m)
                         a->to, hn_strerror(rc));
         } else if (a->kind == HN_CL_MERGE) {
             hn_sinks_merge(m->sinks, a->delta->stats);
+            hn_webui_merge(m->ui, a->delta->stats);
             if (m->capacity_on)
                 hn_stats_merge(&m->step_stats, a->delta->stats);
         } else {
@@ -298,6 +309,7 @@ static void follow_stages(struct master *m, uint64_t now)
                  st->linear ? " (linear ramp)" : "", (double)st->duration_ms / 1000.0);
         hn_info("Load plan, %s", detail);
         hn_sinks_event(m->sinks, "stage", detail);
+        hn_webui_marker(m->ui, hn_wall_ms(), detail);
     }
     if (p.users == m->cfg.users && p.spawn_rate == m->cfg.spawn_rate)
         return;
@@ -313,6 +325,7 @@ static void follow_stages(struct master *m, uint64_t now)
 static void set_load(struct master *m, uint64_t users, double rate, const char *detail)
 {
     hn_sinks_event(m->sinks, "user_count", detail);
+    hn_webui_marker(m->ui, hn_wall_ms(), detail);
     m->cfg.users = users;
     m->cfg.spawn_rate = rate;
     hn_describe_class_counts(m->sc, users, m->class_counts);
@@ -409,6 +422,7 @@ static void follow_arrival(struct master *m, uint64_t now)
                  (double)ap->stages[stage].duration_ms / 1000.0);
         hn_info("Load plan, %s", detail);
         hn_sinks_event(m->sinks, "stage", detail);
+        hn_webui_marker(m->ui, hn_wall_ms(), detail);
     }
     if (rate == m->cfg.arrival_rate)
         return;
@@ -499,6 +513,7 @@ static void run_loop(struct master *m)
             carry_out(m);
             if (hn_cluster_started_ms(m->cl))
                 hn_sinks_tick(m->sinks, hn_cluster_users(m->cl), duration_s(m));
+            hn_webui_tick(m->ui, hn_wall_ms(), m->web);
         }
         if (now - last_judged >= 2000) {
             last_judged = now;
@@ -516,6 +531,7 @@ static void run_loop(struct master *m)
 static void master_free(struct master *m)
 {
     hn_web_close(&m->web);
+    hn_webui_free(&m->ui);
     free(m->live_verdicts);
     hn_children_stop(&m->children);
     hn_cl_outbox_fini(&m->out);
@@ -671,24 +687,6 @@ static int pick_classes(struct hn_scenario *sc, const struct hn_options *o, char
     return 0;
 }
 
-static void reply_text(struct hn_web_reply *out, unsigned status, const char *type,
-                       const char *text)
-{
-    out->status = status;
-    out->content_type = type;
-    out->body = hn_strdup(text);
-    out->len = strlen(out->body);
-}
-
-static void reply_json(struct hn_web_reply *out, unsigned status, struct hn_json *j)
-{
-    out->status = status;
-    out->content_type = "application/json";
-    out->body = hn_json_dump(j);
-    out->len = out->body ? strlen(out->body) : 0;
-    hn_json_free(j);
-}
-
 /* Locust's state names for the web API. */
 static const char *locust_state(const struct master *m)
 {
@@ -701,263 +699,141 @@ static const char *locust_state(const struct master *m)
     }
 }
 
-static int64_t round_ms(uint64_t us) { return (int64_t)((us + 500) / 1000); }
+/* ---------- the web UI's view of the run, and its actions ---------- */
 
-/* GET /stats/requests: Locust 2.x's JSON, field for field (hornet adds, never renames). */
-static struct hn_json *stats_json(struct master *m)
+static void web_view(void *ctx, struct hn_webui_view *v)
 {
-    const struct hn_stats *s = hn_sinks_stats(m->sinks);
-    int64_t wall_s = hn_wall_ms() / 1000, start_s = hn_sinks_start_wall_s(m->sinks);
-    struct hn_json *root = hn_json_object(), *rows = hn_json_array(), *errs = hn_json_array();
-    struct hn_stats_entry **v = hn_stats_sorted(s);
-    for (size_t i = 0; i <= s->n_entries; i++) {
-        const struct hn_stats_entry *e = i < s->n_entries ? v[i] : &s->total;
-        const struct hn_hist *h = &e->hist;
-        struct hn_json *r = hn_json_object();
-        hn_json_set(r, "method", hn_json_string(e->type, strlen(e->type)));
-        hn_json_set(r, "name", hn_json_string(e->name, strlen(e->name)));
-        hn_json_set(r, "safe_name", hn_json_string(e->name, strlen(e->name)));
-        hn_json_set(r, "num_requests", hn_json_integer((long long)e->n_requests));
-        hn_json_set(r, "num_failures", hn_json_integer((long long)e->n_failures));
-        hn_json_set(r, "avg_response_time",
-                    hn_json_real(h->count ? (double)h->sum_us / (double)h->count / 1000.0 : 0));
-        hn_json_set(r, "min_response_time", hn_json_integer(h->count ? round_ms(h->min_us) : 0));
-        hn_json_set(r, "max_response_time", hn_json_integer(round_ms(h->max_us)));
-        hn_json_set(r, "current_rps",
-                    hn_json_real(hn_persec_current(&e->reqs_per_s, wall_s, start_s)));
-        hn_json_set(r, "current_fail_per_sec",
-                    hn_json_real(hn_persec_current(&e->fails_per_s, wall_s, start_s)));
-        hn_json_set(r, "median_response_time",
-                    hn_json_integer(h->count ? hn_csv_locust_ms((double)hn_hist_percentile(h, 0.5)) : 0));
-        hn_json_set(r, "ninetieth_response_time",
-                    hn_json_integer(h->count ? hn_csv_locust_ms((double)hn_hist_percentile(h, 0.9)) : 0));
-        hn_json_set(r, "ninety_ninth_response_time",
-                    hn_json_integer(h->count ? hn_csv_locust_ms((double)hn_hist_percentile(h, 0.99)) : 0));
-        hn_json_set(r, "avg_content_length",
-                    hn_json_real(e->n_requests ? (double)e->content_bytes / (double)e->n_requests : 0));
-        hn_json_append(rows, r);
-    }
-    free(v);
-    struct hn_stats_error **ev = hn_stats_errors_sorted(s);
-    for (size_t i = 0; i < s->n_errors; i++) {
-        if (!ev[i]->occurrences)
-            continue;
-        struct hn_json *r = hn_json_object();
-        hn_json_set(r, "method", hn_json_string(ev[i]->type, strlen(ev[i]->type)));
-        hn_json_set(r, "name", hn_json_string(ev[i]->name, strlen(ev[i]->name)));
-        hn_json_set(r, "error", hn_json_string(ev[i]->message, strlen(ev[i]->message)));
-        hn_json_set(r, "occurrences", hn_json_integer((long long)ev[i]->occurrences));
-        hn_json_append(errs, r);
-    }
-    free(ev);
-    const struct hn_stats_entry *t = &s->total;
-    hn_json_set(root, "stats", rows);
-    hn_json_set(root, "errors", errs);
-    hn_json_set(root, "total_rps", hn_json_real(hn_persec_current(&t->reqs_per_s, wall_s, start_s)));
-    hn_json_set(root, "fail_ratio",
-                hn_json_real(t->n_requests ? (double)t->n_failures / (double)t->n_requests : 0));
-    double p95 = (double)hn_hist_percentile(&t->hist, 0.95) / 1000.0;
-    double p50 = (double)hn_hist_percentile(&t->hist, 0.5) / 1000.0;
-    hn_json_set(root, "current_response_time_percentile_95", hn_json_real(p95));
-    hn_json_set(root, "current_response_time_percentile_50", hn_json_real(p50));
-    struct hn_json *cur = hn_json_object(); /* Locust 2.15's form of the same */
-    hn_json_set(cur, "response_time_percentile_0.5", hn_json_real(p50));
-    hn_json_set(cur, "response_time_percentile_0.95", hn_json_real(p95));
-    hn_json_set(root, "current_response_time_percentiles", cur);
-    struct hn_json *workers = hn_json_array();
-    size_t n_peers = 0;
-    const struct hn_peer *peers = m->cl ? hn_cluster_peers(m->cl, &n_peers) : NULL;
-    for (size_t i = 0; i < n_peers; i++) {
-        struct hn_json *w = hn_json_object();
-        hn_json_set(w, "id", hn_json_string(peers[i].id, strlen(peers[i].id)));
-        const char *st = hn_peer_state_name(peers[i].state);
-        hn_json_set(w, "state", hn_json_string(st, strlen(st)));
-        hn_json_set(w, "user_count", hn_json_integer((long long)peers[i].user_count));
-        hn_json_set(w, "cpu_usage", hn_json_real(peers[i].cpu_percent));
-        hn_json_set(w, "memory_usage", hn_json_integer((long long)peers[i].rss_bytes));
-        hn_json_append(workers, w);
-    }
-    hn_json_set(root, "workers", workers);
-    const char *state = locust_state(m);
-    hn_json_set(root, "state", hn_json_string(state, strlen(state)));
-    hn_json_set(root, "user_count", hn_json_integer((long long)(m->cl ? hn_cluster_users(m->cl) : 0)));
-    hn_json_set(root, "dropped_iterations", hn_json_integer((long long)s->dropped_iterations));
-    return root;
+    struct master *m = ctx;
+    const struct hn_options *o = m->o;
+    uint64_t started = m->cl ? hn_cluster_started_ms(m->cl) : 0;
+    uint64_t stopped = m->cl ? hn_cluster_stopped_ms(m->cl) : 0;
+    if (!m->live_verdicts)
+        m->live_verdicts = hn_calloc(m->n_ths ? m->n_ths : 1, sizeof *m->live_verdicts);
+    v->run_id = m->run_id;
+    v->host = m->host;
+    v->scenario_path = m->sc->path;
+    v->state = locust_state(m);
+    v->held = m->cfg.hold;
+    v->finished = m->finished;
+    v->exit_code = m->final_code;
+    v->stats = hn_sinks_stats(m->sinks);
+    v->duration_s = duration_s(m);
+    v->wall_s = hn_wall_ms() / 1000;
+    v->start_wall_s = hn_sinks_start_wall_s(m->sinks);
+    v->elapsed_s = started ? (double)((stopped ? stopped : now_ms()) - started) / 1000.0 : 0;
+    v->run_time_s = (double)m->cfg.run_time_ms / 1000.0;
+    v->users = m->cl ? hn_cluster_users(m->cl) : 0;
+    v->target_users = m->cfg.users;
+    v->spawn_rate = m->cfg.spawn_rate;
+    v->peers = m->cl ? hn_cluster_peers(m->cl, &v->n_peers) : NULL;
+    v->now_ms = now_ms();
+    v->ths = m->ths;
+    v->verdicts = m->live_verdicts;
+    v->n_ths = m->n_ths;
+    v->exc = hn_sinks_exceptions(m->sinks);
+    v->n_exc = hn_sinks_n_exceptions(m->sinks);
+    v->sc = m->sc;
+    v->load_plan = m->n_stages || m->capacity_on || m->cfg.arrival_rate > 0;
+    v->db_path = o->db_path && strcmp(o->db_path, ":memory:") ? o->db_path : NULL;
+    v->db_run = hn_sinks_run_id(m->sinks);
 }
 
-/* A form field of a POST body (application/x-www-form-urlencoded), decoded into buf. */
-static const char *form_field(const char *body, const char *name, char *buf, size_t n)
+/* The start form's classes into the scenario (before the start): what the split deals. */
+static void apply_classes(struct master *m, const struct hn_webui_class *c)
 {
-    size_t nl = strlen(name);
-    for (const char *p = body; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
-        if (strncmp(p, name, nl) || p[nl] != '=')
-            continue;
-        const char *v = p + nl + 1;
-        size_t k = 0;
-        for (; *v && *v != '&' && k + 1 < n; v++) {
-            if (*v == '+') {
-                buf[k++] = ' ';
-            } else if (*v == '%' && isxdigit((unsigned char)v[1]) && isxdigit((unsigned char)v[2])) {
-                char hex[3] = {v[1], v[2], 0};
-                buf[k++] = (char)strtol(hex, NULL, 16);
-                v += 2;
-            } else {
-                buf[k++] = *v;
-            }
-        }
-        buf[k] = '\0';
-        return buf;
+    for (size_t i = 0; i < m->sc->n_classes; i++) {
+        struct hn_user_class *uc = &m->sc->classes[i];
+        uc->fixed_count = c[i].enabled ? c[i].fixed_count : 0;
+        uc->has_fixed = uc->fixed_count > 0;
+        uc->weight = c[i].enabled && !uc->has_fixed ? c[i].weight : 0;
     }
+}
+
+static const char *web_swarm(void *ctx, uint64_t users, double rate, const char *host,
+                             int64_t run_ms, const struct hn_webui_class *classes)
+{
+    struct master *m = ctx;
+    enum hn_cl_phase ph = hn_cluster_phase(m->cl);
+    if (m->finished || ph >= HN_CL_STOPPING)
+        return "the run is over: this master ran its test (start hornet again for another; "
+               "the history tab keeps this one)";
+    if (m->n_stages || m->capacity_on || m->cfg.arrival_rate > 0)
+        return "the load plan (stages, capacity search or arrival rate) sets the user count";
+    char detail[200];
+    if (!m->cfg.hold) { /* a running test: a new user count or rate */
+        if (host)
+            return "host: the workers run against the host the run started with";
+        if (classes)
+            return "user_classes: the classes are set when the run starts";
+        snprintf(detail, sizeof detail, "/swarm: %llu users at %.6g/s", (unsigned long long)users,
+                 rate);
+        set_load(m, users, rate, detail);
+        if (run_ms) /* from now, as Locust's run_time from the swarm */
+            m->cfg.run_time_ms = (int64_t)(now_ms() - hn_cluster_started_ms(m->cl)) + run_ms;
+        return NULL;
+    }
+    if (host) {
+        char err[300];
+        if (hn_url_check(host, err, sizeof err)) {
+            snprintf(m->web_err, sizeof m->web_err, "host: %s", err);
+            return m->web_err;
+        }
+        snprintf(m->host_buf, sizeof m->host_buf, "%s", host);
+        m->host = m->host_buf;
+        m->spawn_template.host = m->host;
+    }
+    if (classes)
+        apply_classes(m, classes);
+    if (hn_describe_validate_run(m->sc, users, m->web_err, sizeof m->web_err))
+        return m->web_err;
+    m->cfg.users = users;
+    m->cfg.spawn_rate = rate;
+    if (run_ms)
+        m->cfg.run_time_ms = run_ms;
+    hn_describe_class_counts(m->sc, users, m->class_counts);
+    m->cfg.hold = 0;
+    hn_info("Starting the run from the web UI: %llu users at %.6g/s against %s%s",
+            (unsigned long long)users, rate, m->host, run_ms ? "" : " (until stopped)");
+    hn_cluster_release(m->cl, now_ms(), &m->out);
+    carry_out(m);
     return NULL;
 }
 
-/* POST /swarm: Locust's form (user_count, spawn_rate, host, run_time) changes the running
- * load; a load plan owns it otherwise. */
-static void swarm(struct master *m, const struct hn_web_req *req, struct hn_web_reply *out)
-{
-    char uc[32], sr[32], host[2048], rt[64];
-    const char *u = form_field(req->body, "user_count", uc, sizeof uc);
-    const char *r = form_field(req->body, "spawn_rate", sr, sizeof sr);
-    const char *h = form_field(req->body, "host", host, sizeof host);
-    const char *t = form_field(req->body, "run_time", rt, sizeof rt);
-    uint64_t users;
-    double rate;
-    int64_t run_ms = 0;
-    struct hn_json *j = hn_json_object();
-    const char *why = !u || hn_parse_u64(u, &users) || users > 10000000
-                          ? "user_count: expected a whole number from 0 to 10000000"
-                      : !r || hn_parse_double(r, &rate) || rate <= 0 || rate > 1e6
-                          ? "spawn_rate: expected a rate above 0"
-                      : t && *t && (hn_parse_duration_ms(t, &run_ms) || run_ms <= 0)
-                          ? "run_time: expected a duration such as 30s, 5m or 1h30m"
-                      : h && *h && strcmp(h, m->host)
-                          ? "host: the workers run against the host the run started with"
-                      : !m->cl || !hn_cluster_started_ms(m->cl) ||
-                              hn_cluster_phase(m->cl) >= HN_CL_STOPPING
-                          ? "the run is not running"
-                      : m->n_stages || m->capacity_on || m->cfg.arrival_rate > 0
-                          ? "the load plan sets the user count"
-                          : NULL;
-    if (why) {
-        hn_json_set(j, "success", hn_json_bool(0));
-        hn_json_set(j, "message", hn_json_string(why, strlen(why)));
-        reply_json(out, 400, j);
-        return;
-    }
-    char detail[160];
-    snprintf(detail, sizeof detail, "/swarm: %llu users at %.6g/s", (unsigned long long)users,
-             rate);
-    hn_info("%s", detail);
-    set_load(m, users, rate, detail);
-    if (run_ms) /* from now, as Locust's run_time from the swarm */
-        m->cfg.run_time_ms = (int64_t)(now_ms() - hn_cluster_started_ms(m->cl)) + run_ms;
-    hn_json_set(j, "success", hn_json_bool(1));
-    hn_json_set(j, "message", hn_json_string("Swarming started", 16));
-    hn_json_set(j, "host", hn_json_string(m->host, strlen(m->host)));
-    reply_json(out, 200, j);
-}
-
-static void metrics(struct master *m, struct hn_web_reply *out);
-
-/* The master's HTTP server: Prometheus's /metrics and Locust's web API. */
-static void on_web(void *ctx, const struct hn_web_req *req, struct hn_web_reply *out)
+static void web_stop(void *ctx)
 {
     struct master *m = ctx;
-    const char *p = req->path;
-    int get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD");
-    if (get && !strcmp(p, "/metrics")) {
-        metrics(m, out);
-    } else if (get && !strcmp(p, "/stats/requests")) {
-        reply_json(out, 200, stats_json(m));
-    } else if (get && (!strcmp(p, "/stats/requests/csv") || !strcmp(p, "/stats/failures/csv"))) {
-        FILE *f = open_memstream(&out->body, &out->len);
-        if (p[7] == 'r')
-            hn_csv_stats_table(f, hn_sinks_stats(m->sinks), duration_s(m));
-        else
-            hn_csv_failures_table(f, hn_sinks_stats(m->sinks));
-        fclose(f);
-        out->status = 200;
-        out->content_type = "text/csv";
-    } else if (get && !strcmp(p, "/exceptions")) {
-        struct hn_json *root = hn_json_object(), *list = hn_json_array();
-        const struct hn_exception *ex = hn_sinks_exceptions(m->sinks);
-        for (size_t i = 0; i < hn_sinks_n_exceptions(m->sinks); i++) {
-            struct hn_json *e = hn_json_object();
-            hn_json_set(e, "count", hn_json_integer((long long)ex[i].count));
-            hn_json_set(e, "msg", hn_json_string(ex[i].msg, strlen(ex[i].msg)));
-            hn_json_set(e, "traceback", hn_json_string(ex[i].traceback, strlen(ex[i].traceback)));
-            hn_json_set(e, "nodes", hn_json_string(ex[i].nodes, strlen(ex[i].nodes)));
-            hn_json_append(list, e);
-        }
-        hn_json_set(root, "exceptions", list);
-        reply_json(out, 200, root);
-    } else if (get && !strcmp(p, "/stop")) {
-        if (m->cl && hn_cluster_phase(m->cl) < HN_CL_STOPPING) {
-            hn_cluster_stop(m->cl, "Stopped from the web API (/stop)", now_ms(), &m->out);
-            carry_out(m);
-        }
-        struct hn_json *j = hn_json_object();
-        hn_json_set(j, "success", hn_json_bool(1));
-        hn_json_set(j, "message", hn_json_string("Test stopped", 12));
-        reply_json(out, 200, j);
-    } else if (get && !strcmp(p, "/stats/reset")) {
-        hn_sinks_reset_stats(m->sinks);
-        m->reset_ms = now_ms();
-        hn_info("Resetting stats (/stats/reset)");
-        reply_text(out, 200, "text/plain", "ok");
-    } else if (!strcmp(req->method, "POST") && !strcmp(p, "/swarm")) {
-        swarm(m, req, out);
-    } else {
-        reply_text(out, 404, "text/plain",
-                   "hornet serves /metrics and Locust's web API (/stats/requests, /swarm, "
-                   "/stop, /stats/reset, /stats/requests/csv, /stats/failures/csv, "
-                   "/exceptions)\n");
+    if (m->cl && !m->cfg.hold && hn_cluster_phase(m->cl) < HN_CL_STOPPING) {
+        hn_cluster_stop(m->cl, "Stopped from the web UI (/stop)", now_ms(), &m->out);
+        carry_out(m);
     }
 }
 
-/* GET /metrics, from what the master holds now. */
-static void metrics(struct master *m, struct hn_web_reply *out)
+static void web_reset(void *ctx)
 {
-    const struct hn_stats *s = hn_sinks_stats(m->sinks);
-    if (!m->live_verdicts)
-        m->live_verdicts = hn_calloc(m->n_ths ? m->n_ths : 1, sizeof *m->live_verdicts);
-    if (m->n_ths)
-        hn_thresholds_eval(m->ths, m->n_ths, s, duration_s(m), s->dropped_iterations, 0, 0,
-                           m->live_verdicts);
-    size_t n_peers = 0;
-    const struct hn_peer *peers = m->cl ? hn_cluster_peers(m->cl, &n_peers) : NULL;
-    int64_t wall_s = hn_wall_ms() / 1000;
-    enum hn_cl_phase ph = m->cl ? hn_cluster_phase(m->cl) : HN_CL_WAITING;
-    struct hn_metrics_in in = {
-        .run_id = m->run_id,
-        .stats = s,
-        .rps = hn_persec_current(&s->total.reqs_per_s, wall_s, hn_sinks_start_wall_s(m->sinks)),
-        .users = m->cl ? hn_cluster_users(m->cl) : 0,
-        .target_users = m->cfg.users,
-        .peers = peers,
-        .n_peers = n_peers,
-        .ths = m->ths,
-        .verdicts = m->live_verdicts,
-        .n_ths = m->n_ths,
-        .running = ph == HN_CL_SPAWNING || ph == HN_CL_RUNNING || ph == HN_CL_STOPPING,
-    };
-    FILE *f = open_memstream(&out->body, &out->len);
-    if (!f) {
-        out->status = 500;
-        return;
-    }
-    hn_metrics_write(f, &in);
-    fclose(f);
-    out->status = 200;
-    out->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    struct master *m = ctx;
+    hn_sinks_reset_stats(m->sinks);
+    m->reset_ms = now_ms();
+    hn_webui_marker(m->ui, hn_wall_ms(), "stats reset");
+    hn_info("Resetting stats (/stats/reset)");
 }
 
-/* --metrics-port: the HTTP server, before the workers come. Returns 0 or an exit code. */
+static int web_report(void *ctx, FILE *json, FILE *html)
+{
+    struct master *m = ctx;
+    return hn_sinks_report(m->sinks, json, html);
+}
+
+/* The web UI (unless --headless) or, headless, --metrics-port's server: before the workers
+ * come. Returns 0 or an exit code (said). */
 static int open_web(struct master *m)
 {
     const struct hn_options *o = m->o;
-    if (o->metrics_port < 0)
+    int ui = !o->headless;
+    int port = ui ? o->web_port : o->metrics_port;
+    if (port < 0)
         return 0;
+    if (ui && o->metrics_port >= 0 && o->metrics_port != o->web_port)
+        hn_warn("--metrics-port is for --headless runs: /metrics is on the web UI's port");
     char err[256];
     int loopback = !strncmp(o->web_host, "127.", 4) || !strcmp(o->web_host, "localhost");
     if (!loopback && !o->web_auth && !o->web_no_auth) {
@@ -966,14 +842,40 @@ static int open_web(struct master *m)
                         "change and stop the run\n", o->web_host);
         return HN_EXIT_USAGE;
     }
-    m->web = hn_web_open(o->web_host, (unsigned)o->metrics_port, o->web_auth, on_web, m, err,
-                         sizeof err);
+    char *cert = NULL, *key = NULL;
+    if (o->tls_cert) {
+        size_t len;
+        const char *bad = hn_read_file(o->tls_cert, &cert, &len) ? "--tls-cert"
+                          : hn_read_file(o->tls_key, &key, &len) ? "--tls-key" : NULL;
+        if (bad) {
+            fprintf(stderr, "hornet: %s %s: cannot read it: %s\n", bad,
+                    !strcmp(bad, "--tls-cert") ? o->tls_cert : o->tls_key, strerror(errno));
+            free(cert);
+            free(key);
+            return HN_EXIT_USAGE;
+        }
+    }
+    struct hn_webui_ops ops = {m, web_view, web_swarm, web_stop, web_reset, web_report};
+    m->ui = hn_webui_new(&ops);
+    struct hn_web_config wc = {o->web_host, (unsigned)port, o->web_auth, cert, key};
+    m->web = hn_web_open(&wc, hn_webui_handle, m->ui, err, sizeof err);
+    free(cert);
+    free(key);
     if (!m->web) {
-        fprintf(stderr, "hornet: --metrics-port %d: %s\n", o->metrics_port, err);
+        fprintf(stderr, "hornet: %s %d: %s\n", ui ? "--web-port" : "--metrics-port", port, err);
         return HN_EXIT_RUNTIME;
     }
     hn_rpc_watch_fd(m->rpc, hn_web_fd(m->web));
-    hn_info("Prometheus metrics on http://%s:%u/metrics", o->web_host, hn_web_port(m->web));
+    const char *scheme = o->tls_cert ? "https" : "http";
+    if (ui)
+        hn_info("Starting web interface at %s://%s:%u%s", scheme, o->web_host,
+                hn_web_port(m->web),
+                m->cfg.hold ? " (open it to start the run; --autostart starts at once, "
+                              "--headless runs without it)"
+                            : "");
+    else
+        hn_info("Prometheus metrics on %s://%s:%u/metrics", scheme, o->web_host,
+                hn_web_port(m->web));
     if (loopback)
         hn_info("It listens on loopback only; --web-host ADDRESS --web-auth USER:PASSWORD "
                 "exposes it");
@@ -983,16 +885,22 @@ static int open_web(struct master *m)
     return 0;
 }
 
-/* --autoquit T: the metrics stay up T after the run (for a last scrape); Ctrl-C ends it. */
+/* After the run: --autoquit T keeps the server up T more (a last scrape, the UI's last look);
+ * the web UI without --autoquit stays until Ctrl-C, as Locust's does. */
 static void linger(struct master *m, int code)
 {
-    if (!m->web || m->o->autoquit_ms <= 0)
+    int ui = !m->o->headless;
+    if (!m->web || (!ui && m->o->autoquit_ms <= 0) || (m->o->autoquit_given && m->o->autoquit_ms <= 0))
         return;
-    hn_info("Serving /metrics for %lld s more (--autoquit); exit code %d then",
-            (long long)(m->o->autoquit_ms / 1000), code);
+    int forever = ui && !m->o->autoquit_given;
+    if (forever)
+        hn_info("The run is over (exit code %d); the web UI stays up: Ctrl-C quits", code);
+    else
+        hn_info("Serving the web server for %lld s more (--autoquit); exit code %d then",
+                (long long)(m->o->autoquit_ms / 1000), code);
     int seen = g_signals;
-    uint64_t until = now_ms() + (uint64_t)m->o->autoquit_ms;
-    while (now_ms() < until && g_signals == seen) {
+    uint64_t until = now_ms() + (uint64_t)m->o->autoquit_ms, last = 0;
+    while ((forever || now_ms() < until) && g_signals == seen) {
         if (hn_rpc_poll(m->rpc, 100)) { /* late words from workers: the run is over */
             struct hn_msg msg;
             for (int rc; (rc = hn_rpc_recv(m->rpc, &msg)) != HN_EAGAIN;)
@@ -1000,6 +908,10 @@ static void linger(struct master *m, int code)
                     hn_msg_fini(&msg);
         }
         hn_web_run(m->web);
+        if (now_ms() - last >= 1000) {
+            last = now_ms();
+            hn_webui_tick(m->ui, hn_wall_ms(), m->web);
+        }
     }
 }
 
@@ -1196,6 +1108,7 @@ static void configure(struct master *m, uint64_t expect_workers)
                                             o->expect_workers_max_wait_ms,
                                         .run_time_ms = run_time_ms,
                                         .iterations = o->iterations,
+                                        .hold = !o->headless && !o->autostart,
                                         .heartbeat_timeout_ms = o->heartbeat_timeout_ms,
                                         .stop_timeout_ms = o->stop_timeout_ms,
                                         .run_id = m->run_id,
@@ -1302,11 +1215,6 @@ int hn_master_run(const struct hn_options *o)
         master_free(m);
         return HN_EXIT_RUNTIME;
     }
-    rc = open_web(m);
-    if (rc) {
-        master_free(m);
-        return rc;
-    }
     m->fd_room = raise_file_limit(m->local ? o->processes : o->expect_workers);
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
@@ -1320,6 +1228,11 @@ int hn_master_run(const struct hn_options *o)
     for (int i = 0; i < 8; i++)
         snprintf(m->run_id + 2 * i, 3, "%02x", raw[i]);
     configure(m, m->local ? o->processes : o->expect_workers);
+    rc = open_web(m);
+    if (rc) {
+        master_free(m);
+        return rc;
+    }
     if (m->local) {
         if (hn_children_start(o->processes, hn_rpc_endpoint_port(m->rpc), o->loglevel,
                               o->logfile, o->heartbeat_timeout_ms, m->child_secret, &m->children)) {
@@ -1378,6 +1291,8 @@ int hn_master_run(const struct hn_options *o)
             code = with_outputs(m, code, 1);
         hn_info("Shutting down (exit code %d)", code);
     }
+    m->finished = 1;
+    m->final_code = code;
     linger(m, code);
     master_free(m);
     return code;

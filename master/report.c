@@ -213,14 +213,11 @@ static void capacity_html(FILE *f, const struct hn_capacity_step *c, size_t n)
     fprintf(f, "</table>\n");
 }
 
-static int write_html(struct hn_store *st, const char *path, const struct hn_run_info *ri,
+static int write_html(struct hn_store *st, FILE *f, const struct hn_run_info *ri,
                       const struct hn_series *se, const struct hn_stats *s, double dur,
                       const char *compare_text, const struct hn_verdict_row *th, size_t n_th,
                       const struct hn_capacity_step *cap, size_t n_cap)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return HN_EIO;
     char started[32], ended[32];
     when(started, sizeof started, ri->started_ms);
     when(ended, sizeof ended, ri->ended_ms);
@@ -372,11 +369,10 @@ static int write_html(struct hn_store *st, const char *path, const struct hn_run
         fprintf(f, "</pre>\n");
     }
     fprintf(f, "</body></html>\n");
-    int bad = ferror(f);
-    return fclose(f) || bad ? HN_EIO : 0;
+    return ferror(f) ? HN_EIO : 0;
 }
 
-static int write_json(const char *path, const struct hn_run_info *ri, const struct hn_stats *s,
+static int write_json(FILE *f, const struct hn_run_info *ri, const struct hn_stats *s,
                       double dur, const struct hn_verdict_row *th, size_t n_th,
                       const struct hn_capacity_step *cap, size_t n_cap)
 {
@@ -478,16 +474,26 @@ static int write_json(const char *path, const struct hn_run_info *ri, const stru
     }
     char *text = hn_json_dump(root);
     hn_json_free(root);
-    FILE *f = text ? fopen(path, "w") : NULL;
-    int rc = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF ? 0 : HN_EIO;
-    if (f && fclose(f))
-        rc = HN_EIO;
+    int rc = text && fputs(text, f) >= 0 && fputc('\n', f) != EOF ? 0 : HN_EIO;
     free(text);
     return rc;
 }
 
-int hn_report_write(struct hn_store *st, int64_t run, const char *csv_prefix,
-                    const char *json_path, const char *html_path, int64_t baseline)
+/* A report to a path (opened and closed here) or to an open stream (path NULL). */
+static FILE *out_open(const char *path, FILE *given)
+{
+    return path ? fopen(path, "w") : given;
+}
+
+static int out_close(const char *path, FILE *f, int rc)
+{
+    if (path && f && fclose(f))
+        rc = HN_EIO;
+    return f ? rc : HN_EIO;
+}
+
+static int report(struct hn_store *st, int64_t run, const char *csv_prefix, const char *json_path,
+                  FILE *json_f, const char *html_path, FILE *html_f, int64_t baseline)
 {
     char *compare_text = NULL;
     size_t compare_len = 0;
@@ -540,12 +546,16 @@ int hn_report_write(struct hn_store *st, int64_t run, const char *csv_prefix,
             goto out;
         }
     }
-    if (json_path && write_json(json_path, &ri, &s, dur, th, n_th, cap, n_cap)) {
-        fprintf(stderr, "hornet: report: cannot write %s: %s\n", json_path, strerror(errno));
-        code = HN_EXIT_PERSISTENCE;
-        goto out;
+    if (json_path || json_f) {
+        FILE *f = out_open(json_path, json_f);
+        if (out_close(json_path, f, f ? write_json(f, &ri, &s, dur, th, n_th, cap, n_cap) : 0)) {
+            fprintf(stderr, "hornet: report: cannot write %s: %s\n",
+                    json_path ? json_path : "the JSON report", strerror(errno));
+            code = HN_EXIT_PERSISTENCE;
+            goto out;
+        }
     }
-    if (html_path && baseline) {
+    if ((html_path || html_f) && baseline) {
         struct hn_stats b;
         double bdur;
         hn_stats_init(&b);
@@ -565,10 +575,15 @@ int hn_report_write(struct hn_store *st, int64_t run, const char *csv_prefix,
         }
         hn_stats_fini(&b);
     }
-    if (html_path &&
-        write_html(st, html_path, &ri, &se, &s, dur, compare_text, th, n_th, cap, n_cap)) {
-        fprintf(stderr, "hornet: report: cannot write %s: %s\n", html_path, strerror(errno));
-        code = HN_EXIT_PERSISTENCE;
+    if (html_path || html_f) {
+        FILE *f = out_open(html_path, html_f);
+        if (out_close(html_path, f,
+                      f ? write_html(st, f, &ri, &se, &s, dur, compare_text, th, n_th, cap, n_cap)
+                        : 0)) {
+            fprintf(stderr, "hornet: report: cannot write %s: %s\n",
+                    html_path ? html_path : "the HTML report", strerror(errno));
+            code = HN_EXIT_PERSISTENCE;
+        }
     }
 out:
     free(compare_text);
@@ -584,4 +599,42 @@ out:
     hn_verdicts_free(th, n_th);
     free(cap);
     return code;
+}
+
+int hn_report_write(struct hn_store *st, int64_t run, const char *csv_prefix,
+                    const char *json_path, const char *html_path, int64_t baseline)
+{
+    return report(st, run, csv_prefix, json_path, NULL, html_path, NULL, baseline);
+}
+
+int hn_report_stream(struct hn_store *st, int64_t run, FILE *json, FILE *html, int64_t baseline)
+{
+    return report(st, run, NULL, NULL, json, NULL, html, baseline);
+}
+
+int hn_report_compare(struct hn_store *st, int64_t base, int64_t run,
+                      const struct hn_compare_limits *l, FILE *f, char *err, size_t errlen)
+{
+    struct hn_stats s[2];
+    double dur[2];
+    int64_t ids[2] = {base, run};
+    int rc = 0;
+    hn_stats_init(&s[0]);
+    hn_stats_init(&s[1]);
+    for (int i = 0; i < 2 && !rc; i++) {
+        int64_t secs;
+        if (hn_store_load_final(st, ids[i], &s[i], &dur[i], &secs, err, errlen))
+            rc = -1;
+        else if (secs)
+            fprintf(f, "run %lld was aborted (its master died): compared on the %lld seconds it "
+                       "committed\n",
+                    (long long)ids[i], (long long)(secs > 0 ? secs : 0));
+    }
+    if (!rc) {
+        fprintf(f, "run %lld against baseline %lld\n", (long long)run, (long long)base);
+        rc = hn_compare(f, &s[0], dur[0], &s[1], dur[1], l) ? 1 : 0;
+    }
+    hn_stats_fini(&s[0]);
+    hn_stats_fini(&s[1]);
+    return rc;
 }

@@ -193,13 +193,9 @@ void hn_csv_failures_table(FILE *f, const struct hn_stats *s)
     free(v);
 }
 
-int hn_csv_write_exceptions(const char *prefix, const struct hn_exception *ex, size_t n)
+void hn_csv_exceptions_table(FILE *f, const struct hn_exception *ex, size_t n)
 {
     static const char *const cols[] = {"Count", "Message", "Traceback", "Nodes"};
-    char path[4096], tmp[4200];
-    FILE *f = open_tmp(prefix, "_exceptions.csv", path, sizeof path, tmp, sizeof tmp);
-    if (!f)
-        return HN_EIO;
     header(f, cols, 4, 0, NULL, 0);
     for (size_t i = 0; i < n; i++) {
         ufield(f, ex[i].count);
@@ -207,6 +203,15 @@ int hn_csv_write_exceptions(const char *prefix, const struct hn_exception *ex, s
         field(f, ex[i].traceback, 0);
         field(f, ex[i].nodes, 1);
     }
+}
+
+int hn_csv_write_exceptions(const char *prefix, const struct hn_exception *ex, size_t n)
+{
+    char path[4096], tmp[4200];
+    FILE *f = open_tmp(prefix, "_exceptions.csv", path, sizeof path, tmp, sizeof tmp);
+    if (!f)
+        return HN_EIO;
+    hn_csv_exceptions_table(f, ex, n);
     return commit(f, tmp, path);
 }
 

@@ -47,6 +47,7 @@ long long hn_csv_locust_ms(double us);
  * downloads). */
 void hn_csv_stats_table(FILE *f, const struct hn_stats *s, double duration_s);
 void hn_csv_failures_table(FILE *f, const struct hn_stats *s);
+void hn_csv_exceptions_table(FILE *f, const struct hn_exception *ex, size_t n);
 
 /* Open model: PREFIX_open_model.csv, the run's arrival rate, pool and dropped iterations
  * (Arrival Rate,Users,Dropped Iterations). Returns 0 or HN_EIO. */

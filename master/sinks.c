@@ -30,6 +30,7 @@ struct hn_sinks {
     struct hn_exception *exc;
     size_t n_exc;
     struct hn_store *store, *mem;
+    int finished; /* hn_sinks_finish ran: the reports can be made */
     int64_t run_id, mem_run;
     int64_t start_wall_s;
     int64_t hist_last_s; /* the last history row's second, 0 before the first */
@@ -55,7 +56,9 @@ int hn_sinks_open(const struct hn_options *o, struct hn_sinks **out)
                 o->csv_prefix, o->csv_prefix, strerror(errno));
         return HN_EXIT_USAGE;
     }
-    if ((o->json_path || o->html_path) && hn_store_open(":memory:", &s->mem, err, sizeof err)) {
+    int served = !o->headless || o->metrics_port >= 0; /* the web UI's report downloads */
+    if ((o->json_path || o->html_path || served) &&
+        hn_store_open(":memory:", &s->mem, err, sizeof err)) {
         fprintf(stderr, "hornet: cannot keep the run in memory for --json/--html: %s\n", err);
         return HN_EXIT_RUNTIME;
     }
@@ -118,6 +121,7 @@ void hn_sinks_begin(struct hn_sinks *s, const char *scenario_path, const char *s
 
 const struct hn_stats *hn_sinks_stats(const struct hn_sinks *s) { return &s->stats; }
 int64_t hn_sinks_start_wall_s(const struct hn_sinks *s) { return s->start_wall_s; }
+int64_t hn_sinks_run_id(const struct hn_sinks *s) { return s->run_id; }
 size_t hn_sinks_n_exceptions(const struct hn_sinks *s) { return s->n_exc; }
 const struct hn_exception *hn_sinks_exceptions(const struct hn_sinks *s) { return s->exc; }
 
@@ -354,6 +358,13 @@ void hn_sinks_tick(struct hn_sinks *s, uint64_t users_now, double duration_s)
     write_tables(s, duration_s);
 }
 
+int hn_sinks_report(struct hn_sinks *s, FILE *json, FILE *html)
+{
+    if (!s->mem_run || !s->finished)
+        return HN_EINVAL;
+    return hn_report_stream(s->mem, s->mem_run, json, html, 0) ? HN_EIO : 0;
+}
+
 int hn_sinks_write_csv(struct hn_sinks *s, uint64_t users_now, double duration_s)
 {
     const char *p = s->o->csv_prefix;
@@ -378,6 +389,7 @@ int hn_sinks_finish(struct hn_sinks *s, const struct hn_peer *peers, size_t n_pe
 {
     const struct hn_options *o = s->o;
     int failed = s->db_unusable;
+    s->finished = 1;
     if (s->run_id || s->mem_run) {
         store_tick(s);
         store_rates(s, hn_wall_ms() / 1000);

@@ -7,6 +7,7 @@
 #define HN_SINKS_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "common/options.h"
@@ -40,6 +41,8 @@ const struct hn_stats *hn_sinks_stats(const struct hn_sinks *s);
  * seconds before it, and records the reset as an event). */
 void hn_sinks_reset_stats(struct hn_sinks *s);
 int64_t hn_sinks_start_wall_s(const struct hn_sinks *s);
+/* The run's id in the --db history (0: not recorded). */
+int64_t hn_sinks_run_id(const struct hn_sinks *s);
 
 /* The last history row and the CSV files (before the exit code is known). Returns 1 if some
  * CSV output could not be written (already logged). */
@@ -54,5 +57,9 @@ void hn_sinks_capacity_step(struct hn_sinks *s, const struct hn_capacity_step *c
 int hn_sinks_finish(struct hn_sinks *s, const struct hn_peer *peers, size_t n_peers,
                     const int64_t *joined_ms, const int64_t *left_ms, int exit_code,
                     double duration_s);
+
+/* The finished run's JSON or HTML report into an open stream (the web UI's downloads).
+ * Returns 0, HN_EINVAL before the run's end (or when nothing was kept), HN_EIO. */
+int hn_sinks_report(struct hn_sinks *s, FILE *json, FILE *html);
 
 #endif

@@ -957,57 +957,98 @@ int hn_store_write_row_series_json(struct hn_store *s, int64_t run, FILE *f)
     return 0;
 }
 
-int hn_store_list_runs(struct hn_store *s, FILE *f, int limit)
+int hn_store_runs(struct hn_store *s, int limit, struct hn_run_row **out, size_t *n_out)
 {
     const char *sql =
         "SELECT r.id, r.started_ms, COALESCE(r.ended_ms, r.last_interval_ms, r.started_ms),"
         " r.scenario_path, r.users, r.status, f.requests, f.failures, f.min_us, f.max_us, f.hist,"
         " (SELECT SUM(requests) FROM intervals i WHERE i.run_id = r.id AND i.name = 'Aggregated'"
-        "  AND i.type = ''), r.pid, r.node"
+        "  AND i.type = ''), r.pid, r.node, r.host"
         " FROM runs r LEFT JOIN final_stats f ON f.run_id = r.id AND f.name = 'Aggregated'"
         " AND f.type = '' ORDER BY r.id DESC LIMIT ?;";
     sqlite3_stmt *st = NULL;
+    *out = NULL;
+    *n_out = 0;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return HN_EIO;
     sqlite3_bind_int(st, 1, limit);
-    fprintf(f, "%5s  %-19s  %-28s %7s %9s  %-9s %9s %9s %7s\n", "id", "started", "scenario",
-            "users", "duration", "status", "req/s", "p95 ms", "fail %");
+    size_t cap = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
-        int64_t started = sqlite3_column_int64(st, 1), ended = sqlite3_column_int64(st, 2);
-        time_t t = (time_t)(started / 1000);
-        struct tm tm;
-        localtime_r(&t, &tm);
-        char when[32];
-        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-        double dur = (double)(ended - started) / 1000.0;
-        int has_final = sqlite3_column_type(st, 6) != SQLITE_NULL;
-        int64_t reqs = has_final ? sqlite3_column_int64(st, 6) : sqlite3_column_int64(st, 11);
-        int64_t fails = has_final ? sqlite3_column_int64(st, 7) : 0;
-        char p95[32] = "-", rps[32] = "-", failp[32] = "-";
-        if (has_final && reqs > 0) {
-            snprintf(p95, sizeof p95, "%.1f",
-                     blob_percentile_ms(sqlite3_column_blob(st, 10), sqlite3_column_bytes(st, 10),
-                                        (uint64_t)sqlite3_column_int64(st, 8),
-                                        (uint64_t)sqlite3_column_int64(st, 9), 0.95));
-            snprintf(failp, sizeof failp, "%.2f", 100.0 * (double)fails / (double)reqs);
+        if (*n_out == cap) {
+            cap = cap ? cap * 2 : 32;
+            *out = hn_realloc(*out, cap * sizeof **out);
         }
-        if (dur > 0 && reqs > 0)
-            snprintf(rps, sizeof rps, "%.1f", (double)reqs / dur);
+        struct hn_run_row *r = &(*out)[(*n_out)++];
+        memset(r, 0, sizeof *r);
+        r->id = sqlite3_column_int64(st, 0);
+        r->started_ms = sqlite3_column_int64(st, 1);
+        r->duration_s = (double)(sqlite3_column_int64(st, 2) - r->started_ms) / 1000.0;
+        int has_final = sqlite3_column_type(st, 6) != SQLITE_NULL;
+        r->requests = (uint64_t)(has_final ? sqlite3_column_int64(st, 6)
+                                           : sqlite3_column_int64(st, 11));
+        r->failures = has_final ? (uint64_t)sqlite3_column_int64(st, 7) : 0;
+        r->p95_ms = -1;
+        if (has_final && r->requests > 0)
+            r->p95_ms = blob_percentile_ms(sqlite3_column_blob(st, 10),
+                                           sqlite3_column_bytes(st, 10),
+                                           (uint64_t)sqlite3_column_int64(st, 8),
+                                           (uint64_t)sqlite3_column_int64(st, 9), 0.95);
+        r->has_final = has_final;
+        r->users = (uint64_t)sqlite3_column_int64(st, 4);
         const char *status = (const char *)sqlite3_column_text(st, 5);
         if (status && !strcmp(status, "running") &&
             master_gone((pid_t)sqlite3_column_int64(st, 12),
                         (const char *)sqlite3_column_text(st, 13)))
             status = "aborted"; /* shown as it is; only a writer marks it */
+        snprintf(r->status, sizeof r->status, "%s", status ? status : "?");
         const char *sc = (const char *)sqlite3_column_text(st, 3);
-        const char *slash = sc ? strrchr(sc, '/') : NULL;
-        if (slash)
-            sc = slash + 1; /* the file name says which scenario; the full path is stored */
-        fprintf(f, "%5lld  %-19s  %-28.28s %7lld %8.0fs  %-9s %9s %9s %7s\n",
-                (long long)sqlite3_column_int64(st, 0), when, sc ? sc : "",
-                (long long)sqlite3_column_int64(st, 4), dur, status ? status : "?", rps, p95,
-                failp);
+        r->scenario_path = hn_strdup(sc ? sc : "");
+        const char *host = (const char *)sqlite3_column_text(st, 14);
+        r->host = hn_strdup(host ? host : "");
     }
     sqlite3_finalize(st);
+    return 0;
+}
+
+void hn_run_rows_free(struct hn_run_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].scenario_path);
+        free(rows[i].host);
+    }
+    free(rows);
+}
+
+int hn_store_list_runs(struct hn_store *s, FILE *f, int limit)
+{
+    struct hn_run_row *rows;
+    size_t n;
+    if (hn_store_runs(s, limit, &rows, &n))
+        return HN_EIO;
+    fprintf(f, "%5s  %-19s  %-28s %7s %9s  %-9s %9s %9s %7s\n", "id", "started", "scenario",
+            "users", "duration", "status", "req/s", "p95 ms", "fail %");
+    for (size_t i = 0; i < n; i++) {
+        const struct hn_run_row *r = &rows[i];
+        time_t t = (time_t)(r->started_ms / 1000);
+        struct tm tm;
+        localtime_r(&t, &tm);
+        char when[32];
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+        char p95[32] = "-", rps[32] = "-", failp[32] = "-";
+        if (r->has_final && r->requests > 0) {
+            snprintf(p95, sizeof p95, "%.1f", r->p95_ms);
+            snprintf(failp, sizeof failp, "%.2f",
+                     100.0 * (double)r->failures / (double)r->requests);
+        }
+        if (r->duration_s > 0 && r->requests > 0)
+            snprintf(rps, sizeof rps, "%.1f", (double)r->requests / r->duration_s);
+        const char *slash = strrchr(r->scenario_path, '/');
+        /* the file name says which scenario; the full path is stored */
+        fprintf(f, "%5lld  %-19s  %-28.28s %7llu %8.0fs  %-9s %9s %9s %7s\n", (long long)r->id,
+                when, slash ? slash + 1 : r->scenario_path, (unsigned long long)r->users,
+                r->duration_s, r->status, rps, p95, failp);
+    }
+    hn_run_rows_free(rows, n);
     return 0;
 }
 

@@ -121,6 +121,19 @@ int hn_store_load_info(struct hn_store *s, int64_t run, struct hn_run_info *info
                        struct hn_series *series);
 void hn_run_info_fini(struct hn_run_info *info, struct hn_series *series);
 
+/* The recorded runs, newest first (at most limit): what `hornet runs` and the web UI's
+ * history list show. */
+struct hn_run_row {
+    int64_t id, started_ms;
+    double duration_s;
+    char status[16];
+    char *scenario_path, *host;
+    uint64_t users, requests, failures;
+    int has_final;  /* finished: failures and p95 are known */
+    double p95_ms;  /* -1: unknown */
+};
+int hn_store_runs(struct hn_store *s, int limit, struct hn_run_row **rows, size_t *n);
+void hn_run_rows_free(struct hn_run_row *rows, size_t n);
 /* `hornet runs`: one line per run, newest first (at most limit). */
 int hn_store_list_runs(struct hn_store *s, FILE *f, int limit);
 

@@ -12,6 +12,18 @@
 #include "common/util.h"
 
 #define BODY_MAX (64 * 1024)
+#define STREAMS_MAX 32
+
+/* An open Server-Sent Events response: what it still has to send, and which event it took. */
+struct stream {
+    struct hn_web *w;
+    struct MHD_Connection *c;
+    char *pending;
+    size_t len, off;
+    uint64_t seq;
+    int suspended;
+    struct stream *prev, *next;
+};
 
 struct hn_web {
     struct MHD_Daemon *d;
@@ -20,6 +32,11 @@ struct hn_web {
     void *ctx;
     unsigned port;
     int epoll_fd;
+    struct stream *streams; /* a list of the open ones */
+    size_t n_streams;
+    char *event;            /* the last published event, framed ("data: ...\n\n") */
+    size_t event_len;
+    uint64_t seq;           /* of that event */
 };
 
 /* A request's body, gathered across MHD's calls. */
@@ -46,18 +63,133 @@ static int same(const char *got, const char *want)
     return diff == 0;
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *c, struct hn_web_reply *out)
+/* MHD asks a stream for its next bytes: the rest of what it holds, else the newest event it
+ * has not sent, else nothing for now (suspended until the next publish). */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
+    (void)pos;
+    struct stream *st = cls;
+    struct hn_web *w = st->w;
+    if (st->off >= st->len) {
+        free(st->pending);
+        st->pending = NULL;
+        st->len = st->off = 0;
+        if (st->seq == w->seq || !w->event) {
+            st->suspended = 1;
+            MHD_suspend_connection(st->c);
+            return 0;
+        }
+        st->pending = hn_malloc(w->event_len);
+        memcpy(st->pending, w->event, w->event_len);
+        st->len = w->event_len;
+        st->seq = w->seq;
+    }
+    size_t n = st->len - st->off < max ? st->len - st->off : max;
+    memcpy(buf, st->pending + st->off, n);
+    st->off += n;
+    return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+    struct stream *st = cls;
+    struct hn_web *w = st->w;
+    if (st->prev)
+        st->prev->next = st->next;
+    else
+        w->streams = st->next;
+    if (st->next)
+        st->next->prev = st->prev;
+    w->n_streams--;
+    free(st->pending);
+    free(st);
+}
+
+void hn_web_publish(struct hn_web *w, const char *data, size_t len)
+{
+    if (!w)
+        return;
+    free(w->event);
+    w->event = hn_malloc(len + 9);
+    memcpy(w->event, "data: ", 6);
+    memcpy(w->event + 6, data, len);
+    for (size_t i = 6; i < len + 6; i++)
+        if (w->event[i] == '\n' || w->event[i] == '\r')
+            w->event[i] = ' '; /* one event is one data line */
+    memcpy(w->event + 6 + len, "\n\n", 3);
+    w->event_len = len + 8;
+    w->seq++;
+    for (struct stream *st = w->streams; st; st = st->next)
+        if (st->suspended) {
+            st->suspended = 0;
+            MHD_resume_connection(st->c);
+        }
+}
+
+size_t hn_web_streams(const struct hn_web *w) { return w ? w->n_streams : 0; }
+
+static struct MHD_Response *open_stream(struct hn_web *w, struct MHD_Connection *c,
+                                        struct hn_web_reply *out)
+{
+    if (w->n_streams >= STREAMS_MAX) {
+        free(out->body);
+        out->body = hn_strdup("too many open event streams\n");
+        out->len = strlen(out->body);
+        out->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+        out->stream = 0;
+        return NULL;
+    }
+    struct stream *st = hn_calloc(1, sizeof *st);
+    st->w = w;
+    st->c = c;
+    st->pending = out->body; /* the first event: taken over */
+    st->len = out->len;
+    st->seq = w->seq;        /* what was published before is in it */
+    out->body = NULL;
     struct MHD_Response *resp =
-        MHD_create_response_from_buffer(out->len, out->body ? out->body : (void *)"",
-                                        out->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, st, stream_free);
+    if (!resp) {
+        free(st->pending);
+        free(st);
+        return NULL;
+    }
+    st->next = w->streams;
+    if (w->streams)
+        w->streams->prev = st;
+    w->streams = st;
+    w->n_streams++;
+    return resp;
+}
+
+static enum MHD_Result send_reply(struct hn_web *w, struct MHD_Connection *c,
+                                  struct hn_web_reply *out)
+{
+    struct MHD_Response *resp = NULL;
+    if (out->stream)
+        resp = open_stream(w, c, out);
+    if (!resp && out->static_body)
+        resp = MHD_create_response_from_buffer(out->len, (void *)out->static_body,
+                                               MHD_RESPMEM_PERSISTENT);
+    else if (!resp)
+        resp = MHD_create_response_from_buffer(out->len, out->body ? out->body : (void *)"",
+                                               out->body ? MHD_RESPMEM_MUST_FREE
+                                                         : MHD_RESPMEM_PERSISTENT);
     if (!resp) {
         free(out->body);
         return MHD_NO;
     }
+    if (out->stream) /* a proxy must not hold events back */
+        MHD_add_response_header(resp, "X-Accel-Buffering", "no");
     if (out->content_type)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, out->content_type);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                out->stream ? "text/event-stream" : out->content_type);
+    if (out->download) {
+        char cd[300];
+        snprintf(cd, sizeof cd, "attachment; filename=\"%s\"", out->download);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, cd);
+    }
     MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     enum MHD_Result r = MHD_queue_response(c, out->status, resp);
     MHD_destroy_response(resp);
     return r;
@@ -110,7 +242,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         struct hn_web_req req = {method, url, u->p ? u->p : "", u->len, c};
         w->fn(w->ctx, &req, &out);
     }
-    return send_reply(c, &out);
+    return send_reply(w, c, &out);
 }
 
 static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -138,9 +270,11 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     hn_debug("web server: %s", msg);
 }
 
-struct hn_web *hn_web_open(const char *host, unsigned port, const char *auth, hn_web_handler fn,
-                           void *ctx, char *err, size_t errlen)
+struct hn_web *hn_web_open(const struct hn_web_config *cfg, hn_web_handler fn, void *ctx,
+                           char *err, size_t errlen)
 {
+    const char *host = cfg->host, *auth = cfg->auth;
+    unsigned port = cfg->port;
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
@@ -160,16 +294,28 @@ struct hn_web *hn_web_open(const char *host, unsigned port, const char *auth, hn
         w->authorization = hn_strdup(hn_buf_cstr(&b));
         hn_buf_fini(&b);
     }
-    w->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
+    unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+    if (cfg->tls_cert && !MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+        snprintf(err, errlen, "this libmicrohttpd has no TLS support");
+        free(w->authorization);
+        free(w);
+        return NULL;
+    }
+    /* the TLS options come last: without TLS, the list ends before them */
+    w->d = MHD_start_daemon(flags | (cfg->tls_cert ? MHD_USE_TLS : 0), (uint16_t)port, NULL, NULL,
                             on_request, w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                             MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)128,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+                            cfg->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+                            cfg->tls_cert, MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key,
+                            MHD_OPTION_END);
     if (!w->d) {
-        snprintf(err, errlen, "cannot listen on %s:%u", host, port);
+        snprintf(err, errlen, "cannot listen on %s:%u%s", host, port,
+                 cfg->tls_cert ? " (or the TLS certificate and key were refused)" : "");
         free(w->authorization);
         free(w);
         return NULL;
@@ -195,7 +341,13 @@ void hn_web_close(struct hn_web **wp)
     struct hn_web *w = wp ? *wp : NULL;
     if (!w)
         return;
+    for (struct stream *st = w->streams; st; st = st->next)
+        if (st->suspended) { /* MHD must not stop with suspended connections */
+            st->suspended = 0;
+            MHD_resume_connection(st->c);
+        }
     MHD_stop_daemon(w->d);
+    free(w->event);
     free(w->authorization);
     free(w);
     *wp = NULL;

@@ -11,12 +11,18 @@
 
 struct hn_web;
 
-/* What a handler answers: the status, the content type and a malloc'd body (taken over). */
+/* What a handler answers: the status, the content type and a malloc'd body (taken over).
+ * static_body: a body that outlives the server (embedded files), not freed. stream: the
+ * connection stays open as Server-Sent Events: the body first, then every hn_web_publish.
+ * download: a file name for Content-Disposition (a download in a browser). */
 struct hn_web_reply {
     unsigned status;
     const char *content_type;
     char *body;
     size_t len;
+    const char *static_body;
+    int stream;
+    const char *download;
 };
 
 /* One request: method, path (no query), the query string's or form body's field lookup. */
@@ -31,10 +37,22 @@ const char *hn_web_arg(const struct hn_web_req *r, const char *name);
 
 typedef void (*hn_web_handler)(void *ctx, const struct hn_web_req *req, struct hn_web_reply *out);
 
-/* Listens on host:port (port 0: any free one). auth "USER:PASSWORD" (NULL: none) makes every
- * request need HTTP basic auth (401 otherwise). Returns NULL with a one-line reason in err. */
-struct hn_web *hn_web_open(const char *host, unsigned port, const char *auth, hn_web_handler fn,
-                           void *ctx, char *err, size_t errlen);
+struct hn_web_config {
+    const char *host;
+    unsigned port;        /* 0: any free one */
+    const char *auth;     /* "USER:PASSWORD": every request needs HTTP basic auth (else 401) */
+    const char *tls_cert; /* PEM texts (not paths): HTTPS; NULL: plain HTTP */
+    const char *tls_key;
+};
+
+/* Listens as cfg says. Returns NULL with a one-line reason in err. */
+struct hn_web *hn_web_open(const struct hn_web_config *cfg, hn_web_handler fn, void *ctx,
+                           char *err, size_t errlen);
+/* Sends one Server-Sent Event (data: one line of text, e.g. JSON) to every open stream. A
+ * stream that has not taken the previous event yet skips to this one: a slow reader costs
+ * one event's copy, never a queue. At most 32 streams are open at once (503 beyond). */
+void hn_web_publish(struct hn_web *w, const char *data, size_t len);
+size_t hn_web_streams(const struct hn_web *w);
 unsigned hn_web_port(const struct hn_web *w);
 /* The descriptor to poll for input (epoll's). */
 int hn_web_fd(const struct hn_web *w);

@@ -8,6 +8,7 @@ SRC=${SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 T=$(mktemp -d /tmp/hornet-it.XXXXXX)
 cd "$T" || exit 1 # runs write hornet.db in their working directory: keep it per test
 export HOME="$T" # and read ~/.hornet.conf: not the developer's
+export HORNET_HEADLESS=true # runs start at once, as in CI; the web UI's tests unset it
 PIDS=()
 FAILS=0
 PASSES=0

@@ -246,6 +246,35 @@ static void test_start_and_even_split(void **state)
     world_fini(&W);
 }
 
+/* The web UI's start form: workers join and wait past the expect-workers wait; the run starts
+ * with the load the form set when released. */
+static void test_held_until_released(void **state)
+{
+    (void)state;
+    struct world W;
+    world_init(&W, 10, 2);
+    W.cfg.hold = 1;
+    join(&W, 0);
+    join(&W, 1);
+    for (int i = 0; i < 30; i++) /* three times the 10 s wait */
+        second(&W);
+    assert_int_equal(hn_cluster_phase(W.cl), HN_CL_WAITING);
+    assert_int_equal(W.events[HN_EV_GAVE_UP], 0);
+    assert_int_equal(sim_total(&W), 0);
+    W.cfg.users = 8; /* the form's user count */
+    k_counts[0] = 6;
+    k_counts[1] = 2;
+    W.cfg.hold = 0;
+    struct hn_cl_outbox box = {0};
+    hn_cluster_release(W.cl, W.now, &box);
+    carry(&W, &box);
+    hn_cl_outbox_fini(&box);
+    assert_int_equal(W.events[HN_EV_STARTED], 1);
+    second(&W);
+    assert_int_equal(sim_total(&W), 8);
+    world_fini(&W);
+}
+
 /* A few users spread over machines first: 4 workers on 2 hosts (joined A, A, B, B), 2 users:
  * one on each host, not both on A (Locust's #2128). */
 static void test_users_spread_over_hosts_first(void **state)
@@ -598,6 +627,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_start_and_even_split),
+        cmocka_unit_test(test_held_until_released),
         cmocka_unit_test(test_users_spread_over_hosts_first),
         cmocka_unit_test(test_join_mid_run_rebalances),
         cmocka_unit_test(test_arrival_rate_split_in_proportion),
