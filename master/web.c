@@ -12,7 +12,7 @@
 #include "common/util.h"
 
 #define BODY_MAX (64 * 1024)
-#define STREAMS_MAX 32
+#define STREAMS_MAX 64
 
 /* An open Server-Sent Events response: what it still has to send, and which event it took. */
 struct stream {

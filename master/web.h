@@ -50,7 +50,7 @@ struct hn_web *hn_web_open(const struct hn_web_config *cfg, hn_web_handler fn, v
                            char *err, size_t errlen);
 /* Sends one Server-Sent Event (data: one line of text, e.g. JSON) to every open stream. A
  * stream that has not taken the previous event yet skips to this one: a slow reader costs
- * one event's copy, never a queue. At most 32 streams are open at once (503 beyond). */
+ * one event's copy, never a queue. At most 64 streams are open at once (503 beyond). */
 void hn_web_publish(struct hn_web *w, const char *data, size_t len);
 size_t hn_web_streams(const struct hn_web *w);
 unsigned hn_web_port(const struct hn_web *w);

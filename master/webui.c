@@ -142,6 +142,8 @@ static struct hn_json *locust_stats(const struct hn_webui_view *v)
         hn_json_set(r, "p50_ms", hn_json_real(pct_ms(h, 0.5)));
         hn_json_set(r, "p95_ms", hn_json_real(pct_ms(h, 0.95)));
         hn_json_set(r, "p99_ms", hn_json_real(pct_ms(h, 0.99)));
+        hn_json_set(r, "min_ms", hn_json_real(h->count ? (double)h->min_us / 1000.0 : 0));
+        hn_json_set(r, "max_ms", hn_json_real((double)h->max_us / 1000.0));
         hn_json_append(rows, r);
     }
     free(sorted);
