@@ -803,7 +803,7 @@ static void web_stop(void *ctx)
 {
     struct master *m = ctx;
     if (m->cl && !m->cfg.hold && hn_cluster_phase(m->cl) < HN_CL_STOPPING) {
-        hn_cluster_stop(m->cl, "Stopped from the web UI (/stop)", now_ms(), &m->out);
+        hn_cluster_stop(m->cl, "Stopped from the web API (/stop)", now_ms(), &m->out);
         carry_out(m);
     }
 }
@@ -890,14 +890,15 @@ static int open_web(struct master *m)
 static void linger(struct master *m, int code)
 {
     int ui = !m->o->headless;
-    if (!m->web || (!ui && m->o->autoquit_ms <= 0) || (m->o->autoquit_given && m->o->autoquit_ms <= 0))
-        return;
+    if (!m->web || g_signals || (!ui && m->o->autoquit_ms <= 0) ||
+        (m->o->autoquit_given && m->o->autoquit_ms <= 0))
+        return; /* a Ctrl-C during the run meant quit */
     int forever = ui && !m->o->autoquit_given;
     if (forever)
         hn_info("The run is over (exit code %d); the web UI stays up: Ctrl-C quits", code);
     else
-        hn_info("Serving the web server for %lld s more (--autoquit); exit code %d then",
-                (long long)(m->o->autoquit_ms / 1000), code);
+        hn_info("Serving %s for %lld s more (--autoquit); exit code %d then",
+                ui ? "the web UI" : "/metrics", (long long)(m->o->autoquit_ms / 1000), code);
     int seen = g_signals;
     uint64_t until = now_ms() + (uint64_t)m->o->autoquit_ms, last = 0;
     while ((forever || now_ms() < until) && g_signals == seen) {

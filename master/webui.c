@@ -560,7 +560,11 @@ static void swarm(struct hn_webui *u, const struct hn_webui_view *v, const struc
                           ? "run_time: expected a duration such as 30s, 5m or 1h30m"
                           : NULL;
     struct hn_webui_class *classes = NULL;
-    if (!why && v->sc) {
+    int class_fields = strstr(req->body, "user_classes=") || strstr(req->body, "weight.") ||
+                       strstr(req->body, "count.");
+    if (!why && class_fields && !v->held)
+        why = "user_classes: the classes are set when the run starts";
+    if (!why && v->sc && class_fields) {
         classes = form_classes(v->sc, req->body, err, sizeof err);
         if (err[0])
             why = err;

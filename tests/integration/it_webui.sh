@@ -101,6 +101,26 @@ print("# history seconds:", len(ts), "largest gap:", max(gaps) if gaps else None
 assert len(ts) >= 4 and max(gaps) <= 2, gaps
 PY
 
+# --- the start form's class picker through the API: only the picked class runs, with a fixed count
+env -u HORNET_HEADLESS timeout 40 "$HORNET" -f "$SC" -H "http://127.0.0.1:$TGT_PORT" -P 0 \
+  --no-db --only-summary >"$T/pick.out" 2>"$T/pick.err" &
+PK=$!; PIDS+=("$PK")
+PP=$(ui_port "$T/pick.err")
+bad_form=$(curl -s --max-time 5 -X POST -d "user_count=3&spawn_rate=50&user_classes=Nobody" "http://127.0.0.1:$PP/swarm")
+check "/swarm with an unknown class: refused, naming it ($bad_form)" grep -q "no class named 'Nobody'" <<<"$bad_form"
+bad_form=$(curl -s --max-time 5 -X POST -d "user_count=3&spawn_rate=50&weight.Prober=x" "http://127.0.0.1:$PP/swarm")
+check "/swarm with a bad weight: refused, naming the field ($bad_form)" grep -q "weight.Prober" <<<"$bad_form"
+ok_form=$(curl -s --max-time 5 -X POST -d "user_count=3&spawn_rate=50&run_time=3s&user_classes=Chatter" "http://127.0.0.1:$PP/swarm")
+check "/swarm starts the held run with the picked class ($ok_form)" grep -q '"success":true' <<<"$ok_form"
+sleep 2
+rows=$(curl -s --max-time 5 "http://127.0.0.1:$PP/stats/requests" | /usr/bin/python3 -c 'import json,sys; print(" ".join(sorted(r["method"] + ":" + r["name"] for r in json.load(sys.stdin)["stats"])))')
+check "only the picked class's requests ($rows)" test "$rows" = ":Aggregated POST:/chat/messages"
+late=$(curl -s --max-time 5 -X POST -d "user_count=3&spawn_rate=50&user_classes=Prober" "http://127.0.0.1:$PP/swarm")
+check "classes cannot change mid-run ($late)" grep -q "set when the run starts" <<<"$late"
+curl -s --max-time 5 "http://127.0.0.1:$PP/stop" >/dev/null
+kill -INT "$PK" 2>/dev/null
+wait_pid "$PK" 20 prc
+
 # --- --autostart: the run starts at once with -u/-r/-t; --autoquit ends the UI after it
 before=$(target_count "$TGT_PORT" total)
 env -u HORNET_HEADLESS timeout 40 "$HORNET" -f "$SC" -H "http://127.0.0.1:$TGT_PORT" -u 2 -r 50 \

@@ -87,9 +87,16 @@ def check_k8s(src):
                 bad(where, "volume %s needs ConfigMap %s, which no manifest defines" % (v.get("name"), cm))
         for c in pod.get("containers") or []:
             for e in c.get("env") or []:
-                ref = ((e.get("valueFrom") or {}).get("secretKeyRef") or {}).get("name")
+                sk = (e.get("valueFrom") or {}).get("secretKeyRef") or {}
+                ref = sk.get("name")
                 if ref and ref not in names.get("Secret", set()):
                     bad(where, "env %s needs Secret %s, which no manifest defines" % (e["name"], ref))
+                elif ref:
+                    sec = [d for _, d in docs if d.get("kind") == "Secret"
+                           and d["metadata"]["name"] == ref][0]
+                    keys = set((sec.get("stringData") or {})) | set((sec.get("data") or {}))
+                    if sk.get("key") not in keys:
+                        bad(where, "env %s needs key %s in Secret %s" % (e["name"], sk.get("key"), ref))
     smoke = open(os.path.join(src, "scenarios", "smoke.yaml")).read()
     for where, d in docs:
         if d.get("kind") == "ConfigMap" and d["metadata"]["name"] == "hornet-scenario":
