@@ -17,8 +17,14 @@ void hn_compare_defaults(struct hn_compare_limits *l)
  *   (p50: 20 requests, p95: 200, p99: 1000); with fewer, one slow request moves it.
  * - A higher failure ratio counts only when a two-proportion z-test gives z >= Z_MIN (about 1
  *   chance in 740 that two runs failing at the same rate differ this much).
+ * - A percentile that grew beyond the tolerances counts only when the two runs' confidence
+ *   intervals for it do not overlap: distribution-free, from the ranks q -+ Z_Q * sqrt(q(1-q)/n)
+ *   of each run's own histogram (the run's low end above the baseline's high end). A p50 of 25
+ *   requests with a few ms of jitter moves by more than the tolerance now and then; its
+ *   interval is wide, so that is not called a regression, while a run 50 ms slower is.
  * - Requests per second are judged only with at least RPS_MIN requests in each run. */
 #define TAIL_SAMPLES 10.0
+#define Z_Q 2.0
 #define Z_MIN 3.0
 #define RPS_MIN 100
 
@@ -37,6 +43,14 @@ double hn_compare_z(uint64_t f1, uint64_t n1, uint64_t f2, uint64_t n2)
 static double pct_ms(const struct hn_stats_entry *e, double q)
 {
     return (double)hn_hist_percentile(&e->hist, q) / 1000.0;
+}
+
+/* The q percentile's confidence bound (side -1: low, +1: high) from the ranks around q. */
+static double bound_ms(const struct hn_stats_entry *e, double q, int side)
+{
+    double n = (double)(e->hist.count ? e->hist.count : 1);
+    double r = q + side * Z_Q * sqrt(q * (1 - q) / n);
+    return pct_ms(e, r < 0 ? 0 : r > 1 ? 1 : r);
 }
 
 static int row(FILE *f, const struct hn_stats_entry *b, double bs, const struct hn_stats_entry *r,
@@ -58,7 +72,8 @@ static int row(FILE *f, const struct hn_stats_entry *b, double bs, const struct 
                                      qn[i]);
             continue;
         }
-        if (y > x * (1 + l->latency_pct / 100.0) + l->latency_ms) {
+        if (y > x * (1 + l->latency_pct / 100.0) + l->latency_ms &&
+            bound_ms(r, qs[i], -1) > bound_ms(b, qs[i], +1)) {
             bad = 1;
             off += (size_t)snprintf(why + off, sizeof why - off, "%s%s +%.1f ms", off ? ", " : "",
                                     qn[i], y - x);
@@ -111,8 +126,9 @@ int hn_compare(FILE *f, const struct hn_stats *base, double base_s, const struct
     free(v);
     n += row(f, &base->total, base_s, &run->total, run_s, l);
     fprintf(f, "%d regression%s\n", n, n == 1 ? "" : "s");
-    fprintf(f, "(judged where significant: a percentile needs %.0f requests beyond it in both runs, "
-               "a failure rise z >= %.0f, req/s %d requests each)\n",
+    fprintf(f, "(judged where significant: a percentile needs %.0f requests beyond it in both runs "
+               "and confidence intervals that do not overlap, a failure rise z >= %.0f, req/s %d "
+               "requests each)\n",
             TAIL_SAMPLES, Z_MIN, RPS_MIN);
     return n;
 }
