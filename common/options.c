@@ -68,6 +68,7 @@ enum {
     OPT_WEB_AUTH,
     OPT_WEB_NO_AUTH,
     OPT_AUTOSTART,
+    OPT_HTTP_ENGINE,
     OPT_TLS_CERT,
     OPT_TLS_KEY,
     OPT_INSECURE,
@@ -143,6 +144,7 @@ static const struct option k_long[] = {
     {"web-no-auth", no_argument, NULL, OPT_WEB_NO_AUTH},
     {"web-port", required_argument, NULL, 'P'},
     {"autostart", no_argument, NULL, OPT_AUTOSTART},
+    {"http-engine", required_argument, NULL, OPT_HTTP_ENGINE},
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"insecure", no_argument, NULL, OPT_INSECURE},
@@ -438,6 +440,11 @@ static int parse_flags(struct hn_options *o, int argc, char **argv, char *err, s
             o->web_port = (int)v;
             break;
         case OPT_AUTOSTART: o->autostart = 1; break;
+        case OPT_HTTP_ENGINE:
+            if (strcmp(optarg, "auto") && strcmp(optarg, "curl") && strcmp(optarg, "native"))
+                return bad(err, errlen, flag, "expected auto, curl or native", optarg);
+            o->http_engine = optarg;
+            break;
         case OPT_TLS_CERT: o->tls_cert = optarg; break;
         case OPT_TLS_KEY: o->tls_key = optarg; break;
         case OPT_AUTOQUIT:
@@ -591,6 +598,9 @@ const char *hn_options_usage(void)
            "      --request-timeout T    default total timeout per request (default 60s)\n"
            "      --connect-timeout T    TCP/TLS connect timeout (default 10s)\n"
            "      --stats-interval T     worker stats report period (default 1s)\n"
+           "      --http-engine E        auto (default: the native HTTP/1.1 engine for http://,\n"
+           "                             libcurl for https:// and what native cannot do),\n"
+           "                             curl, or native for every step (a step's engine: wins)\n"
            "      --insecure             do not verify https targets' certificates\n"
            "      --ca-file FILE         trust the CA certificates in FILE (PEM)\n"
            "      --client-cert FILE     present this client certificate (PEM; key inside, or\n"

@@ -82,6 +82,7 @@ struct hn_options {
     int web_no_auth;          /* --web-no-auth: beyond loopback without auth, on purpose */
     int web_port;             /* -P/--web-port: the web UI (unless --headless; 0: any port) */
     int autostart;            /* --autostart: the web UI's run starts at once */
+    const char *http_engine;  /* --http-engine: auto, curl, native (NULL: auto) */
     const char *tls_cert, *tls_key; /* --tls-cert/--tls-key: the web UI over HTTPS */
     int autoquit_given;
     int64_t autoquit_ms;      /* --autoquit T: keep serving /metrics T after the run (0: quit) */

@@ -73,6 +73,7 @@ struct hn_http_step {
     int no_cookies;        /* cookies: false: neither send nor keep the user's cookies */
     int no_redirects;      /* follow_redirects: false: a 3xx is the response */
     int insecure;          /* insecure: true: do not verify the server's certificate */
+    int engine;            /* engine: 0 auto (the run's --http-engine), 1 curl, 2 native */
 };
 
 enum hn_ws_action { HN_WS_SEND = 1, HN_WS_SEND_BINARY, HN_WS_EXPECT, HN_WS_HOLD };

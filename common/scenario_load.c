@@ -627,7 +627,7 @@ static int load_http(struct ctx *c, yaml_node_t *n, const char *field, struct hn
     static const char *const keys[] = {"method",  "url",     "name",    "headers",
                                        "query",   "body",    "json",    "form",
                                        "timeout", "check",   "capture", "cookies",
-                                       "follow_redirects", "insecure", "auth", NULL};
+                                       "follow_redirects", "insecure", "auth", "engine", NULL};
     char f[300];
     if (want(c, n, YAML_MAPPING_NODE, field) || check_keys(c, n, field, keys))
         return HN_EINVAL;
@@ -773,6 +773,14 @@ static int load_http(struct ctx *c, yaml_node_t *n, const char *field, struct hn
         return HN_EINVAL;
     h->no_cookies = !cookies;
     h->no_redirects = !redirects;
+    v = get(c, n, "engine");
+    if (v) {
+        snprintf(f, sizeof f, "%s.engine", field);
+        const char *e = scalar(v);
+        if (!e || (strcmp(e, "auto") && strcmp(e, "curl") && strcmp(e, "native")))
+            return fail(c, v, f, "expected auto, curl or native, got '%s'", e ? e : "(not a string)");
+        h->engine = !strcmp(e, "curl") ? 1 : !strcmp(e, "native") ? 2 : 0;
+    }
     v = get(c, n, "auth");
     if (v) {
         snprintf(f, sizeof f, "%s.auth", field);

@@ -113,7 +113,23 @@ void hn_describe_ratio_json(FILE *f, const struct hn_scenario *sc, uint64_t user
     free(share);
 }
 
-static void describe_steps(FILE *f, const struct hn_task *t, const char *indent)
+/* Which HTTP engine a step will run on (what the worker's client decides, but for a host that
+ * does not resolve, which falls back to curl there). */
+static const char *step_engine(const struct hn_scenario *sc, const struct hn_http_step *h,
+                               const char *host, const char *forced)
+{
+    if (h->engine == 1 || (h->engine == 0 && forced && !strcmp(forced, "curl")))
+        return "curl";
+    const char *url = h->url->text;
+    const char *origin = url[0] == '/' || !h->url->is_static ? host : url;
+    const char *proxy = getenv("http_proxy") ? getenv("http_proxy") : getenv("HTTP_PROXY");
+    int native = origin && !strncmp(origin, "http://", 7) && !sc->tls.ca_file &&
+                 !sc->tls.cert_file && !sc->tls.key_file && !(proxy && *proxy);
+    return native ? "native" : "curl";
+}
+
+static void describe_steps(FILE *f, const struct hn_scenario *sc, const struct hn_task *t,
+                           const char *indent, const char *host, const char *engine)
 {
     for (size_t k = 0; k < t->n_steps; k++) {
         if (t->steps[k].kind == HN_STEP_WS) {
@@ -137,8 +153,9 @@ static void describe_steps(FILE *f, const struct hn_task *t, const char *indent)
             continue;
         }
         const struct hn_http_step *h = &t->steps[k].http;
-        fprintf(f, "%s%s %s  (row \"%s\", line %d%s)\n", indent, h->method, h->url->text,
-                h->name, t->steps[k].line, h->is_dynamic ? ", templated" : "");
+        fprintf(f, "%s%s %s  (row \"%s\", line %d%s, %s engine)\n", indent, h->method,
+                h->url->text, h->name, t->steps[k].line, h->is_dynamic ? ", templated" : "",
+                step_engine(sc, h, host, engine));
         for (size_t i = 0; i < h->n_headers; i++)
             fprintf(f, "%s  header %s: %s\n", indent, h->headers[i].name,
                     h->headers[i].value->text);
@@ -169,7 +186,8 @@ static void describe_steps(FILE *f, const struct hn_task *t, const char *indent)
     }
 }
 
-void hn_describe_model(FILE *f, const struct hn_scenario *sc)
+void hn_describe_model(FILE *f, const struct hn_scenario *sc, const char *host,
+                       const char *engine)
 {
     fprintf(f, "%s: ok\n", sc->path);
     fprintf(f, "host: %s\n", sc->host ? sc->host : "(none: pass -H)");
@@ -195,18 +213,18 @@ void hn_describe_model(FILE *f, const struct hn_scenario *sc)
         fprintf(f, "%s\n", uc->sequential ? ", tasks in sequence" : "");
         if (uc->on_start.n_steps) {
             fprintf(f, "  on_start:\n");
-            describe_steps(f, &uc->on_start, "    ");
+            describe_steps(f, sc, &uc->on_start, "    ", host, engine);
         }
         for (size_t t = 0; t < uc->n_tasks; t++) {
             fprintf(f, "  task %s (weight %u)", uc->tasks[t].name, uc->tasks[t].weight);
             for (size_t i = 0; i < uc->tasks[t].n_tags; i++)
                 fprintf(f, "%s%s", i ? ", " : " tags ", uc->tasks[t].tags[i]);
             fprintf(f, ":\n");
-            describe_steps(f, &uc->tasks[t], "    ");
+            describe_steps(f, sc, &uc->tasks[t], "    ", host, engine);
         }
         if (uc->on_stop.n_steps) {
             fprintf(f, "  on_stop:\n");
-            describe_steps(f, &uc->on_stop, "    ");
+            describe_steps(f, sc, &uc->on_stop, "    ", host, engine);
         }
     }
 }
@@ -230,6 +248,48 @@ int hn_describe_validate_run(const struct hn_scenario *sc, uint64_t users, char 
                      sc->path, d->name, d->file, d->n_rows, (unsigned long long)users);
             return HN_EINVAL;
         }
+    }
+    return 0;
+}
+
+/* A step forced onto the native HTTP engine that it cannot run (not http://, or TLS settings):
+ * said at once, with the step's line, instead of by every worker at its spawn. */
+static int check_task_engines(const struct hn_scenario *sc, const struct hn_task *t,
+                              const char *host, int forced, char *err, size_t errlen)
+{
+    int tls = sc->tls.ca_file || sc->tls.cert_file || sc->tls.key_file;
+    for (size_t k = 0; k < t->n_steps; k++) {
+        const struct hn_step *st = &t->steps[k];
+        if (st->kind != HN_STEP_HTTP)
+            continue;
+        const struct hn_http_step *h = &st->http;
+        if (h->engine != 2 && !(forced && h->engine == 0))
+            continue;
+        const char *url = h->url->text;
+        const char *origin = url[0] == '/' || !h->url->is_static ? host : url;
+        const char *why = strncmp(origin, "http://", 7) ? "not an http:// URL"
+                          : tls ? "TLS settings (tls:, --ca-file, --client-cert) need curl"
+                                : NULL;
+        if (why) {
+            snprintf(err, errlen, "%s:%d: %s %s: the native HTTP engine cannot run it: %s",
+                     sc->path, st->line, h->method, h->name, why);
+            return HN_EINVAL;
+        }
+    }
+    return 0;
+}
+
+int hn_describe_check_engines(const struct hn_scenario *sc, const char *host, int native_forced,
+                              char *err, size_t errlen)
+{
+    for (size_t c = 0; c < sc->n_classes; c++) {
+        const struct hn_user_class *uc = &sc->classes[c];
+        if (check_task_engines(sc, &uc->on_start, host, native_forced, err, errlen) ||
+            check_task_engines(sc, &uc->on_stop, host, native_forced, err, errlen))
+            return HN_EINVAL;
+        for (size_t t = 0; t < uc->n_tasks; t++)
+            if (check_task_engines(sc, &uc->tasks[t], host, native_forced, err, errlen))
+                return HN_EINVAL;
     }
     return 0;
 }

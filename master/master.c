@@ -949,7 +949,7 @@ static int prepare(struct master *m)
         if (o->show_task_ratio_json)
             hn_describe_ratio_json(stdout, m->sc, o->users);
         if (o->check_only)
-            hn_describe_model(stdout, m->sc);
+            hn_describe_model(stdout, m->sc, o->host ? o->host : m->sc->host, o->http_engine);
         return -1; /* done, exit 0 */
     }
     /* the scenario's thresholds, then the command line's (checked when parsed) */
@@ -1015,6 +1015,12 @@ static int prepare(struct master *m)
     if (!m->host) {
         fprintf(stderr, "hornet: %s: host: none given; set host: in the scenario or pass -H\n",
                 o->scenario_path);
+        return HN_EXIT_CONFIG;
+    }
+    if (hn_describe_check_engines(m->sc, m->host,
+                                  o->http_engine && !strcmp(o->http_engine, "native"), err,
+                                  sizeof err)) {
+        fprintf(stderr, "hornet: %s\n", err);
         return HN_EXIT_CONFIG;
     }
     /* every output path is checked before any load is sent, not found unusable at the end */
@@ -1085,6 +1091,7 @@ static void configure(struct master *m, uint64_t expect_workers)
     t->heartbeat_timeout_ms = o->heartbeat_timeout_ms;
     t->stop_timeout_ms = o->stop_timeout_ms;
     t->tags = o->tags ? o->tags : "";
+    t->http_engine = o->http_engine ? o->http_engine : "auto";
     t->exclude_tags = o->exclude_tags ? o->exclude_tags : "";
     t->env = m->sc->env;
     t->n_env = m->sc->n_env;

@@ -170,7 +170,9 @@ int hn_msg_encode(const struct hn_msg *m, char **buf, size_t *len)
         msgpack_pack_uint64(&pk, m->acked);
         break;
     case HN_MSG_SPAWN:
-        msgpack_pack_map(&pk, 20);
+        msgpack_pack_map(&pk, 21);
+        pack_key(&pk, "http_engine");
+        pack_str(&pk, m->http_engine ? m->http_engine : "auto");
         pack_key(&pk, "iterations");
         msgpack_pack_uint64(&pk, m->iterations);
         pack_key(&pk, "tls");
@@ -683,6 +685,7 @@ void hn_msg_fini(struct hn_msg *m)
     free(m->classes);
     free((char *)m->tags);
     free((char *)m->exclude_tags);
+    free((char *)m->http_engine);
     for (size_t i = 0; i < m->n_env; i++) {
         free(m->env[i].key);
         free(m->env[i].value);
@@ -744,7 +747,8 @@ static int decode_body(struct dec *d, const msgpack_object *map, struct hn_msg *
             get_kvs(d, map, "files", HN_DATA_MAX_BYTES, &m->files, &m->n_files) ||
             (field(map, "arrival_rate") && get_double(d, map, "arrival_rate", &m->arrival_rate)) ||
             (field(map, "tls") && get_kvs(d, map, "tls", 4200, &m->tls, &m->n_tls)) ||
-            (field(map, "iterations") && get_u64(d, map, "iterations", &m->iterations)))
+            (field(map, "iterations") && get_u64(d, map, "iterations", &m->iterations)) ||
+            (field(map, "http_engine") && get_str(d, map, "http_engine", 16, &m->http_engine)))
             return HN_EINVAL;
         if (m->arrival_rate > 1e7)
             return derr(d, "field 'arrival_rate' is out of range");

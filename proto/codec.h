@@ -73,6 +73,7 @@ struct hn_msg {
     double arrival_rate;   /* open model: this worker's iterations per second (0: closed) */
     uint64_t iterations;   /* spawn: task iterations this worker may start in all, counted
                               since it loaded the scenario (-i; 0: no cap) */
+    const char *http_engine; /* spawn: --http-engine (auto, curl, native); optional, NULL: auto */
     const char *tags;      /* --tags / --exclude-tags, comma-separated, "" = none */
     const char *exclude_tags;
     struct hn_kv *tls;     /* spawn: the TLS settings in force (insecure, ca_file, client_cert,

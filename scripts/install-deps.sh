@@ -6,6 +6,7 @@ set -eu
 pkgs="build-essential cmake pkg-config git ca-certificates
       libzmq3-dev libcurl4-openssl-dev libuv1-dev libmsgpack-dev libyaml-dev libsqlite3-dev
       libwebsockets-dev libwebsockets-evlib-uv libjansson-dev libmicrohttpd-dev libjs-dygraphs
+      libhttp-parser-dev
       libcmocka-dev curl
       procps sqlite3
       chromium"

@@ -1,475 +1,40 @@
-#include "worker/http.h"
+/* The HTTP client: picks each step's engine, measures latency the same way for both, builds
+ * every error's text in one place, and hands sessions to the engines. */
+#include "worker/http_engine.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "common/log.h"
 #include "common/util.h"
 
-struct sock_ctx {
-    uv_poll_t poll;
-    curl_socket_t fd;
-    int want;    /* what curl asked to wait for */
-    int events;  /* what libuv watches now (0 = stopped) */
-    int parked;  /* curl let go of it: an idle keep-alive connection */
-    int established; /* curl waited to read from it: the TCP connect finished */
-    int closing;
-    struct hn_http *h;
-    struct sock_ctx *next, *prev; /* open polls, so destroy can close what curl left */
-};
-
-struct hn_http_req {
-    const struct hn_http_step *step;
-    char *url;                  /* static steps: the full URL; templated: the base URL */
-    struct curl_slist *headers; /* static steps */
-    struct curl_slist *fixed;   /* templated steps: Content-Type and Expect: lines */
-    long timeout_ms;
-    char timeout_msg[48];
-    int is_head, has_body, custom, keep_body, dynamic, dynamic_url;
-    struct hn_http_tls tls;
-};
-
-/* A user's cookies are kept up to this many bytes of curl's cookie lines (a target that sets
- * more loses the newest ones, not the worker's memory). */
-#define JAR_MAX_BYTES 16384
-
-/* A pooled easy handle; while borrowed it is the transfer. */
-struct hn_http_xfer {
-    CURL *easy;
-    struct hn_http *h;
-    const struct hn_http_req *req;    /* what runs now */
-    const struct hn_http_req *last;   /* what the options are set for */
-    hn_http_done_fn cb;
-    void *arg;
-    uint64_t body_bytes;
-    struct hn_buf body;     /* kept body, for checks */
-    struct hn_buf url;      /* templated steps: the expanded URL */
-    struct hn_buf hdrs;     /* templated steps: header lines, NUL-separated */
-    struct hn_buf post;     /* templated steps: the expanded body */
-    struct curl_slist *nodes; /* list cells pointing into hdrs (no malloc per request) */
-    size_t n_nodes;
-    struct hn_http_xfer *next_idle;
-    char **jar;        /* the user's cookie jar while it runs (NULL: cookies off) */
-    int jar_dirty;     /* curl's cookie store on this handle may hold someone's cookies */
-    char msg[64];
-    char errbuf[CURL_ERROR_SIZE];
-};
-
-struct hn_http {
-    uv_loop_t *loop;
-    CURLM *multi;
-    uv_timer_t timer;
-    struct hn_http_config cfg;
-    struct hn_http_xfer *idle;
-    size_t n_idle, n_flight;
-    struct sock_ctx *socks;
-    struct sock_ctx **by_fd; /* parked and active sockets by descriptor */
-    size_t n_by_fd;
-    int pending_closes;
-    int destroying;
-};
-
-static int g_curl_ready;
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+const char *hn_http_engine_name(enum hn_http_engine e)
 {
-    struct hn_http_xfer *x = userdata;
-    size_t n = size * nmemb;
-    x->body_bytes += n;
-    if (x->req && x->req->keep_body && !x->body.truncated)
-        hn_buf_append(&x->body, ptr, n); /* kept up to the cap, counted in full */
-    return n;
+    return e == HN_HTTP_CURL ? "curl" : e == HN_HTTP_NATIVE ? "native" : "auto";
 }
 
-/* The failure's text. Stable (no ports, addresses or times that vary per request) where curl
- * gives a reason we know, so errors aggregate into one row; curl's own detail from the error
- * buffer otherwise, which names what was wrong with a reply ("Received HTTP/0.9 when not
- * allowed") where curl_easy_strerror would say only "Unsupported protocol". */
-static const char *transport_error(struct hn_http_xfer *x, CURLcode rc)
+int hn_http_engine_parse(const char *s, enum hn_http_engine *out)
 {
-    long oserr = 0;
-    curl_off_t connected_us = 0;
-    switch (rc) {
-    case CURLE_OPERATION_TIMEDOUT:
-        curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &connected_us);
-        if (connected_us == 0) { /* the TCP connect never finished */
-            long lim = x->h->cfg.connect_timeout_ms < x->req->timeout_ms
-                           ? (long)x->h->cfg.connect_timeout_ms
-                           : x->req->timeout_ms;
-            snprintf(x->msg, sizeof x->msg, "Connect timeout after %ld ms", lim);
-            return x->msg;
-        }
-        return x->req->timeout_msg;
-    case CURLE_COULDNT_RESOLVE_HOST:
-        return "Could not resolve host";
-    case CURLE_GOT_NOTHING:
-        return "Connection closed without a response";
-    case CURLE_COULDNT_CONNECT:
-        curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &oserr);
-        if (oserr > 0)
-            return strerror((int)oserr); /* "Connection refused" */
-        break;
-    case CURLE_OUT_OF_MEMORY:
-        /* curl reports a response header line over its 100 KiB buffer (CURL_MAX_HTTP_HEADER)
-         * as out of memory, with nothing in the error buffer; hornet's own allocations abort */
-        if (!x->errbuf[0])
-            return "Response header line too large (over 100 KiB)";
-        break;
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-        /* curl's detail is "Recv failure: Connection reset by peer": keep the OS reason */
-        if (!strncmp(x->errbuf, "Recv failure: ", 14) || !strncmp(x->errbuf, "Send failure: ", 14))
-            return x->errbuf + 14;
-        break;
-    default:
-        break;
-    }
-    return x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
-}
-
-static void xfer_free(struct hn_http_xfer *x)
-{
-    curl_easy_cleanup(x->easy);
-    hn_buf_fini(&x->body);
-    hn_buf_fini(&x->url);
-    hn_buf_fini(&x->hdrs);
-    hn_buf_fini(&x->post);
-    free(x->nodes);
-    free(x);
-}
-
-static void release_handle(struct hn_http *h, struct hn_http_xfer *x)
-{
-    x->cb = NULL;
-    x->arg = NULL;
-    x->req = NULL;
-    x->jar = NULL;
-    if (h->n_idle >= h->cfg.max_idle_handles) {
-        xfer_free(x);
-        return;
-    }
-    x->next_idle = h->idle;
-    h->idle = x;
-    h->n_idle++;
-}
-
-/* After a transfer: did any response of it (redirects included) set a cookie? Then curl's
- * store on the handle is the user's jar now, copied out in curl's own line format. */
-static void keep_cookies(struct hn_http_xfer *x, long redirects)
-{
-    int set = 0;
-    struct curl_header *hd;
-    for (long i = 0; i <= redirects && !set; i++)
-        set = curl_easy_header(x->easy, "Set-Cookie", 0, CURLH_HEADER, (int)i, &hd) == CURLHE_OK;
-    if (set)
-        x->jar_dirty = 1;
-    if (!set || !x->jar)
-        return;
-    struct curl_slist *list = NULL;
-    if (curl_easy_getinfo(x->easy, CURLINFO_COOKIELIST, &list) != CURLE_OK)
-        return;
-    struct hn_buf b;
-    hn_buf_init(&b, JAR_MAX_BYTES);
-    for (struct curl_slist *l = list; l; l = l->next) {
-        size_t n = strlen(l->data);
-        if (b.len + n + 1 >= JAR_MAX_BYTES)
-            break;
-        hn_buf_append(&b, l->data, n);
-        hn_buf_append(&b, "\n", 1);
-    }
-    curl_slist_free_all(list);
-    free(*x->jar);
-    *x->jar = NULL;
-    if (b.len)
-        *x->jar = hn_strdup(hn_buf_cstr(&b));
-    hn_buf_fini(&b);
-}
-
-/* Before a transfer: curl's store on the handle holds exactly this user's cookies, or none. */
-static void load_cookies(struct hn_http_xfer *x, char **jar)
-{
-    x->jar = jar;
-    if (x->jar_dirty)
-        curl_easy_setopt(x->easy, CURLOPT_COOKIELIST, "ALL");
-    x->jar_dirty = 0;
-    if (!jar || !*jar)
-        return;
-    char *p = *jar;
-    while (*p) {
-        char *nl = strchr(p, '\n');
-        if (!nl)
-            break;
-        *nl = '\0'; /* curl copies the line */
-        curl_easy_setopt(x->easy, CURLOPT_COOKIELIST, p);
-        *nl = '\n';
-        p = nl + 1;
-    }
-    x->jar_dirty = 1;
-}
-
-static void check_done(struct hn_http *h)
-{
-    CURLMsg *msg;
-    int left;
-    while ((msg = curl_multi_info_read(h->multi, &left))) {
-        if (msg->msg != CURLMSG_DONE)
-            continue;
-        struct hn_http_xfer *x = NULL;
-        CURLcode rc = msg->data.result;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-        struct hn_http_result res = {0};
-        curl_off_t total_us = 0;
-        curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &total_us);
-        res.latency_us = total_us > 0 ? (uint64_t)total_us : 0;
-        res.body_bytes = x->body_bytes;
-        res.xfer = x;
-        if (x->req->keep_body) {
-            res.body = hn_buf_cstr(&x->body);
-            res.body_len = x->body.len;
-        }
-        size_t el = strlen(x->errbuf);
-        while (el && (x->errbuf[el - 1] == '\n' || x->errbuf[el - 1] == '.'))
-            x->errbuf[--el] = '\0';
-        if (rc == CURLE_OK) {
-            curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &res.status);
-            if (res.status >= 400 || res.status < 100) {
-                res.failed = 1;
-                snprintf(x->msg, sizeof x->msg, "HTTP %ld", res.status);
-                res.error = x->msg;
-            }
-        } else {
-            res.failed = 1;
-            res.error = transport_error(x, rc);
-        }
-        long redirects = 0;
-        curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_COUNT, &redirects);
-        keep_cookies(x, redirects);
-        curl_multi_remove_handle(h->multi, x->easy);
-        h->n_flight--;
-        hn_http_done_fn cb = x->cb;
-        void *arg = x->arg;
-        /* The message lives in x until the callback returns; release afterwards. */
-        cb(arg, &res);
-        release_handle(h, x);
-    }
-}
-
-static void on_poll(uv_poll_t *p, int status, int events);
-
-static void set_events(struct sock_ctx *s, int events)
-{
-    if (s->events == events)
-        return; /* no epoll_ctl when nothing changes */
-    s->events = events;
-    if (events)
-        uv_poll_start(&s->poll, events, on_poll);
+    if (!strcmp(s, "auto"))
+        *out = HN_HTTP_AUTO;
+    else if (!strcmp(s, "curl"))
+        *out = HN_HTTP_CURL;
+    else if (!strcmp(s, "native"))
+        *out = HN_HTTP_NATIVE;
     else
-        uv_poll_stop(&s->poll);
-}
-
-static void on_poll(uv_poll_t *p, int status, int events)
-{
-    struct sock_ctx *s = p->data;
-    struct hn_http *h = s->h;
-    if (status < 0)
-        s->events = 0; /* libuv stopped the handle on the error */
-    if (s->parked) {
-        /* an idle connection spoke (the peer closed it): stop watching; curl notices the dead
-         * connection itself before it would reuse it */
-        set_events(s, 0);
-        return;
-    }
-    int flags = 0;
-    /* On a socket error (libuv reports EPOLLERR as a status) let curl read and write, so it
-     * meets the real OS error ("Connection reset by peer") instead of a generic poll error. */
-    if (status < 0)
-        flags = CURL_CSELECT_IN | CURL_CSELECT_OUT;
-    if (events & UV_READABLE)
-        flags |= CURL_CSELECT_IN;
-    if (events & UV_WRITABLE)
-        flags |= CURL_CSELECT_OUT;
-    int running;
-    curl_multi_socket_action(h->multi, s->fd, flags, &running);
-    /* if curl still wants the socket after an error, watch it again */
-    if (status < 0 && !s->closing && !s->parked)
-        set_events(s, s->want);
-    check_done(h);
-}
-
-static void on_timeout(uv_timer_t *t)
-{
-    struct hn_http *h = t->data;
-    int running;
-    curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_done(h);
-}
-
-static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
-{
-    (void)multi;
-    struct hn_http *h = userp;
-    if (timeout_ms < 0)
-        uv_timer_stop(&h->timer);
-    else
-        uv_timer_start(&h->timer, on_timeout, (uint64_t)timeout_ms, 0);
+        return HN_EINVAL;
     return 0;
 }
 
-static void close_done(struct hn_http *h)
+struct hn_http *hn_http_new(struct uv_loop_s *loop, const struct hn_http_config *cfg)
 {
-    if (--h->pending_closes == 0 && h->destroying)
-        free(h);
-}
-
-static void on_sock_closed(uv_handle_t *hd)
-{
-    struct sock_ctx *s = hd->data;
-    struct hn_http *h = s->h;
-    free(s);
-    close_done(h);
-}
-
-static void sock_close(struct sock_ctx *s)
-{
-    struct hn_http *h = s->h;
-    if (s->closing)
-        return;
-    s->closing = 1;
-    if ((size_t)s->fd < h->n_by_fd && h->by_fd[s->fd] == s)
-        h->by_fd[s->fd] = NULL;
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        h->socks = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    h->pending_closes++;
-    uv_close((uv_handle_t *)&s->poll, on_sock_closed);
-}
-
-/* curl's socket callback. A connection that goes back to the cache is REMOVEd, and picked up
- * again for the next request: rather than an epoll_ctl DEL and ADD around every request, the
- * poll handle stays, parked, watching for readability only (an idle keep-alive connection is
- * silent), and is closed when curl closes the socket (on_close_socket). */
-static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
-{
-    (void)easy;
-    struct hn_http *h = userp;
-    struct sock_ctx *s = socketp;
-    if (what == CURL_POLL_REMOVE) {
-        if (s && !s->established) {
-            /* A connect abandoned (timeout, cancel, refused): curl closes such a socket without
-             * the close-socket callback, so close the poll now, while the descriptor is still
-             * open; re-arming it would make libuv epoll_ctl a closed descriptor and abort. */
-            curl_multi_assign(h->multi, fd, NULL);
-            sock_close(s);
-            return 0;
-        }
-        if (s) {
-            curl_multi_assign(h->multi, fd, NULL);
-            s->parked = 1;
-            s->want = 0;
-            if (s->events)
-                set_events(s, UV_READABLE);
-        }
-        return 0;
-    }
-    if (!s) {
-        s = (size_t)fd < h->n_by_fd ? h->by_fd[fd] : NULL;
-        if (s) {
-            s->parked = 0;
-        } else {
-            s = hn_calloc(1, sizeof *s);
-            s->fd = fd;
-            s->h = h;
-            if (uv_poll_init_socket(h->loop, &s->poll, fd) != 0) {
-                free(s);
-                return -1;
-            }
-            s->poll.data = s;
-            s->next = h->socks;
-            if (h->socks)
-                h->socks->prev = s;
-            h->socks = s;
-            if ((size_t)fd >= h->n_by_fd) {
-                size_t n = h->n_by_fd ? h->n_by_fd : 256;
-                while (n <= (size_t)fd)
-                    n *= 2;
-                h->by_fd = hn_realloc(h->by_fd, n * sizeof *h->by_fd);
-                memset(h->by_fd + h->n_by_fd, 0, (n - h->n_by_fd) * sizeof *h->by_fd);
-                h->n_by_fd = n;
-            }
-            h->by_fd[fd] = s;
-        }
-        curl_multi_assign(h->multi, fd, s);
-    }
-    int events = 0;
-    if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
-        events |= UV_READABLE;
-    if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
-        events |= UV_WRITABLE;
-    if (events & UV_READABLE)
-        s->established = 1; /* while connecting curl only waits to write */
-    s->want = events;
-    set_events(s, events);
-    return 0;
-}
-
-/* Every socket curl opens or closes passes here, so no poll handle outlives its descriptor:
- * the handle is closed (epoll DEL) while the descriptor is still open. */
-static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
-                                    struct curl_sockaddr *addr)
-{
-    struct hn_http *h = clientp;
-    (void)purpose;
-    curl_socket_t fd = socket(addr->family, addr->socktype, addr->protocol);
-    if (fd >= 0 && (size_t)fd < h->n_by_fd && h->by_fd[fd])
-        sock_close(h->by_fd[fd]); /* stale: its descriptor was closed behind our back */
-    return fd;
-}
-
-static int on_close_socket(void *clientp, curl_socket_t fd)
-{
-    struct hn_http *h = clientp;
-    if ((size_t)fd < h->n_by_fd && h->by_fd[fd])
-        sock_close(h->by_fd[fd]);
-    return close(fd);
-}
-
-struct hn_http *hn_http_new(uv_loop_t *loop, const struct hn_http_config *cfg)
-{
-    if (!g_curl_ready) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-            hn_error("libcurl could not be initialised");
-            return NULL;
-        }
-        g_curl_ready = 1;
-    }
     struct hn_http *h = hn_calloc(1, sizeof *h);
     h->loop = loop;
     h->cfg = *cfg;
-    h->multi = curl_multi_init();
-    if (!h->multi) {
-        free(h);
-        hn_error("libcurl could not create a multi handle");
-        return NULL;
-    }
-    uv_timer_init(loop, &h->timer);
-    h->timer.data = h;
-    curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-    curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
-    curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-    curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
-    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, 64L);
+    h->native = hn_native_new(h);
     return h;
 }
-
-static void on_timer_closed(uv_handle_t *hd) { close_done(hd->data); }
 
 void hn_http_destroy(struct hn_http **hp)
 {
@@ -477,29 +42,28 @@ void hn_http_destroy(struct hn_http **hp)
     if (!h)
         return;
     *hp = NULL;
-    h->destroying = 1;
-    /* In-flight transfers belong to users, who cancel them before this; free the pool. */
-    while (h->idle) {
-        struct hn_http_xfer *x = h->idle;
-        h->idle = x->next_idle;
-        xfer_free(x);
-    }
-    curl_multi_cleanup(h->multi); /* closes cached connections; may call on_curl_socket */
-    h->multi = NULL;
-    /* Polls curl did not remove, then the timer; free h after the last close callback. */
-    h->pending_closes++; /* the timer */
-    while (h->socks)
-        sock_close(h->socks);
-    free(h->by_fd);
-    h->by_fd = NULL;
-    h->n_by_fd = 0;
-    uv_close((uv_handle_t *)&h->timer, on_timer_closed);
+    hn_curl_destroy(h->curl);   /* frees itself once its handles closed */
+    hn_native_destroy(h->native); /* likewise */
+    free(h);
 }
 
 void hn_http_set_max_connections(struct hn_http *h, size_t n)
 {
-    long v = (long)(n < 16 ? 16 : n + 16);
-    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, v);
+    h->max_connections = n;
+    if (h->curl)
+        hn_curl_set_max_connections(h->curl, n);
+}
+
+void hn_http_counters(const struct hn_http *h, struct hn_http_counters *c) { *c = h->counters; }
+
+static struct hn_curl *curl_engine(struct hn_http *h)
+{
+    if (!h->curl) {
+        h->curl = hn_curl_new(h);
+        if (h->curl && h->max_connections)
+            hn_curl_set_max_connections(h->curl, h->max_connections);
+    }
+    return h->curl;
 }
 
 struct hn_http_req *hn_http_req_new(struct hn_http *h, const struct hn_http_step *step,
@@ -508,54 +72,38 @@ struct hn_http_req *hn_http_req_new(struct hn_http *h, const struct hn_http_step
 {
     struct hn_http_req *r = hn_calloc(1, sizeof *r);
     r->step = step;
-    if (tls)
-        r->tls = *tls;
-    r->tls.insecure |= step->insecure;
-    r->dynamic = step->is_dynamic;
-    r->dynamic_url = !step->url->is_static;
-    r->keep_body = step->needs_body;
-    const char *url = step->url->text;
-    size_t bl = strlen(base_url);
-    while (bl && base_url[bl - 1] == '/')
-        bl--;
-    if (r->dynamic_url) {
-        r->url = hn_strndup(base_url, bl); /* the expanded path is appended per request */
-    } else if (url[0] == '/') {
-        size_t ul = strlen(url);
-        r->url = hn_malloc(bl + ul + 1);
-        memcpy(r->url, base_url, bl);
-        memcpy(r->url + bl, url, ul + 1);
-    } else {
-        r->url = hn_strdup(url);
-    }
-    CURLU *u = curl_url();
-    int bad = curl_url_set(u, CURLUPART_URL, r->url, 0) != CURLUE_OK;
-    curl_url_cleanup(u);
-    if (bad) {
-        snprintf(err, errlen, "'%s' is not a valid URL", r->url);
-        hn_http_req_destroy(&r);
+    r->timeout_ms = (long)(step->timeout_ms ? step->timeout_ms : h->cfg.request_timeout_ms);
+    enum hn_http_engine want = step->engine ? (enum hn_http_engine)step->engine : h->cfg.engine;
+    int tls_given = tls && (tls->ca_pem || tls->cert_pem || tls->key_pem);
+    if (want != HN_HTTP_CURL && !tls_given) {
+        char why[256];
+        r->impl = hn_native_req_new(h->native, r, base_url, why, sizeof why);
+        if (r->impl) {
+            r->engine = HN_HTTP_NATIVE;
+            return r;
+        }
+        if (want == HN_HTTP_NATIVE) {
+            snprintf(err, errlen, "the native HTTP engine cannot run it: %s", why);
+            free(r);
+            return NULL;
+        }
+    } else if (want == HN_HTTP_NATIVE) {
+        snprintf(err, errlen, "the native HTTP engine cannot run it: TLS settings need curl");
+        free(r);
         return NULL;
     }
-    char line[8192];
-    for (size_t i = 0; i < step->n_headers && !r->dynamic; i++) {
-        snprintf(line, sizeof line, "%s: %s", step->headers[i].name,
-                 step->headers[i].value->text);
-        r->headers = curl_slist_append(r->headers, line);
+    struct hn_curl *c = curl_engine(h);
+    if (!c) {
+        snprintf(err, errlen, "libcurl could not be set up");
+        free(r);
+        return NULL;
     }
-    struct curl_slist **fixed = r->dynamic ? &r->fixed : &r->headers;
-    if (step->content_type) {
-        snprintf(line, sizeof line, "Content-Type: %s", step->content_type);
-        *fixed = curl_slist_append(*fixed, line);
+    r->engine = HN_HTTP_CURL;
+    r->impl = hn_curl_req_new(c, r, base_url, tls, err, errlen);
+    if (!r->impl) {
+        free(r);
+        return NULL;
     }
-    r->has_body = step->body != NULL;
-    if (r->has_body) /* no "Expect: 100-continue" round trip */
-        *fixed = curl_slist_append(*fixed, "Expect:");
-    r->is_head = !strcmp(step->method, "HEAD");
-    r->custom = strcmp(step->method, "GET") && strcmp(step->method, "POST") && !r->is_head;
-    if (!r->has_body && !strcmp(step->method, "POST"))
-        r->custom = 0;
-    r->timeout_ms = (long)(step->timeout_ms ? step->timeout_ms : h->cfg.request_timeout_ms);
-    snprintf(r->timeout_msg, sizeof r->timeout_msg, "Timeout after %ld ms", r->timeout_ms);
     return r;
 }
 
@@ -564,195 +112,120 @@ void hn_http_req_destroy(struct hn_http_req **rp)
     struct hn_http_req *r = rp ? *rp : NULL;
     if (!r)
         return;
-    curl_slist_free_all(r->headers);
-    curl_slist_free_all(r->fixed);
-    free(r->url);
+    if (r->engine == HN_HTTP_NATIVE)
+        hn_native_req_free(r->impl);
+    else
+        hn_curl_req_free(r->impl);
     free(r);
     *rp = NULL;
 }
 
-static struct hn_http_xfer *borrow(struct hn_http *h)
-{
-    struct hn_http_xfer *x = h->idle;
-    if (x) {
-        h->idle = x->next_idle;
-        h->n_idle--;
-        return x;
-    }
-    x = hn_calloc(1, sizeof *x);
-    x->h = h;
-    hn_buf_init(&x->body, h->cfg.max_body_bytes + 1);
-    hn_buf_init(&x->url, 1 << 20);
-    hn_buf_init(&x->hdrs, 1 << 20);
-    hn_buf_init(&x->post, 16 << 20);
-    x->easy = curl_easy_init();
-    if (!x->easy) {
-        xfer_free(x);
-        return NULL;
-    }
-    CURL *e = x->easy;
-    curl_easy_setopt(e, CURLOPT_PRIVATE, x);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, h);
-    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
-    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, h);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)h->cfg.connect_timeout_ms);
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "hornet/" HORNET_VERSION);
-    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(e, CURLOPT_COOKIEFILE, ""); /* the cookie engine, with an empty store */
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 30L); /* requests' default, as in Locust */
-    curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
-    curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
-    return x;
-}
-
-/* A PEM text as a curl blob (curl copies it); NULL clears the option. */
-static void set_blob(CURL *e, CURLoption opt, const char *pem)
-{
-    struct curl_blob b = {(void *)pem, pem ? strlen(pem) : 0, CURL_BLOB_COPY};
-    curl_easy_setopt(e, opt, pem ? &b : NULL);
-}
-
-/* Sets what differs between steps; skipped when the handle last ran the same step. */
-static void apply(struct hn_http_xfer *x, const struct hn_http_req *r)
-{
-    if (x->last == r)
-        return;
-    CURL *e = x->easy;
-    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L); /* resets body and method */
-    curl_easy_setopt(e, CURLOPT_NOBODY, 0L);
-    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
-    curl_easy_setopt(e, CURLOPT_URL, r->url);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, r->timeout_ms);
-    if (r->has_body && !r->dynamic) {
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(r->step->body->text));
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->step->body->text);
-    } else if (!strcmp(r->step->method, "POST")) {
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
-    }
-    if (r->custom)
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->step->method);
-    if (r->is_head)
-        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, r->step->no_redirects ? 0L : 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, r->tls.insecure ? 0L : 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r->tls.insecure ? 0L : 2L);
-    set_blob(e, CURLOPT_CAINFO_BLOB, r->tls.ca_pem);
-    set_blob(e, CURLOPT_SSLCERT_BLOB, r->tls.cert_pem);
-    set_blob(e, CURLOPT_SSLKEY_BLOB, r->tls.key_pem ? r->tls.key_pem : r->tls.cert_pem);
-    x->last = r;
-}
-
-/* Copies a templated request's parts into the transfer and points curl at them: the header
- * lines become list cells over the transfer's own buffer, so no allocation once warm. */
-static void apply_dyn(struct hn_http_xfer *x, const struct hn_http_req *r,
-                      const struct hn_http_dyn *d)
-{
-    CURL *e = x->easy;
-    if (r->dynamic_url) { /* a static URL was set once by apply(): curl parses it per set */
-        hn_buf_reset(&x->url);
-        if (d->url[0] == '/')
-            hn_buf_append(&x->url, r->url, strlen(r->url));
-        hn_buf_append(&x->url, d->url, strlen(d->url));
-        curl_easy_setopt(e, CURLOPT_URL, hn_buf_cstr(&x->url));
-    }
-
-    hn_buf_reset(&x->hdrs);
-    hn_buf_append(&x->hdrs, d->headers, d->headers_len);
-    size_t n = 0;
-    for (size_t i = 0; i < x->hdrs.len; i++)
-        n += x->hdrs.p[i] == '\n';
-    for (const struct curl_slist *f = r->fixed; f; f = f->next)
-        n++;
-    if (n > x->n_nodes) {
-        x->nodes = hn_realloc(x->nodes, n * sizeof *x->nodes);
-        x->n_nodes = n;
-    }
-    hn_buf_cstr(&x->hdrs);
-    size_t k = 0;
-    char *p = x->hdrs.p, *end = x->hdrs.p + x->hdrs.len;
-    while (p < end) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl)
-            break;
-        *nl = '\0';
-        x->nodes[k].data = p;
-        x->nodes[k].next = &x->nodes[k + 1];
-        k++;
-        p = nl + 1;
-    }
-    for (struct curl_slist *f = r->fixed; f; f = f->next) {
-        x->nodes[k].data = f->data;
-        x->nodes[k].next = &x->nodes[k + 1];
-        k++;
-    }
-    if (k)
-        x->nodes[k - 1].next = NULL;
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, k ? x->nodes : NULL);
-
-    if (r->has_body) {
-        hn_buf_reset(&x->post);
-        hn_buf_append(&x->post, d->body, d->body_len);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->post.len);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, hn_buf_cstr(&x->post));
-    }
-}
-
-const char *hn_http_result_header(const struct hn_http_result *res, const char *name, char *buf,
-                                  size_t n)
-{
-    struct curl_header *hd = NULL;
-    if (!res->xfer ||
-        curl_easy_header(res->xfer->easy, name, 0, CURLH_HEADER, -1, &hd) != CURLHE_OK || !hd)
-        return NULL;
-    /* the last occurrence wins, as with a map of headers */
-    size_t amount = hd->amount;
-    if (amount > 1 &&
-        curl_easy_header(res->xfer->easy, name, amount - 1, CURLH_HEADER, -1, &hd) != CURLHE_OK)
-        return NULL;
-    snprintf(buf, n, "%s", hd->value);
-    return buf;
-}
+enum hn_http_engine hn_http_req_engine(const struct hn_http_req *r) { return r->engine; }
 
 struct hn_http_xfer *hn_http_start(struct hn_http *h, const struct hn_http_req *req,
-                                   const struct hn_http_dyn *dyn, char **jar, hn_http_done_fn cb,
-                                   void *arg)
+                                   const struct hn_http_dyn *dyn, struct hn_http_session *s,
+                                   hn_http_done_fn cb, void *arg)
 {
-    struct hn_http_xfer *x = borrow(h);
-    if (!x) {
-        hn_error("libcurl could not create an easy handle");
-        return NULL;
+    uint64_t start = hn_mono_us();
+    struct hn_http_xfer *x;
+    if (req->engine == HN_HTTP_NATIVE) {
+        x = hn_native_start(h->native, req, dyn, s);
+    } else {
+        char **jar = s ? &s->jar : NULL;
+        x = hn_curl_start(h->curl, req, dyn, jar);
     }
-    apply(x, req);
-    if (req->dynamic)
-        apply_dyn(x, req, dyn);
-    load_cookies(x, req->step->no_cookies ? NULL : jar);
-    hn_buf_reset(&x->body);
+    if (!x)
+        return NULL;
+    x->h = h;
     x->req = req;
     x->cb = cb;
     x->arg = arg;
-    x->body_bytes = 0;
-    x->errbuf[0] = '\0';
-    CURLMcode rc = curl_multi_add_handle(h->multi, x->easy);
-    if (rc != CURLM_OK) {
-        hn_error("libcurl refused a transfer: %s", curl_multi_strerror(rc));
-        release_handle(h, x);
-        return NULL;
-    }
-    h->n_flight++;
+    x->start_us = start;
+    x->engine = req->engine;
     return x;
 }
 
 void hn_http_cancel(struct hn_http *h, struct hn_http_xfer *x)
 {
-    curl_multi_remove_handle(h->multi, x->easy);
-    h->n_flight--;
-    release_handle(h, x);
+    if (x->engine == HN_HTTP_NATIVE)
+        hn_native_cancel(h->native, x);
+    else
+        hn_curl_cancel(h->curl, x);
+}
+
+void hn_http_session_close(struct hn_http *h, struct hn_http_session *s)
+{
+    if (h && s->conn)
+        hn_native_session_close(h->native, s);
+    free(s->jar);
+    s->jar = NULL;
+}
+
+const char *hn_http_result_header(const struct hn_http_result *res, const char *name, char *buf,
+                                  size_t n)
+{
+    if (!res->xfer)
+        return NULL;
+    return res->xfer->engine == HN_HTTP_NATIVE ? hn_native_header(res->xfer, name, buf, n)
+                                               : hn_curl_header(res->xfer, name, buf, n);
+}
+
+/* The one place an error's text is made: the same failure reads the same on every engine, and
+ * varies with nothing per request (no ports, addresses or times), so errors aggregate. */
+static const char *error_text(struct hn_http_xfer *x, const struct hn_http_end *e)
+{
+    const struct hn_http_config *cfg = &x->h->cfg;
+    long t = x->req->timeout_ms;
+    switch (e->kind) {
+    case HN_HTTP_OK:
+    case HN_HTTP_E_STATUS:
+        snprintf(x->msg, sizeof x->msg, "HTTP %ld", e->status);
+        return x->msg;
+    case HN_HTTP_E_REFUSED:
+        return e->detail ? e->detail : "Connection refused";
+    case HN_HTTP_E_CONNECT_TIMEOUT:
+        snprintf(x->msg, sizeof x->msg, "Connect timeout after %ld ms",
+                 cfg->connect_timeout_ms < t ? (long)cfg->connect_timeout_ms : t);
+        return x->msg;
+    case HN_HTTP_E_TIMEOUT:
+        snprintf(x->msg, sizeof x->msg, "Timeout after %ld ms", t);
+        return x->msg;
+    case HN_HTTP_E_RESET:
+        return e->detail ? e->detail : "Connection reset by peer";
+    case HN_HTTP_E_CLOSED:
+        return e->detail ? e->detail : "Connection closed without a response";
+    case HN_HTTP_E_TOO_LARGE:
+        return "Response headers too large";
+    case HN_HTTP_E_RESOLVE:
+        return "Could not resolve host";
+    case HN_HTTP_E_REDIRECTS:
+        return "Maximum (30) redirects followed";
+    case HN_HTTP_E_PROTOCOL:
+    case HN_HTTP_E_OTHER:
+        break;
+    }
+    return e->detail ? e->detail : "Unknown HTTP failure";
+}
+
+void hn_http_complete(struct hn_http_xfer *x, const struct hn_http_end *e)
+{
+    struct hn_http_result res = {0};
+    uint64_t now = hn_mono_us();
+    res.latency_us = now > x->start_us ? now - x->start_us : 0;
+    res.kind = e->kind;
+    res.status = e->kind == HN_HTTP_OK ? e->status : 0;
+    res.body_bytes = e->body_bytes;
+    res.body = e->body;
+    res.body_len = e->body_len;
+    res.xfer = x;
+    if (e->kind == HN_HTTP_OK && (res.status >= 400 || res.status < 100))
+        res.kind = HN_HTTP_E_STATUS;
+    if (res.kind != HN_HTTP_OK) {
+        res.failed = 1;
+        res.error = error_text(x, &(struct hn_http_end){.kind = res.kind, .status = e->status,
+                                                         .detail = e->detail});
+    }
+    hn_http_done_fn cb = x->cb;
+    x->cb = NULL;
+    cb(x->arg, &res);
 }

@@ -17,7 +17,7 @@ struct hn_user {
     struct hn_http_xfer *xfer;
     const struct hn_task_rt *task; /* what runs now */
     char **captures;               /* per capture slot of the class, lazily allocated */
-    char *cookies;                 /* the user's cookie jar (HttpSession); NULL while empty */
+    struct hn_http_session http;   /* its cookie jar and keep-alive connection (HttpSession) */
     struct ws_session *ws;         /* during a ws step */
     uv_timer_t timer;
     uint64_t iteration;
@@ -98,6 +98,8 @@ static int compile_task(struct hn_user_env *env, const struct hn_task *task, str
                      what, k, why);
             return HN_EINVAL;
         }
+        hn_debug("%s %s: the %s HTTP engine", st->http.method, st->http.name,
+                 hn_http_engine_name(hn_http_req_engine(sr->req)));
         sr->entry = hn_stats_entry(env->stats, st->http.method, st->http.name);
     }
     return 0;
@@ -382,7 +384,7 @@ static void run_step(struct hn_user *u)
         dp = &dyn;
     }
     u->req_start_ns = uv_hrtime();
-    u->xfer = hn_http_start(env->http, s->req, dp, &u->cookies, on_response, u);
+    u->xfer = hn_http_start(env->http, s->req, dp, &u->http, on_response, u);
     if (!u->xfer) /* could not even start (logged there): back off rather than spin */
         uv_timer_start(&u->timer, on_wait_done, 1000, 0);
 }
@@ -717,7 +719,6 @@ static void on_user_closed(uv_handle_t *h)
             free(u->captures[i]);
         free(u->captures);
     }
-    free(u->cookies);
     free(u);
 }
 
@@ -757,6 +758,7 @@ static void finish(struct hn_user *u)
         unlink_stopping(u);
     if (u->xfer)
         interrupt_request(u);
+    hn_http_session_close(env->http, &u->http); /* its connection closes, its jar goes */
     ws_stop(u);
     uv_timer_stop(&u->timer);
     if (u->slot < env->n_slots)

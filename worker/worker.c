@@ -177,8 +177,12 @@ static int load_scenario(struct worker *w, struct hn_msg *m, int *fresh)
     if (!w->http) {
         struct hn_http_config cfg = {.request_timeout_ms = m->request_timeout_ms,
                                      .connect_timeout_ms = m->connect_timeout_ms,
-                                     .max_idle_handles = 256,
                                      .max_body_bytes = w->scenario->max_body_bytes};
+        if (m->http_engine && hn_http_engine_parse(m->http_engine, &cfg.engine)) {
+            hn_error("the master asked for HTTP engine '%s', which this worker does not have",
+                     m->http_engine);
+            return HN_EINVAL;
+        }
         w->http = hn_http_new(&w->loop, &cfg);
         if (!w->http)
             return HN_EIO;
@@ -489,6 +493,15 @@ int hn_worker_run(const struct hn_options *o)
     /* Tear down: users and transport first, then every handle, then the loop. */
     if (w->env_ready)
         hn_user_env_fini(&w->env);
+    if (w->http) {
+        struct hn_http_counters hc;
+        hn_http_counters(w->http, &hc);
+        if (hc.opened)
+            hn_info("native HTTP engine: %llu connections opened, %llu requests on a reused "
+                    "one, %llu retried after the server closed an idle one",
+                    (unsigned long long)hc.opened, (unsigned long long)hc.reused,
+                    (unsigned long long)hc.retried);
+    }
     hn_http_destroy(&w->http);
     close_link(w);
     uv_close((uv_handle_t *)&w->ticker, close_cb);

@@ -131,6 +131,7 @@ struct wreq {
     struct conn *c;
     int close;
     int ws;
+    int reset; /* after the write: an abortive close (RST) */
     char data[];
 };
 
@@ -140,10 +141,17 @@ static void on_written(uv_write_t *w, int status)
 {
     struct wreq *r = (struct wreq *)w;
     struct conn *c = r->c;
-    int close = r->close, ws = r->ws;
+    int close = r->close, ws = r->ws, reset = r->reset;
     free(r);
     if (c->closing)
         return;
+    if (reset && status >= 0) { /* the client sees "Connection reset by peer" mid-response */
+        c->closing = 1;
+        c->pending_closes = 2;
+        uv_tcp_close_reset(&c->tcp, on_closed);
+        uv_close((uv_handle_t *)&c->timer, on_closed);
+        return;
+    }
     if (status < 0 || close) {
         conn_close(c);
         return;
@@ -160,6 +168,7 @@ static void send_response(struct conn *c, int status, const char *body, int clos
                          "Internal Server Error";
     size_t blen = strlen(body);
     struct wreq *r = hn_malloc(sizeof *r + blen + 256);
+    r->reset = 0;
     int n = snprintf(r->data, blen + 256,
                      "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
                      "%s\r\n%s",
@@ -183,7 +192,10 @@ static int path_in(const char *path, size_t plen, const char *const *list, int n
 }
 
 /* --lie-path: a reply a client must refuse, then the connection closes. Kinds: http09 (a body
- * with no status line), status9999, bigheader (a 1 MiB header). */
+ * with no status line), status9999, bigheader (a 1 MiB header), endless (65 536 header lines,
+ * never the blank line), longbody (5 bytes past Content-Length), badchunk (a chunk size that
+ * is not hex), garbage (binary bytes), midclose (half the body, then the close), midreset
+ * (half the body, then a reset). */
 static void send_lie(struct conn *c, const char *kind)
 {
     size_t cap = (1u << 20) + 256, n;
@@ -192,6 +204,22 @@ static void send_lie(struct conn *c, const char *kind)
         n = (size_t)snprintf(r->data, cap, "{\"no\":\"status line\"}\n");
     } else if (!strcmp(kind, "status9999")) {
         n = (size_t)snprintf(r->data, cap, "HTTP/1.1 9999 Odd\r\nContent-Length: 0\r\n\r\n");
+    } else if (!strcmp(kind, "endless")) {
+        n = (size_t)snprintf(r->data, cap, "HTTP/1.1 200 OK\r\n");
+        for (int i = 0; i < 65536 && n + 64 < cap; i++)
+            n += (size_t)snprintf(r->data + n, cap - n, "X-Line-%d: 1\r\n", i);
+    } else if (!strcmp(kind, "longbody")) {
+        n = (size_t)snprintf(r->data, cap, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA");
+    } else if (!strcmp(kind, "badchunk")) {
+        n = (size_t)snprintf(r->data, cap, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                           "zz\r\nhello\r\n0\r\n\r\n");
+    } else if (!strcmp(kind, "garbage")) {
+        for (n = 0; n < 512; n++)
+            r->data[n] = (char)(n * 131 + 7);
+    } else if (!strcmp(kind, "midclose") || !strcmp(kind, "midreset")) {
+        n = (size_t)snprintf(r->data, cap, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
+                                           "0123456789");
+        r->reset = !strcmp(kind, "midreset");
     } else {
         n = (size_t)snprintf(r->data, cap, "HTTP/1.1 200 OK\r\nX-Big: ");
         memset(r->data + n, 'a', 1u << 20);
@@ -201,6 +229,8 @@ static void send_lie(struct conn *c, const char *kind)
     r->c = c;
     r->close = 1;
     r->ws = 0;
+    if (strcmp(kind, "midreset"))
+        r->reset = 0;
     uv_buf_t b = uv_buf_init(r->data, (unsigned)n);
     if (uv_write(&r->req, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) {
         free(r);
@@ -325,6 +355,7 @@ static const char *find_header(const char *hdrs, size_t len, const char *name, s
 static void send_raw(struct conn *c, const char *data, size_t len, int close)
 {
     struct wreq *r = hn_malloc(sizeof *r + len);
+    r->reset = 0;
     memcpy(r->data, data, len);
     r->c = c;
     r->close = close;
@@ -814,9 +845,15 @@ int main(int argc, char **argv)
             g.reset_paths[g.n_reset_paths++] = v;
         } else if (!strcmp(a, "--lie-path") && g.n_lie_paths < MAX_PATHS) {
             char *eq = strchr(v, '=');
-            if (!eq || (strcmp(eq + 1, "http09") && strcmp(eq + 1, "status9999") &&
-                        strcmp(eq + 1, "bigheader")))
-                return usage("bad --lie-path (PATH=http09|status9999|bigheader)", v);
+            static const char *const kinds[] = {"http09",   "status9999", "bigheader",
+                                                "endless",  "longbody",   "badchunk",
+                                                "garbage",  "midclose",   "midreset"};
+            int known = 0;
+            for (size_t k = 0; eq && k < sizeof kinds / sizeof kinds[0]; k++)
+                known |= !strcmp(eq + 1, kinds[k]);
+            if (!known)
+                return usage("bad --lie-path (PATH=http09|status9999|bigheader|endless|longbody|"
+                             "badchunk|garbage|midclose|midreset)", v);
             *eq = '\0';
             g.lie_paths[g.n_lie_paths] = v;
             g.lie_kinds[g.n_lie_paths++] = eq + 1;

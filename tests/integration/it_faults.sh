@@ -25,15 +25,18 @@ for i in 1 2 3 4 5; do
 done
 check "refused target, no wait, stop at 2 s: 5 of 5 runs exit 1 with no worker crash ($crashes bad)" test "$crashes" = 0
 
-# --- 2. Hostile HTTP replies: curl's own detail, not its generic text
+# --- 2. Hostile HTTP replies: what is wrong, named the same way by both HTTP engines
 start_target LIE --lie-path /healthz=http09 --lie-path /billing/usage=status9999 \
   --lie-path /chat/messages=bigheader
-run 30 -f "$SC" -H "http://127.0.0.1:$LIE_PORT" -u 2 -r 10 -t 2s --no-db --csv "$T/lie/run"
-F="$T/lie/run_failures.csv"
-check "lying target: exit 1 (got $RC)" test "$RC" = 1
-check "HTTP/0.9 reply named" grep -q "GET,/healthz,Received HTTP/0.9 when not allowed," "$F"
-check "status 9999 named" grep -q "GET,/billing/usage,Unsupported response code in HTTP response," "$F"
-check "1 MiB header named (not 'Out of memory')" grep -q "POST,/chat/messages,Response header line too large (over 100 KiB)," "$F"
+for eng in native curl; do
+  run 30 -f "$SC" -H "http://127.0.0.1:$LIE_PORT" -u 2 -r 10 -t 2s --no-db --csv "$T/lie$eng/run" \
+    --http-engine "$eng"
+  F="$T/lie$eng/run_failures.csv"
+  check "$eng: lying target: exit 1 (got $RC)" test "$RC" = 1
+  check "$eng: HTTP/0.9 reply named" grep -q "GET,/healthz,Invalid HTTP response: not an HTTP/1.x status line," "$F"
+  check "$eng: status 9999 named" grep -q "GET,/billing/usage,Invalid HTTP response: bad status code," "$F"
+  check "$eng: 1 MiB header named (not 'Out of memory')" grep -q "POST,/chat/messages,Response headers too large," "$F"
+done
 
 # --- 3. A blackholed host (a network namespace whose route drops): connect timeouts are named,
 # WebSocket users do not hang, the run ends on time

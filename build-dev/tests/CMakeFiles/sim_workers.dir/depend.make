@@ -1,0 +1,2 @@
+# Empty dependencies file for sim_workers.
+# This may be replaced when dependencies are built.
