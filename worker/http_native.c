@@ -62,6 +62,9 @@ struct nx {
     int writing;             /* a uv_write is pending: the transfer is not reused before */
     int release_pending;     /* ended while writing: back to the pool from on_written */
     int partial;             /* wbuf holds the unwritten rest of a request: no retry */
+    int deferred;            /* failed inside hn_native_start: reported from the loop */
+    enum hn_http_err deferred_kind;
+    const char *deferred_detail;
     struct nx *next_free;
 };
 
@@ -187,8 +190,10 @@ static struct nx *xfer_get(struct hn_native *n)
     x->c = NULL;
     x->s = NULL;
     x->connecting = x->retried = x->redirects = x->partial = x->release_pending = 0;
+    x->deferred = 0;
     x->heap_at = 0;
     x->active = 1;
+    x->head.cb = NULL; /* set by the client once hn_native_start returns */
     return x;
 }
 
@@ -342,6 +347,15 @@ static void finish(struct nx *x, const struct hn_http_end *e, int close_conn)
 
 static void fail(struct nx *x, enum hn_http_err kind, const char *detail)
 {
+    if (!x->head.cb) {
+        /* still inside hn_native_start (no descriptor left, a write refused at once): the
+         * user hears of it from the loop, never from within its own call */
+        x->deferred = 1;
+        x->deferred_kind = kind;
+        x->deferred_detail = detail;
+        set_deadline(x, uv_now(x->n->loop));
+        return;
+    }
     struct hn_http_end e = {.kind = kind, .detail = detail, .body_bytes = x->resp.body_bytes};
     finish(x, &e, 1);
 }
@@ -352,7 +366,10 @@ static void on_deadline(uv_timer_t *t)
     uint64_t now = uv_now(n->loop);
     while (n->n_heap && n->heap[0]->deadline <= now) {
         struct nx *x = n->heap[0];
-        fail(x, x->connecting ? HN_HTTP_E_CONNECT_TIMEOUT : HN_HTTP_E_TIMEOUT, NULL);
+        if (x->deferred)
+            fail(x, x->deferred_kind, x->deferred_detail);
+        else
+            fail(x, x->connecting ? HN_HTTP_E_CONNECT_TIMEOUT : HN_HTTP_E_TIMEOUT, NULL);
     }
     arm(n);
 }
@@ -573,6 +590,8 @@ static void build_dynamic(struct nx *x, const struct hn_http_dyn *d, const char 
     hn_buf_append(b, body, blen);
 }
 
+static int retry(struct nx *x);
+
 static void on_written(uv_write_t *w, int status)
 {
     struct nx *x = w->data;
@@ -597,7 +616,8 @@ static void write_pieces(struct nx *x, uv_buf_t *bufs, unsigned n)
     if (wrote == (int)total)
         return;
     if (wrote < 0 && wrote != UV_EAGAIN) {
-        fail(x, HN_HTTP_E_RESET, strerror(-wrote));
+        if (!retry(x)) /* a reused connection the server closed: once more on a new one */
+            fail(x, HN_HTTP_E_RESET, strerror(-wrote));
         return;
     }
     size_t skip = wrote > 0 ? (size_t)wrote : 0;

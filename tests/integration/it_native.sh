@@ -112,7 +112,20 @@ echo "# curl on the same server: $(csv_get "$T/c_curl_stats.csv" Aggregated "Fai
 check "native: the retries are counted" grep -qE "native HTTP engine: .* [1-9][0-9]* retried" "$T/c_native.err"
 kill "$CL" 2>/dev/null
 
-# --- 5. the flags
+# --- 5. more users than descriptors: the ones without a socket fail, counted, no crash (a
+# connect refused inside the start of a request is reported from the loop, not from within it)
+start_target SLOW --latency-ms 300
+printf 'host: http://127.0.0.1:1\nusers:\n  - name: U\n    wait: {constant: 0.5}\n    tasks:\n      - {name: t, steps: [{http: {url: /healthz}}]}\n' >"$T/many.yaml"
+(ulimit -n 256; exec "$HORNET" -f "$T/many.yaml" -H "http://127.0.0.1:$SLOW_PORT" -u 400 -r 1000 -t 3s \
+  --only-summary --no-db --http-engine native --csv "$T/fd") >/dev/null 2>"$T/fd.err"; rc=$?
+check "400 users on 256 descriptors: exit 1, no worker crash (got $rc)" \
+  bash -c "test '$rc' = 1 && ! grep -q 'signal' '$T/fd.err'"
+check "... the users without a socket fail as 'Too many open files'" \
+  grep -q "GET,/healthz,Too many open files," "$T/fd_failures.csv"
+check "... and the others' requests succeed" \
+  test "$(csv_get "$T/fd_stats.csv" /healthz "Request Count")" -gt "$(csv_get "$T/fd_stats.csv" /healthz "Failure Count")"
+
+# --- 6. the flags
 printf 'host: https://127.0.0.1:1\nusers:\n  - name: U\n    tasks:\n      - {name: t, steps: [{http: {url: /x}}]}\n' >"$T/tls.yaml"
 "$HORNET" -f "$MIX" --check >"$T/check_auto.out" 2>&1
 "$HORNET" -f "$MIX" --check --http-engine curl >"$T/check_curl.out" 2>&1
