@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One worker holding N open WebSocket sessions (default 10000) against the demo target: RSS per
-# open connection (goal <= 8 KiB) and the worker's CPU while idle-holding. Generator on core 0,
+# open connection (goal <= 4 KiB) and the worker's CPU while idle-holding. Generator on core 0,
 # target on core 1. Usage: bench/ws_hold.sh [USERS]
 set -u
 cd "$(dirname "$0")/.."
@@ -35,5 +35,5 @@ measure() { # measure USERS: prints "rss_kb cpu_percent open_sessions"
 read -r base_kb _ _ < <(measure 1)
 read -r kb cpu open < <(measure "$users")
 awk -v k="$kb" -v b="$base_kb" -v u="$users" -v c="$cpu" -v o="$open" 'BEGIN {
-  printf "ws idle: %d users, %d open sessions: worker RSS %d KB (1 user: %d KB) = %.1f KiB per open connection (goal <= 8); worker CPU while holding %.2f%% of a core\n",
+  printf "ws idle: %d users, %d open sessions: worker RSS %d KB (1 user: %d KB) = %.1f KiB per open connection (goal <= 4); worker CPU while holding %.2f%% of a core\n",
          u, o, k, b, (k - b) / (o > 0 ? o : u), c }'

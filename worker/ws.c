@@ -161,6 +161,11 @@ static int on_lws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                 c->ev->on_message(c->arg, hn_buf_cstr(&c->rx), c->rx.len,
                                   lws_frame_is_binary(wsi));
             hn_buf_reset(&c->rx);
+            if (c->rx.cap > 4096) { /* an idle session does not keep a large message's room */
+                size_t max = c->rx.max;
+                hn_buf_fini(&c->rx);
+                hn_buf_init(&c->rx, max);
+            }
         }
         break;
     case LWS_CALLBACK_CLIENT_WRITEABLE: {
@@ -231,7 +236,9 @@ static int on_lws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 }
 
 static const struct lws_protocols k_protocols[] = {
-    {"hornet-ws", on_lws, 0, 4096, 0, NULL, 0},
+    /* 1 KiB of receive buffer per session (lws allocates it per connection): a larger
+     * message arrives in fragments, gathered in the session's own rx buffer */
+    {"hornet-ws", on_lws, 0, 1024, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
