@@ -41,6 +41,8 @@ struct nreq {
     char *tail;          /* static: Content-Length, the blank line and the body */
     size_t tail_len;
     char *path;          /* static: the path with its query */
+    char *fixed;         /* the fixed header lines (Host, User-Agent, Accept, Content-Type) */
+    size_t fixed_len;
     int is_head, keep_body, dynamic_url;
     int default_ua, default_accept, default_host;
 };
@@ -482,6 +484,13 @@ void *hn_native_req_new(struct hn_native *n, const struct hn_http_req *hr, const
         const char *path = url[0] == '/' ? url : hp + hl;
         r->path = hn_strdup(path[0] ? path : "/");
     }
+    struct hn_buf fb;
+    hn_buf_init(&fb, 1 << 16);
+    fixed_headers(r, &fb);
+    r->fixed_len = fb.len;
+    r->fixed = hn_malloc(fb.len + 1);
+    memcpy(r->fixed, hn_buf_cstr(&fb), fb.len + 1);
+    hn_buf_fini(&fb);
     if (!st->is_dynamic) { /* the whole request, but for the Cookie line */
         struct hn_buf b;
         hn_buf_init(&b, 32 << 20);
@@ -526,6 +535,7 @@ void hn_native_req_free(void *impl)
     free(r->head);
     free(r->tail);
     free(r->path);
+    free(r->fixed);
     free(r);
 }
 
@@ -564,15 +574,15 @@ static void build_dynamic(struct nx *x, const struct hn_http_dyn *d, const char 
     const char *path = cur_path(x);
     hn_buf_append(b, path, strlen(path));
     hn_buf_append(b, " HTTP/1.1\r\n", 11);
-    fixed_headers(r, b);
+    hn_buf_append(b, r->fixed, r->fixed_len);
     if (d) {
-        for (size_t i = 0; i < d->headers_len; i++) { /* "\n" lines become CRLF lines */
-            size_t k = i;
-            while (k < d->headers_len && d->headers[k] != '\n')
-                k++;
-            hn_buf_append(b, d->headers + i, k - i);
+        const char *p = d->headers, *end = d->headers + d->headers_len;
+        while (p < end) { /* "\n" lines become CRLF lines */
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            size_t k = nl ? (size_t)(nl - p) : (size_t)(end - p);
+            hn_buf_append(b, p, k);
             hn_buf_append(b, "\r\n", 2);
-            i = k;
+            p += k + 1;
         }
     } else {
         for (size_t i = 0; i < st->n_headers; i++) {
