@@ -12,7 +12,7 @@ pkgs="build-essential cmake pkg-config git ca-certificates
       chromium"
 case "${1:-}" in
   --test) pkgs="$pkgs python3 python3-yaml openssl python3-locust prometheus python3-selenium
-                  chromium-driver" ;;
+                  chromium-driver nginx-light" ;;
   --compose) pkgs="docker.io docker-compose debootstrap iptables" ;;
   --bench) pkgs="$pkgs nginx-light wrk python3-locust time util-linux iproute2" ;;
   --fuzz) pkgs="$pkgs clang libclang-rt-dev" ;;

@@ -53,6 +53,36 @@ done
 check "both engines: the same rows" cmp -s "$T/m_native.rows" "$T/m_curl.rows"
 check "both engines: the same failure messages" cmp -s "$T/m_native.fails" "$T/m_curl.fails"
 
+# --- 2b. an injected 20 ms delay: the p50 within 1 ms of it on both engines (exact, from the
+# JSON report); and nginx, counting what it served in its access log, equal to hornet's count
+start_target DELAY --latency-ms 20
+for eng in native curl; do
+  "$HORNET" -f "$MIX" -H "http://127.0.0.1:$DELAY_PORT" -u 4 -r 100 -t 3s --only-summary --no-db \
+    --http-engine "$eng" --json "$T/d_$eng.json" >/dev/null 2>&1
+  p50=$(/usr/bin/python3 -c 'import json,sys; r=[x for x in json.load(open(sys.argv[1]))["stats"] if x["name"]=="/healthz"][0]; print(r["response_time_percentiles"]["50%"])' "$T/d_$eng.json")
+  check "$eng: p50 of /healthz with 20 ms injected: $p50 ms (within 1 ms)" between "$p50" 20 21
+done
+if command -v nginx >/dev/null; then
+  mkdir -p "$T/ngx/tmp"
+  NP=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  sed -e "s#__DIR__#$T/ngx#g" -e "s#__PORT__#$NP#g" \
+      -e "s#access_log off;#access_log $T/ngx/access.log;#" "$SRC/bench/nginx.conf" >"$T/ngx/nginx.conf"
+  nginx -p "$T/ngx" -c "$T/ngx/nginx.conf" -g 'daemon off;' 2>"$T/ngx/stderr" &
+  PIDS+=("$!")
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$NP/healthz" >/dev/null && break; sleep 0.05; done
+  printf 'host: http://127.0.0.1:1\nusers:\n  - name: U\n    wait: {constant: 0.01}\n    tasks:\n      - {name: t, steps: [{http: {url: /healthz}}]}\n' >"$T/ngx.yaml"
+  for eng in native curl; do
+    before=$(wc -l <"$T/ngx/access.log")
+    "$HORNET" -f "$T/ngx.yaml" -H "http://127.0.0.1:$NP" -u 5 -r 100 -t 3s --only-summary --no-db \
+      --http-engine "$eng" --csv "$T/n_$eng" >/dev/null 2>&1
+    served=$(( $(wc -l <"$T/ngx/access.log") - before ))
+    reported=$(csv_get "$T/n_${eng}_stats.csv" Aggregated "Request Count")
+    check "$eng: nginx served == hornet reported ($served, $reported)" test "$served" = "$reported" -a "$served" -gt 100
+  done
+elif [ "${CI:-}" = true ]; then
+  bad "nginx missing (scripts/install-deps.sh --test)"
+fi
+
 # --- 3. users own their connections: one per user, reused for every request
 before=$(curl -s "http://127.0.0.1:$TGT_PORT/__counts" | sed -n 's/.*"connections":\([0-9]*\).*/\1/p')
 "$HORNET" -f "$MIX" -H "http://127.0.0.1:$TGT_PORT" -u 8 -r 100 -t 3s --only-summary --no-db \
