@@ -136,6 +136,8 @@ void hn_stats_reset(struct hn_stats *s)
     entry_reset(&s->total);
     s->dropped_iterations = 0;
     s->iterations = 0;
+    s->conns_opened = 0;
+    s->conns_reused = 0;
 }
 
 /* FNV-1a over a list of NUL-terminated strings. */
@@ -314,6 +316,8 @@ void hn_stats_merge(struct hn_stats *dst, const struct hn_stats *src)
     }
     dst->dropped_iterations += src->dropped_iterations;
     dst->iterations += src->iterations;
+    dst->conns_opened += src->conns_opened;
+    dst->conns_reused += src->conns_reused;
     for (size_t i = 0; i < src->n_errors; i++) {
         const struct hn_stats_error *e = src->errors[i];
         if (e->occurrences)

@@ -63,6 +63,8 @@ struct hn_stats {
     struct hn_stats_entry total; /* "Aggregated"; maintained only by hn_stats_merge */
     uint64_t dropped_iterations; /* open model: iterations due when no user was free */
     uint64_t iterations;         /* task iterations ended (for -i/--iterations) */
+    uint64_t conns_opened;       /* native HTTP engine: connections opened */
+    uint64_t conns_reused;       /* native HTTP engine: requests sent on a reused connection */
 };
 
 void hn_stats_init(struct hn_stats *s);

@@ -1269,6 +1269,10 @@ int hn_master_run(const struct hn_options *o)
         hn_console_percentiles(stdout, s);
         hn_console_service_times(stdout, s);
         hn_console_errors(stdout, s);
+        if (s->conns_opened || s->conns_reused)
+            printf("HTTP connections (native engine): %llu opened, %llu requests on a reused "
+                   "one\n",
+                   (unsigned long long)s->conns_opened, (unsigned long long)s->conns_reused);
         if (m->cfg.arrival_rate > 0) {
             char d[200];
             snprintf(d, sizeof d, "%llu", (unsigned long long)s->dropped_iterations);

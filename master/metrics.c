@@ -133,6 +133,14 @@ void hn_metrics_write(FILE *f, const struct hn_metrics_in *in)
           "Open model: iterations due when no user was free", "counter");
     fprintf(f, "hornet_dropped_iterations_total{run_id=\"%s\"} %llu\n", in->run_id,
             (unsigned long long)s->dropped_iterations);
+    gauge(f, "hornet_http_connections_opened_total",
+          "Native HTTP engine: connections opened", "counter");
+    fprintf(f, "hornet_http_connections_opened_total{run_id=\"%s\"} %llu\n", in->run_id,
+            (unsigned long long)s->conns_opened);
+    gauge(f, "hornet_http_connection_reuses_total",
+          "Native HTTP engine: requests sent on a reused connection", "counter");
+    fprintf(f, "hornet_http_connection_reuses_total{run_id=\"%s\"} %llu\n", in->run_id,
+            (unsigned long long)s->conns_reused);
 
     gauge(f, "hornet_workers", "Workers by state", "gauge");
     for (int st = HN_PEER_READY; st <= HN_PEER_GONE; st++) {

@@ -225,7 +225,11 @@ int hn_msg_encode(const struct hn_msg *m, char **buf, size_t *len)
         pack_classes(&pk, m->classes, m->n_classes);
         break;
     case HN_MSG_STATS:
-        msgpack_pack_map(&pk, 6);
+        msgpack_pack_map(&pk, 8);
+        pack_key(&pk, "conns_opened");
+        msgpack_pack_uint64(&pk, m->stats->conns_opened);
+        pack_key(&pk, "conns_reused");
+        msgpack_pack_uint64(&pk, m->stats->conns_reused);
         pack_key(&pk, "dropped");
         msgpack_pack_uint64(&pk, m->stats->dropped_iterations);
         pack_key(&pk, "iterations");
@@ -663,6 +667,10 @@ static int decode_stats(struct dec *d, const msgpack_object *map, struct hn_msg 
     if (field(map, "dropped") && get_u64(d, map, "dropped", &s->dropped_iterations))
         return HN_EINVAL;
     if (field(map, "iterations") && get_u64(d, map, "iterations", &s->iterations))
+        return HN_EINVAL;
+    /* optional: the native HTTP engine's connections opened and reused in this interval */
+    if ((field(map, "conns_opened") && get_u64(d, map, "conns_opened", &s->conns_opened)) ||
+        (field(map, "conns_reused") && get_u64(d, map, "conns_reused", &s->conns_reused)))
         return HN_EINVAL;
     return 0;
 }

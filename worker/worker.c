@@ -24,6 +24,7 @@
  * transport and the link. Every decision is the core's. */
 struct worker {
     const struct hn_options *o;
+    struct hn_http_counters conns_said; /* the native engine's counters at the last report */
     uv_loop_t loop;
     struct hn_rpc *rpc;
     uv_poll_t *zpoll;   /* on the ZeroMQ socket's descriptor; a new link gets a new one */
@@ -351,6 +352,14 @@ static void carry(struct worker *w, struct hn_rn_outbox *box)
         switch (a->kind) {
         case HN_RN_SEND: send_msg(w, &a->msg); break;
         case HN_RN_SEND_STATS:
+            if (w->http) { /* the native engine's connections since the last report */
+                struct hn_http_counters hc;
+                hn_http_counters(w->http, &hc);
+                struct hn_stats *st = hn_runner_stats(w->core);
+                st->conns_opened += hc.opened - w->conns_said.opened;
+                st->conns_reused += hc.reused - w->conns_said.reused;
+                w->conns_said = hc;
+            }
             hn_runner_stats_msg(w->core, &m);
             if (send_msg(w, &m))
                 hn_runner_unsent(w->core, m.seq);

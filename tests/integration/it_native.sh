@@ -86,12 +86,14 @@ fi
 # --- 3. users own their connections: one per user, reused for every request
 before=$(curl -s "http://127.0.0.1:$TGT_PORT/__counts" | sed -n 's/.*"connections":\([0-9]*\).*/\1/p')
 "$HORNET" -f "$MIX" -H "http://127.0.0.1:$TGT_PORT" -u 8 -r 100 -t 3s --only-summary --no-db \
-  --http-engine native --csv "$T/k" >/dev/null 2>"$T/k.err"
+  --http-engine native --csv "$T/k" >"$T/k.out" 2>"$T/k.err"
 after=$(( $(curl -s "http://127.0.0.1:$TGT_PORT/__counts" | sed -n 's/.*"connections":\([0-9]*\).*/\1/p') - 1 )) # not this query's
 reqs=$(csv_get "$T/k_stats.csv" Aggregated "Request Count")
 echo "# 8 users: $((after - before)) connections for $reqs requests; $(grep -o 'native HTTP engine: .*' "$T/k.err")"
 check "8 users, $reqs requests: 8 connections (1 per user; the target closes none)" \
   test "$((after - before))" = 8 -a "$reqs" -gt 100
+check "the master's summary counts them: 8 opened, the rest reused" \
+  grep -q "HTTP connections (native engine): 8 opened, $((reqs - 8)) requests on a reused one" "$T/k.out"
 
 # --- 4. a server that answers one request per connection and closes the next one unanswered
 # (no Connection: close, as a server whose idle timeout fell just as the request came): the

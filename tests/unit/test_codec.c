@@ -149,8 +149,12 @@ static void test_stats_round_trip(void **state)
     m.seq = 12;
     m.user_count = 10;
     m.stats = &s;
+    s.conns_opened = 7;
+    s.conns_reused = 993;
     round_trip(&m, &d);
     assert_int_equal(d.seq, 12);
+    assert_int_equal(d.stats->conns_opened, 7);
+    assert_int_equal(d.stats->conns_reused, 993);
     assert_int_equal(d.stats->n_entries, 2);
     const struct hn_stats_entry *w = hn_stats_find(d.stats, "WS", "session /ws/chat");
     assert_non_null(w);
