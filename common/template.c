@@ -263,6 +263,25 @@ void hn_tpl_destroy(struct hn_tpl **tp)
     *tp = NULL;
 }
 
+/* A number in decimal, as printf's %lld or %llu would write it (signed v when u is 0, else
+ * u), without printf: templated numbers are written on every request. Returns its length. */
+static size_t fmt_i64(char *out, int64_t v, uint64_t u)
+{
+    char tmp[24];
+    size_t n = 0, k = 0;
+    uint64_t x = u ? u : v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v;
+    if (!u && v < 0)
+        out[k++] = '-';
+    do {
+        tmp[n++] = (char)('0' + x % 10);
+        x /= 10;
+    } while (x);
+    while (n)
+        out[k++] = tmp[--n];
+    out[k] = '\0';
+    return k;
+}
+
 void hn_tpl_expand(const struct hn_tpl *t, const struct hn_tpl_ctx *c, struct hn_buf *out)
 {
     char num[48];
@@ -289,25 +308,25 @@ void hn_tpl_expand(const struct hn_tpl *t, const struct hn_tpl_ctx *c, struct hn
             vl = strlen(v);
             break;
         case HN_SEG_USER_ID:
-            vl = (size_t)snprintf(num, sizeof num, "%" PRIu64, c->user_id);
+            vl = fmt_i64(num, 0, c->user_id);
             v = num;
             break;
         case HN_SEG_WORKER_ID:
-            vl = (size_t)snprintf(num, sizeof num, "%" PRId64, c->worker_id);
+            vl = fmt_i64(num, c->worker_id, 0);
             v = num;
             break;
         case HN_SEG_ITERATION:
-            vl = (size_t)snprintf(num, sizeof num, "%" PRIu64, c->iteration);
+            vl = fmt_i64(num, 0, c->iteration);
             v = num;
             break;
         case HN_SEG_NOW_MS:
-            vl = (size_t)snprintf(num, sizeof num, "%" PRId64, c->now_ms);
+            vl = fmt_i64(num, c->now_ms, 0);
             v = num;
             break;
         case HN_SEG_RANDOM_INT: {
             uint64_t span = (uint64_t)(s->hi - s->lo) + 1;
             int64_t r = s->lo + (int64_t)(span ? hn_rng_below(c->rng, span) : hn_rng_next(c->rng));
-            vl = (size_t)snprintf(num, sizeof num, "%" PRId64, r);
+            vl = fmt_i64(num, r, 0);
             v = num;
             break;
         }
@@ -315,10 +334,21 @@ void hn_tpl_expand(const struct hn_tpl *t, const struct hn_tpl_ctx *c, struct hn
             uint64_t a = hn_rng_next(c->rng), b = hn_rng_next(c->rng);
             a = (a & ~UINT64_C(0xf000)) | UINT64_C(0x4000); /* version 4 */
             b = (b & ~(UINT64_C(3) << 62)) | (UINT64_C(2) << 62); /* RFC 4122 variant */
-            vl = (size_t)snprintf(num, sizeof num, "%08x-%04x-%04x-%04x-%012llx",
-                                  (unsigned)(a >> 32), (unsigned)((a >> 16) & 0xffff),
-                                  (unsigned)(a & 0xffff), (unsigned)(b >> 48),
-                                  (unsigned long long)(b & UINT64_C(0xffffffffffff)));
+            /* 8-4-4-4-12 hex digits: a's 64 bits, then b's */
+            static const char hx[] = "0123456789abcdef";
+            vl = 0;
+            for (int sh = 60; sh >= 0; sh -= 4) {
+                num[vl++] = hx[(a >> sh) & 15];
+                if (sh == 32 || sh == 16)
+                    num[vl++] = '-';
+            }
+            num[vl++] = '-';
+            for (int sh = 60; sh >= 0; sh -= 4) {
+                num[vl++] = hx[(b >> sh) & 15];
+                if (sh == 48)
+                    num[vl++] = '-';
+            }
+            num[vl] = '\0';
             v = num;
             break;
         }
