@@ -339,7 +339,7 @@ static void finish(struct nx *x, const struct hn_http_end *e, int close_conn)
     heap_remove(n, x);
     if (c) {
         c->x = NULL;
-        if (close_conn || !x->s) /* no session: the connection was this request's alone */
+        if (close_conn || !c->owner) /* no session's: the connection was this request's alone */
             conn_close(c);
     }
     x->c = NULL;
@@ -685,17 +685,20 @@ static int dispatch(struct nx *x)
 {
     struct hn_native *n = x->n;
     struct hn_http_conn *c = x->s ? x->s->conn : NULL;
-    if (c && (c->closing || c->x || !same_addr(&c->addr, &x->r->addr))) {
+    /* the session's connection carries one request at a time: one still busy keeps it, and
+     * this request gets a connection of its own, closed after it */
+    int own = !(c && c->x);
+    if (c && own && (c->closing || !same_addr(&c->addr, &x->r->addr))) {
         conn_close(c);
         c = NULL;
     }
-    if (c) {
+    if (c && own) {
         n->http->counters.reused++;
     } else {
         c = conn_open(n, &x->r->addr);
         if (!c)
             return -1;
-        if (x->s) {
+        if (x->s && own) {
             x->s->conn = c;
             c->owner = x->s;
         }
@@ -817,7 +820,7 @@ static int follow(struct nx *x)
     if (c) {
         c->served++;
         c->x = NULL;
-        if (!reuse)
+        if (!reuse || !c->owner) /* a connection of this request alone goes with it */
             conn_close(c);
     }
     x->c = NULL;
