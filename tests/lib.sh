@@ -64,6 +64,17 @@ wait_pid() {
   printf -v "$3" '%s' "$code"
 }
 
+# log_port FILE WHAT: waits (10 s at most) for the log line "WHAT http(s)://127.0.0.1:PORT" a
+# master writes when its HTTP server listens, and prints PORT (nothing if it never came).
+log_port() {
+  local p
+  for _ in $(seq 200); do
+    p=$(sed -n "s|.*$2 https\{0,1\}://127.0.0.1:\([0-9]*\).*|\1|p" "$1" | head -1)
+    [ -n "$p" ] && { echo "$p"; return; }
+    sleep 0.05
+  done
+}
+
 # within A B TOLERANCE: |A - B| <= TOLERANCE (floats)
 within() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
 between() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'; }

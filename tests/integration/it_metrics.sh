@@ -12,13 +12,7 @@ if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
 fi
 start_target TGT --latency-ms 5
 SC="$SRC/scenarios/smoke.yaml"
-metrics_port() { # metrics_port ERRFILE: waits for the master's line, prints the port
-  for _ in $(seq 200); do
-    p=$(sed -n 's/.*Prometheus metrics on http:\/\/127.0.0.1:\([0-9]*\)\/metrics.*/\1/p' "$1")
-    [ -n "$p" ] && { echo "$p"; return; }
-    sleep 0.05
-  done
-}
+metrics_port() { log_port "$1" "Prometheus metrics on"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # --- a real Prometheus scrapes a run capped at 400 iterations (one request each)

@@ -9,13 +9,7 @@
 SC="$SRC/tests/scenarios/it_mix.yaml"
 PY=/usr/bin/python3 # Debian's, where python3-selenium is
 start_target TGT
-ui_port() { # ui_port ERRFILE: waits for the master's line, prints the port
-  for _ in $(seq 200); do
-    p=$(sed -n 's/.*Starting web interface at https\{0,1\}:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$1")
-    [ -n "$p" ] && { echo "$p"; return; }
-    sleep 0.05
-  done
-}
+ui_port() { log_port "$1" "Starting web interface at"; }
 
 # an earlier run in the same history, for the history tab's comparison
 "$HORNET" -f "$SC" -H "http://127.0.0.1:$TGT_PORT" -u 2 -r 50 -t 2s --headless --only-summary \
