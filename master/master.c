@@ -119,6 +119,18 @@ static void grow_times(struct master *m, int64_t index)
     m->n_times = n;
 }
 
+/* The workers as the run's end (or a report mid-run) records them. */
+static struct hn_end end_of(struct master *m)
+{
+    struct hn_end e = {0};
+    e.peers = hn_cluster_peers(m->cl, &e.n_peers);
+    grow_times(m, (int64_t)e.n_peers);
+    e.joined_ms = m->joined_ms;
+    e.left_ms = m->left_ms;
+    e.duration_s = duration_s(m);
+    return e;
+}
+
 static void log_all_spawned(struct master *m)
 {
     char buf[1024] = "";
@@ -820,7 +832,10 @@ static void web_reset(void *ctx)
 static int web_report(void *ctx, FILE *json, FILE *html)
 {
     struct master *m = ctx;
-    return hn_sinks_report(m->sinks, json, html);
+    if (!m->cl || !hn_cluster_started_ms(m->cl))
+        return HN_EINVAL;
+    struct hn_end e = end_of(m);
+    return hn_sinks_report(m->sinks, &e, json, html);
 }
 
 /* The web UI (unless --headless) or, headless, --metrics-port's server: before the workers
@@ -1296,10 +1311,8 @@ int hn_master_run(const struct hn_options *o)
     hn_children_stop(&m->children);
     int code = with_outputs(m, exit_code(m), outputs_failed);
     if (started) {
-        size_t n;
-        const struct hn_peer *peers = hn_cluster_peers(m->cl, &n);
-        grow_times(m, (int64_t)n);
-        if (hn_sinks_finish(m->sinks, peers, n, m->joined_ms, m->left_ms, code, duration_s(m)))
+        struct hn_end e = end_of(m);
+        if (hn_sinks_finish(m->sinks, &e, code))
             code = with_outputs(m, code, 1);
         hn_info("Shutting down (exit code %d)", code);
     }

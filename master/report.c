@@ -238,7 +238,10 @@ static int write_html(struct hn_store *st, FILE *f, const struct hn_run_info *ri
                "</td></tr><tr><th class=\"l\">status / exit code</th><td class=\"l\">",
             started, ended, dur, (unsigned long long)ri->users, ri->spawn_rate);
     esc(f, ri->status);
-    fprintf(f, " / %d</td></tr>", ri->exit_code);
+    if (!strcmp(ri->status, "running"))
+        fprintf(f, " (the run so far: it has no exit code yet)</td></tr>");
+    else
+        fprintf(f, " / %d</td></tr>", ri->exit_code);
     if (ri->dropped_iterations)
         fprintf(f, "<tr><th class=\"l\">dropped iterations</th><td class=\"l fail\">%llu (due "
                    "when no user of the pool was free)</td></tr>",
@@ -386,7 +389,8 @@ static int write_json(FILE *f, const struct hn_run_info *ri, const struct hn_sta
     hn_json_set(run, "start_time_ms", hn_json_integer(ri->started_ms));
     hn_json_set(run, "end_time_ms", hn_json_integer(ri->ended_ms));
     hn_json_set(run, "duration_s", hn_json_real(dur));
-    hn_json_set(run, "exit_code", hn_json_integer(ri->exit_code));
+    hn_json_set(run, "exit_code", strcmp(ri->status, "running") ? hn_json_integer(ri->exit_code)
+                                                                 : hn_json_null());
     hn_json_set(run, "dropped_iterations", hn_json_integer((long long)ri->dropped_iterations));
     hn_json_set(run, "arrival_rate", hn_json_real(ri->arrival_rate));
     hn_json_set(root, "run", run);

@@ -358,13 +358,6 @@ void hn_sinks_tick(struct hn_sinks *s, uint64_t users_now, double duration_s)
     write_tables(s, duration_s);
 }
 
-int hn_sinks_report(struct hn_sinks *s, FILE *json, FILE *html)
-{
-    if (!s->mem_run || !s->finished)
-        return HN_EINVAL;
-    return hn_report_stream(s->mem, s->mem_run, json, html, 0) ? HN_EIO : 0;
-}
-
 int hn_sinks_write_csv(struct hn_sinks *s, uint64_t users_now, double duration_s)
 {
     const char *p = s->o->csv_prefix;
@@ -383,9 +376,43 @@ int hn_sinks_write_csv(struct hn_sinks *s, uint64_t users_now, double duration_s
     return 0;
 }
 
-int hn_sinks_finish(struct hn_sinks *s, const struct hn_peer *peers, size_t n_peers,
-                    const int64_t *joined_ms, const int64_t *left_ms, int exit_code,
-                    double duration_s)
+/* The run's end into one store: its workers, exceptions, final rows and status. */
+static void record_end(struct hn_sinks *s, struct hn_store *st, int64_t run,
+                       const struct hn_end *e, const char *status, int exit_code)
+{
+    for (size_t i = 0; i < e->n_peers; i++) {
+        const struct hn_peer *p = &e->peers[i];
+        int lost = p->state == HN_PEER_GONE || p->state == HN_PEER_MISSING;
+        hn_store_worker(st, run, p->id, e->joined_ms[i], e->left_ms[i],
+                        lost ? "lost" : e->running ? "running" : "stopped", p->cpu_peak,
+                        p->rss_peak);
+    }
+    for (size_t i = 0; i < s->n_exc; i++)
+        hn_store_exception(st, run, s->exc[i].count, s->exc[i].msg, s->exc[i].traceback,
+                           s->exc[i].nodes);
+    hn_store_run_end(st, run, hn_wall_ms(), status, exit_code, &s->stats, e->duration_s);
+}
+
+int hn_sinks_report(struct hn_sinks *s, const struct hn_end *e, FILE *json, FILE *html)
+{
+    if (!s->mem_run)
+        return HN_EINVAL;
+    if (s->finished)
+        return hn_report_stream(s->mem, s->mem_run, json, html, 0) ? HN_EIO : 0;
+    /* mid-run (Locust makes its report whenever asked): a copy of the run so far, ended as
+     * "running" in the copy only */
+    struct hn_store *snap;
+    if (hn_store_snapshot(s->mem, &snap))
+        return HN_EIO;
+    struct hn_end now = *e;
+    now.running = 1;
+    record_end(s, snap, s->mem_run, &now, "running", 0);
+    int rc = hn_report_stream(snap, s->mem_run, json, html, 0) ? HN_EIO : 0;
+    hn_store_close(&snap);
+    return rc;
+}
+
+int hn_sinks_finish(struct hn_sinks *s, const struct hn_end *e, int exit_code)
 {
     const struct hn_options *o = s->o;
     int failed = s->db_unusable;
@@ -397,21 +424,9 @@ int hn_sinks_finish(struct hn_sinks *s, const struct hn_peer *peers, size_t n_pe
         if (bad)
             hn_sinks_event(s, "aborted",
                            exit_code == HN_EXIT_CLUSTER ? "cluster error" : "interrupted");
-        struct hn_store *stores[2] = {s->store, s->mem};
-        int64_t runs[2] = {s->run_id, s->mem_run};
-        for (int k = 0; k < 2; k++) {
-            for (size_t i = 0; i < n_peers; i++) {
-                const struct hn_peer *p = &peers[i];
-                int lost = p->state == HN_PEER_GONE || p->state == HN_PEER_MISSING;
-                hn_store_worker(stores[k], runs[k], p->id, joined_ms[i], left_ms[i],
-                                lost ? "lost" : "stopped", p->cpu_peak, p->rss_peak);
-            }
-            for (size_t i = 0; i < s->n_exc; i++)
-                hn_store_exception(stores[k], runs[k], s->exc[i].count, s->exc[i].msg,
-                                   s->exc[i].traceback, s->exc[i].nodes);
-            hn_store_run_end(stores[k], runs[k], hn_wall_ms(), bad ? "failed" : "finished",
-                             exit_code, &s->stats, duration_s);
-        }
+        const char *status = bad ? "failed" : "finished";
+        record_end(s, s->store, s->run_id, e, status, exit_code);
+        record_end(s, s->mem, s->mem_run, e, status, exit_code);
         if ((o->json_path || o->html_path) && s->mem_run) {
             if (hn_report_write(s->mem, s->mem_run, NULL, o->json_path, o->html_path, 0))
                 failed = 1;

@@ -52,14 +52,22 @@ void hn_sinks_thresholds(struct hn_sinks *s, const struct hn_verdict_row *v, siz
 /* A judged step of a capacity search, into the history. */
 void hn_sinks_capacity_step(struct hn_sinks *s, const struct hn_capacity_step *c,
                             int rate_mode);
+/* What the run's end records beside the stats: the workers as the cluster knows them. */
+struct hn_end {
+    const struct hn_peer *peers;
+    size_t n_peers;
+    const int64_t *joined_ms, *left_ms; /* per peer */
+    double duration_s;
+    int running; /* a report mid-run: workers still at work are "running" */
+};
+
 /* The run's end in the history (workers, exceptions, final rows, status) and the JSON/HTML
  * reports. Returns 1 if an output failed (logged): the exit code becomes 6. */
-int hn_sinks_finish(struct hn_sinks *s, const struct hn_peer *peers, size_t n_peers,
-                    const int64_t *joined_ms, const int64_t *left_ms, int exit_code,
-                    double duration_s);
+int hn_sinks_finish(struct hn_sinks *s, const struct hn_end *e, int exit_code);
 
-/* The finished run's JSON or HTML report into an open stream (the web UI's downloads).
- * Returns 0, HN_EINVAL before the run's end (or when nothing was kept), HN_EIO. */
-int hn_sinks_report(struct hn_sinks *s, FILE *json, FILE *html);
+/* The run's JSON or HTML report into an open stream (the web UI's downloads): the finished
+ * run's, or mid-run the run so far (status "running", made from a copy of the in-memory
+ * history). Returns 0, HN_EINVAL when nothing was kept, HN_EIO. */
+int hn_sinks_report(struct hn_sinks *s, const struct hn_end *e, FILE *json, FILE *html);
 
 #endif

@@ -444,6 +444,28 @@ void hn_store_close(struct hn_store **sp)
     *sp = NULL;
 }
 
+int hn_store_snapshot(struct hn_store *src, struct hn_store **out)
+{
+    char err[128];
+    *out = NULL;
+    if (!src || src->degraded)
+        return HN_EIO;
+    flush(src, 1);
+    struct hn_store *s;
+    if (hn_store_open(":memory:", &s, err, sizeof err))
+        return HN_EIO;
+    sqlite3_backup *b = sqlite3_backup_init(s->db, "main", src->db, "main");
+    int rc = b ? sqlite3_backup_step(b, -1) : SQLITE_ERROR;
+    if (b)
+        sqlite3_backup_finish(b);
+    if (rc != SQLITE_DONE) {
+        hn_store_close(&s);
+        return HN_EIO;
+    }
+    *out = s;
+    return 0;
+}
+
 int hn_store_degraded(const struct hn_store *s) { return s && s->degraded; }
 
 int64_t hn_store_run_begin(struct hn_store *s, const struct hn_run_meta *m)
@@ -1120,18 +1142,17 @@ int hn_store_load_final(struct hn_store *s, int64_t run, struct hn_stats *out,
             *seconds = n ? n : -1;
         return 0;
     }
-    if (strcmp(status, "finished")) {
-        snprintf(err, errlen, "run %lld is %s: it has no statistics to read yet", (long long)run,
-                 status);
-        return HN_EINVAL;
-    }
+    /* a finished or failed run's end wrote its final rows (the Aggregated row at least); a
+     * running one has none, unless this is a mid-run copy with its end written in */
     if (sqlite3_prepare_v2(s->db,
                            "SELECT type, name, requests, failures, sum_us, min_us, max_us,"
                            " content_bytes, hist FROM final_stats WHERE run_id=?;",
                            -1, &st, NULL) != SQLITE_OK)
         return HN_EIO;
     sqlite3_bind_int64(st, 1, run);
+    int rows = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
+        rows++;
         const char *type = (const char *)sqlite3_column_text(st, 0);
         const char *name = (const char *)sqlite3_column_text(st, 1);
         struct hn_stats_entry *e = !strcmp(name ? name : "", "Aggregated") && type && !*type
@@ -1146,6 +1167,11 @@ int hn_store_load_final(struct hn_store *s, int64_t run, struct hn_stats *out,
         e->hist.max_us = (uint64_t)sqlite3_column_int64(st, 6);
     }
     sqlite3_finalize(st);
+    if (!rows) {
+        snprintf(err, errlen, "run %lld is %s: it has no statistics to read yet", (long long)run,
+                 status);
+        return HN_EINVAL;
+    }
     /* a database from before the open model, opened read-only, has no such table: none */
     if (sqlite3_prepare_v2(s->db,
                            "SELECT type, name, sum_us, min_us, max_us, hist FROM service_times"

@@ -43,6 +43,10 @@ int hn_store_open(const char *path, struct hn_store **out, char *err, size_t err
  * nothing, changes no journal mode, marks no run; works on a read-only file or mount. */
 int hn_store_open_read(const char *path, struct hn_store **out, char *err, size_t errlen);
 void hn_store_close(struct hn_store **sp);
+/* A copy of an in-memory store (the sinks' own, ":memory:"), for a report of a run that is still
+ * going: the copy gets the run's end written into it, the original goes on. Queued batches are
+ * flushed first. Returns 0 or HN_EIO. */
+int hn_store_snapshot(struct hn_store *src, struct hn_store **out);
 int hn_store_degraded(const struct hn_store *s);
 
 /* Starts a run; returns its id (0 when the store is degraded). */

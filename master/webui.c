@@ -724,15 +724,17 @@ static void report(struct hn_webui *u, const struct hn_webui_view *v, const stru
                    struct hn_web_reply *out)
 {
     int json = !strcmp(req->path, "/stats/report.json");
-    if (!v->finished) {
-        reply_text(out, 409, "text/plain",
-                   "the report is made when the run ends; the CSV downloads work now\n");
-        return;
-    }
+    (void)v;
     FILE *f = open_memstream(&out->body, &out->len);
-    int rc = !f || u->ops.report(u->ops.ctx, json ? f : NULL, json ? NULL : f);
+    int rc = !f ? HN_EIO : u->ops.report(u->ops.ctx, json ? f : NULL, json ? NULL : f);
     if (f)
         fclose(f);
+    if (rc == HN_EINVAL) { /* before the run starts (or with nothing kept) */
+        free(out->body);
+        out->body = NULL;
+        reply_text(out, 409, "text/plain", "no run has started yet: there is nothing to report\n");
+        return;
+    }
     if (rc) {
         free(out->body);
         out->body = NULL;

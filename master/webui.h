@@ -63,7 +63,8 @@ struct hn_webui_ops {
                          const struct hn_webui_class *classes);
     void (*stop)(void *ctx);
     void (*reset)(void *ctx);
-    /* the finished run's JSON or HTML report (one stream NULL); 0 or an error */
+    /* the run's JSON or HTML report (one stream NULL), mid-run the run so far; 0, HN_EINVAL
+     * before the run starts, or another error */
     int (*report)(void *ctx, FILE *json, FILE *html);
 };
 

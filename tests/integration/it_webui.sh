@@ -100,6 +100,8 @@ env -u HORNET_HEADLESS timeout 40 "$HORNET" -f "$SC" -H "http://127.0.0.1:$TGT_P
   --no-db --only-summary >"$T/pick.out" 2>"$T/pick.err" &
 PK=$!; PIDS+=("$PK")
 PP=$(ui_port "$T/pick.err")
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$PP/stats/report")
+check "/stats/report before a run starts: 409 (got $code)" test "$code" = 409
 bad_form=$(curl -s --max-time 5 -X POST -d "user_count=3&spawn_rate=50&user_classes=Nobody" "http://127.0.0.1:$PP/swarm")
 check "/swarm with an unknown class: refused, naming it ($bad_form)" grep -q "no class named 'Nobody'" <<<"$bad_form"
 bad_form=$(curl -s --max-time 5 -X POST -d "user_count=3&spawn_rate=50&weight.Prober=x" "http://127.0.0.1:$PP/swarm")
@@ -109,6 +111,10 @@ check "/swarm starts the held run with the picked class ($ok_form)" grep -q '"su
 sleep 2
 rows=$(curl -s --max-time 5 "http://127.0.0.1:$PP/stats/requests" | /usr/bin/python3 -c 'import json,sys; print(" ".join(sorted(r["method"] + ":" + r["name"] for r in json.load(sys.stdin)["stats"])))')
 check "only the picked class's requests ($rows)" test "$rows" = ":Aggregated POST:/chat/messages"
+mid=$(curl -s --max-time 10 "http://127.0.0.1:$PP/stats/report.json" | /usr/bin/python3 -c 'import json,sys; j=json.load(sys.stdin); r=[x for x in j["stats"] if x["name"]=="/chat/messages"]; print(j["run"]["status"], r[0]["num_requests"] if r else 0, j["run"]["exit_code"])')
+check "mid-run, the JSON report is the run so far, with no exit code yet ($mid)" bash -c "set -- $mid; test \"\$1\" = running -a \"\${2:-0}\" -gt 0 -a \"\$3\" = None"
+code=$(curl -s -o "$T/mid.html" -w '%{http_code}' --max-time 10 "http://127.0.0.1:$PP/stats/report")
+check "mid-run, the HTML report too (HTTP $code)" bash -c "test '$code' = 200 && grep -q 'running' '$T/mid.html'"
 late=$(curl -s --max-time 5 -X POST -d "user_count=3&spawn_rate=50&user_classes=Prober" "http://127.0.0.1:$PP/swarm")
 check "classes cannot change mid-run ($late)" grep -q "set when the run starts" <<<"$late"
 curl -s --max-time 5 "http://127.0.0.1:$PP/stop" >/dev/null
