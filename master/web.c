@@ -1,11 +1,17 @@
 #include "master/web.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/template.h"
@@ -13,6 +19,7 @@
 
 #define BODY_MAX (64 * 1024)
 #define STREAMS_MAX 64
+#define JOBS_MAX 4
 
 /* An open Server-Sent Events response: what it still has to send, and which event it took. */
 struct stream {
@@ -25,8 +32,26 @@ struct stream {
     struct stream *prev, *next;
 };
 
+/* A reply being made on a thread of its own; its connection is suspended meanwhile. */
+struct job {
+    struct hn_web *w;
+    struct MHD_Connection *c;
+    pthread_t thread;
+    hn_web_work_fn fn;
+    void *arg;
+    void (*free_arg)(void *);
+    struct hn_web_reply out;
+    atomic_int done;
+    int resumed, joined;
+    struct job *prev, *next;
+};
+
 struct hn_web {
     struct MHD_Daemon *d;
+    int poll_fd;            /* epoll: MHD's own epoll descriptor and wake_fd */
+    int wake_fd;            /* eventfd: a job is done */
+    struct job *jobs;       /* under way or done, not yet sent */
+    size_t n_jobs;
     char *authorization; /* "Basic base64(user:password)", or NULL */
     hn_web_handler fn;
     void *ctx;
@@ -39,11 +64,13 @@ struct hn_web {
     uint64_t seq;           /* of that event */
 };
 
-/* A request's body, gathered across MHD's calls. */
+/* A request's body, gathered across MHD's calls; and its job, if its reply is made off the
+ * loop. */
 struct upload {
     char *p;
     size_t len;
     int too_big;
+    struct job *job;
 };
 
 const char *hn_web_arg(const struct hn_web_req *r, const char *name)
@@ -195,6 +222,75 @@ static enum MHD_Result send_reply(struct hn_web *w, struct MHD_Connection *c,
     return r;
 }
 
+static void *job_main(void *cls)
+{
+    struct job *j = cls;
+    j->fn(j->arg, &j->out);
+    atomic_store(&j->done, 1);
+    uint64_t one = 1;
+    if (write(j->w->wake_fd, &one, sizeof one) < 0) {
+        /* the counter is full: the loop is waking anyway */
+    }
+    return NULL;
+}
+
+/* Starts the reply's work on a thread and suspends the connection; 0, or -1 when it cannot
+ * (too many at once, no thread): then out is a 503. */
+static int job_start(struct hn_web *w, struct MHD_Connection *c, struct upload *u,
+                     struct hn_web_reply *out)
+{
+    struct job *j = NULL;
+    if (w->n_jobs < JOBS_MAX) {
+        j = hn_calloc(1, sizeof *j);
+        j->w = w;
+        j->c = c;
+        j->fn = out->work;
+        j->arg = out->work_arg;
+        j->free_arg = out->work_free;
+        if (pthread_create(&j->thread, NULL, job_main, j)) {
+            free(j);
+            j = NULL;
+        }
+    }
+    if (!j) {
+        if (out->work_free)
+            out->work_free(out->work_arg);
+        memset(out, 0, sizeof *out);
+        out->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+        out->content_type = "text/plain";
+        out->body = hn_strdup("busy: too many history requests at once; try again\n");
+        out->len = strlen(out->body);
+        return -1;
+    }
+    j->next = w->jobs;
+    if (w->jobs)
+        w->jobs->prev = j;
+    w->jobs = j;
+    w->n_jobs++;
+    u->job = j;
+    MHD_suspend_connection(c);
+    return 0;
+}
+
+/* Waits for a job's thread, then frees it (and its reply, unless it was sent). */
+static void job_free(struct job *j)
+{
+    struct hn_web *w = j->w;
+    if (!j->joined)
+        pthread_join(j->thread, NULL);
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        w->jobs = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    w->n_jobs--;
+    if (j->free_arg)
+        j->free_arg(j->arg);
+    free(j->out.body);
+    free(j);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **con_cls)
@@ -219,6 +315,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
+    if (u->job) { /* resumed: the work is done */
+        struct hn_web_reply out = u->job->out;
+        memset(&u->job->out, 0, sizeof u->job->out);
+        job_free(u->job);
+        u->job = NULL;
+        return send_reply(w, c, &out);
+    }
     struct hn_web_reply out = {0};
     if (w->authorization && !same(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                               MHD_HTTP_HEADER_AUTHORIZATION),
@@ -241,6 +344,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     } else {
         struct hn_web_req req = {method, url, u->p ? u->p : "", u->len, c};
         w->fn(w->ctx, &req, &out);
+        if (out.work && job_start(w, c, u, &out) == 0)
+            return MHD_YES;
     }
     return send_reply(w, c, &out);
 }
@@ -253,6 +358,8 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)toe;
     struct upload *u = *con_cls;
     if (u) {
+        if (u->job)
+            job_free(u->job);
         free(u->p);
         free(u);
     }
@@ -324,16 +431,37 @@ struct hn_web *hn_web_open(const struct hn_web_config *cfg, hn_web_handler fn, v
     w->port = i ? i->port : port;
     i = MHD_get_daemon_info(w->d, MHD_DAEMON_INFO_EPOLL_FD);
     w->epoll_fd = i ? i->epoll_fd : -1;
+    w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    w->poll_fd = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN};
+    int bad = w->epoll_fd < 0 || w->wake_fd < 0 || w->poll_fd < 0;
+    ev.data.fd = w->epoll_fd;
+    bad = bad || epoll_ctl(w->poll_fd, EPOLL_CTL_ADD, w->epoll_fd, &ev);
+    ev.data.fd = w->wake_fd;
+    bad = bad || epoll_ctl(w->poll_fd, EPOLL_CTL_ADD, w->wake_fd, &ev);
+    if (bad) {
+        snprintf(err, errlen, "cannot poll the web server: %s", strerror(errno));
+        hn_web_close(&w);
+        return NULL;
+    }
     return w;
 }
 
 unsigned hn_web_port(const struct hn_web *w) { return w->port; }
-int hn_web_fd(const struct hn_web *w) { return w->epoll_fd; }
+int hn_web_fd(const struct hn_web *w) { return w->poll_fd; }
 
 void hn_web_run(struct hn_web *w)
 {
-    if (w)
-        MHD_run(w->d);
+    if (!w)
+        return;
+    uint64_t n;
+    if (read(w->wake_fd, &n, sizeof n) > 0)
+        for (struct job *j = w->jobs; j; j = j->next)
+            if (!j->resumed && atomic_load(&j->done)) {
+                j->resumed = 1; /* MHD calls on_request again, which sends the reply */
+                MHD_resume_connection(j->c);
+            }
+    MHD_run(w->d);
 }
 
 void hn_web_close(struct hn_web **wp)
@@ -346,7 +474,22 @@ void hn_web_close(struct hn_web **wp)
             st->suspended = 0;
             MHD_resume_connection(st->c);
         }
-    MHD_stop_daemon(w->d);
+    for (struct job *j = w->jobs; j; j = j->next) {
+        pthread_join(j->thread, NULL); /* the work is bounded: a read of the history */
+        j->joined = 1;
+        if (!j->resumed) {
+            j->resumed = 1;
+            MHD_resume_connection(j->c);
+        }
+    }
+    if (w->d)
+        MHD_stop_daemon(w->d); /* on_done frees the jobs of the connections it ends */
+    while (w->jobs)
+        job_free(w->jobs);
+    if (w->poll_fd >= 0)
+        close(w->poll_fd);
+    if (w->wake_fd >= 0)
+        close(w->wake_fd);
     free(w->event);
     free(w->authorization);
     free(w);

@@ -613,22 +613,21 @@ static void metrics(const struct hn_webui_view *v, struct hn_web_reply *out)
     out->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 
-/* The history tab: the recorded runs, one run's report, two runs compared. The database is
- * opened read-only per request (the run's own writer keeps its connection). */
-static int open_history(const struct hn_webui_view *v, struct hn_store **st,
-                        struct hn_web_reply *out)
+/* The history tab: the recorded runs, one run's report, two runs compared. Each request reads
+ * the database on a thread of its own (hn_web_reply's work) through a read-only connection
+ * (the run's own writer keeps its connection): a large history never holds the master's loop. */
+struct history_ask {
+    char *db_path;
+    int64_t db_run;
+    char what[16];
+    int64_t run, base;
+};
+
+static void history_ask_free(void *arg)
 {
-    char err[512];
-    if (!v->db_path) {
-        reply_text(out, 404, "text/plain", "no run history: this run has --no-db\n");
-        return -1;
-    }
-    if (hn_store_open_read(v->db_path, st, err, sizeof err)) {
-        snprintf(err + strlen(err), sizeof err - strlen(err), "\n");
-        reply_text(out, 500, "text/plain", err);
-        return -1;
-    }
-    return 0;
+    struct history_ask *a = arg;
+    free(a->db_path);
+    free(a);
 }
 
 static int64_t arg_id(const struct hn_web_req *req, const char *name)
@@ -638,85 +637,122 @@ static int64_t arg_id(const struct hn_web_req *req, const char *name)
     return a && !hn_parse_u64(a, &v) && v > 0 && v < INT64_MAX ? (int64_t)v : 0;
 }
 
+static void history_runs(struct hn_store *st, int64_t current, struct hn_web_reply *out)
+{
+    struct hn_run_row *rows;
+    size_t n;
+    if (hn_store_runs(st, 200, &rows, &n)) {
+        reply_text(out, 500, "text/plain", "cannot read the run history\n");
+        return;
+    }
+    struct hn_json *root = hn_json_object(), *list = hn_json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct hn_run_row *r = &rows[i];
+        struct hn_json *o = hn_json_object();
+        hn_json_set(o, "id", hn_json_integer(r->id));
+        hn_json_set(o, "started_ms", hn_json_integer(r->started_ms));
+        hn_json_set(o, "duration_s", hn_json_real(r->duration_s));
+        hn_json_set(o, "status", str(r->status));
+        hn_json_set(o, "scenario", str(r->scenario_path));
+        hn_json_set(o, "host", str(r->host));
+        hn_json_set(o, "users", hn_json_integer((long long)r->users));
+        hn_json_set(o, "requests", hn_json_integer((long long)r->requests));
+        hn_json_set(o, "failures", hn_json_integer((long long)r->failures));
+        hn_json_set(o, "rps", hn_json_real(r->duration_s > 0 ? (double)r->requests / r->duration_s
+                                                             : 0));
+        hn_json_set(o, "p95_ms", r->p95_ms >= 0 ? hn_json_real(r->p95_ms) : hn_json_null());
+        hn_json_append(list, o);
+    }
+    hn_run_rows_free(rows, n);
+    hn_json_set(root, "runs", list);
+    hn_json_set(root, "current", hn_json_integer(current));
+    reply_json(out, 200, root);
+}
+
+static void history_report(struct hn_store *st, int64_t run, int64_t base,
+                           struct hn_web_reply *out)
+{
+    FILE *f = open_memstream(&out->body, &out->len);
+    int rc = !run || !f ? -1 : hn_report_stream(st, run, NULL, f, base);
+    if (f)
+        fclose(f);
+    if (rc) {
+        free(out->body);
+        out->body = NULL;
+        reply_text(out, 404, "text/plain", "no finished run with that id (see the history tab)\n");
+        return;
+    }
+    out->status = 200;
+    out->content_type = "text/html; charset=utf-8";
+}
+
+static void history_compare(struct hn_store *st, int64_t base, int64_t run,
+                            struct hn_web_reply *out)
+{
+    char err[256] = "expected base=ID and run=ID";
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    struct hn_compare_limits l;
+    hn_compare_defaults(&l);
+    int rc = !base || !run || !f ? -1 : hn_report_compare(st, base, run, &l, f, err, sizeof err);
+    if (f)
+        fclose(f);
+    struct hn_json *j = hn_json_object();
+    hn_json_set(j, "base", hn_json_integer(base));
+    hn_json_set(j, "run", hn_json_integer(run));
+    if (rc < 0) {
+        hn_json_set(j, "error", str(err));
+    } else {
+        hn_json_set(j, "regression", hn_json_bool(rc == 1));
+        hn_json_set(j, "text", str(text));
+    }
+    free(text);
+    reply_json(out, rc < 0 ? 400 : 200, j);
+}
+
+/* On the history thread: touches nothing but its request. */
+static void history_work(void *arg, struct hn_web_reply *out)
+{
+    struct history_ask *a = arg;
+    struct hn_store *st;
+    char err[512];
+    if (hn_store_open_read(a->db_path, &st, err, sizeof err)) {
+        snprintf(err + strlen(err), sizeof err - strlen(err), "\n");
+        reply_text(out, 500, "text/plain", err);
+        return;
+    }
+    if (!strcmp(a->what, "runs"))
+        history_runs(st, a->db_run, out);
+    else if (!strcmp(a->what, "report"))
+        history_report(st, a->run, a->base, out);
+    else
+        history_compare(st, a->base, a->run, out);
+    hn_store_close(&st);
+}
+
 static void history(const struct hn_webui_view *v, const struct hn_web_req *req,
                     struct hn_web_reply *out)
 {
-    struct hn_store *st;
-    if (open_history(v, &st, out))
-        return;
     const char *what = req->path + strlen("/history/");
-    if (!strcmp(what, "runs")) {
-        struct hn_run_row *rows;
-        size_t n;
-        if (hn_store_runs(st, 200, &rows, &n)) {
-            reply_text(out, 500, "text/plain", "cannot read the run history\n");
-        } else {
-            struct hn_json *root = hn_json_object(), *list = hn_json_array();
-            for (size_t i = 0; i < n; i++) {
-                const struct hn_run_row *r = &rows[i];
-                struct hn_json *o = hn_json_object();
-                hn_json_set(o, "id", hn_json_integer(r->id));
-                hn_json_set(o, "started_ms", hn_json_integer(r->started_ms));
-                hn_json_set(o, "duration_s", hn_json_real(r->duration_s));
-                hn_json_set(o, "status", str(r->status));
-                hn_json_set(o, "scenario", str(r->scenario_path));
-                hn_json_set(o, "host", str(r->host));
-                hn_json_set(o, "users", hn_json_integer((long long)r->users));
-                hn_json_set(o, "requests", hn_json_integer((long long)r->requests));
-                hn_json_set(o, "failures", hn_json_integer((long long)r->failures));
-                hn_json_set(o, "rps", hn_json_real(r->duration_s > 0
-                                                       ? (double)r->requests / r->duration_s
-                                                       : 0));
-                hn_json_set(o, "p95_ms", r->p95_ms >= 0 ? hn_json_real(r->p95_ms)
-                                                        : hn_json_null());
-                hn_json_append(list, o);
-            }
-            hn_run_rows_free(rows, n);
-            hn_json_set(root, "runs", list);
-            hn_json_set(root, "current", hn_json_integer(v->db_run));
-            reply_json(out, 200, root);
-        }
-    } else if (!strcmp(what, "report")) {
-        int64_t run = arg_id(req, "run"), base = arg_id(req, "baseline");
-        FILE *f = open_memstream(&out->body, &out->len);
-        int rc = !run || !f ? -1 : hn_report_stream(st, run, NULL, f, base);
-        if (f)
-            fclose(f);
-        if (rc) {
-            free(out->body);
-            out->body = NULL;
-            reply_text(out, 404, "text/plain",
-                       "no finished run with that id (see the history tab)\n");
-        } else {
-            out->status = 200;
-            out->content_type = "text/html; charset=utf-8";
-        }
-    } else if (!strcmp(what, "compare")) {
-        int64_t base = arg_id(req, "base"), run = arg_id(req, "run");
-        char err[256] = "expected base=ID and run=ID";
-        char *text = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&text, &len);
-        struct hn_compare_limits l;
-        hn_compare_defaults(&l);
-        int rc = !base || !run || !f ? -1 : hn_report_compare(st, base, run, &l, f, err, sizeof err);
-        if (f)
-            fclose(f);
-        struct hn_json *j = hn_json_object();
-        hn_json_set(j, "base", hn_json_integer(base));
-        hn_json_set(j, "run", hn_json_integer(run));
-        if (rc < 0) {
-            hn_json_set(j, "error", str(err));
-        } else {
-            hn_json_set(j, "regression", hn_json_bool(rc == 1));
-            hn_json_set(j, "text", str(text));
-        }
-        free(text);
-        reply_json(out, rc < 0 ? 400 : 200, j);
-    } else {
+    int report = !strcmp(what, "report");
+    if (strcmp(what, "runs") && !report && strcmp(what, "compare")) {
         reply_text(out, 404, "text/plain", "the history serves runs, report and compare\n");
+        return;
     }
-    hn_store_close(&st);
+    if (!v->db_path) {
+        reply_text(out, 404, "text/plain", "no run history: this run has --no-db\n");
+        return;
+    }
+    struct history_ask *a = hn_calloc(1, sizeof *a);
+    a->db_path = hn_strdup(v->db_path);
+    a->db_run = v->db_run;
+    snprintf(a->what, sizeof a->what, "%s", what);
+    a->run = arg_id(req, "run");
+    a->base = arg_id(req, report ? "baseline" : "base");
+    out->work = history_work;
+    out->work_arg = a;
+    out->work_free = history_ask_free;
 }
 
 /* GET /stats/report (Locust's HTML report; ?download=1 as a file) and /stats/report.json. */
