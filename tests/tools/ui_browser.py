@@ -11,10 +11,9 @@ import sys
 import time
 import urllib.request
 
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+
+import chromium
 
 
 def wait(what, cond, limit=30.0):
@@ -39,15 +38,7 @@ def api(url, path):
 
 def main():
     url, shot, profile, downloads = sys.argv[1:5]
-    opts = Options()
-    opts.binary_location = "/usr/bin/chromium"
-    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              "--window-size=1300,1000", "--user-data-dir=" + profile):
-        opts.add_argument(a)
-    opts.add_experimental_option("prefs", {"download.default_directory": downloads,
-                                           "download.prompt_for_download": False})
-    drv = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    drv = chromium.start(profile, 1300, 1000, downloads)
     by_id = lambda i: drv.find_element(By.ID, i)
     text = lambda i: by_id(i).text
     try:
