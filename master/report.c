@@ -242,6 +242,10 @@ static int write_html(struct hn_store *st, FILE *f, const struct hn_run_info *ri
         fprintf(f, " (the run so far: it has no exit code yet)</td></tr>");
     else
         fprintf(f, " / %d</td></tr>", ri->exit_code);
+    if (ri->conns_opened || ri->conns_reused)
+        fprintf(f, "<tr><th class=\"l\">HTTP connections (native engine)</th><td class=\"l\">"
+                   "%llu opened, %llu requests on a reused one</td></tr>",
+                (unsigned long long)ri->conns_opened, (unsigned long long)ri->conns_reused);
     if (ri->dropped_iterations)
         fprintf(f, "<tr><th class=\"l\">dropped iterations</th><td class=\"l fail\">%llu (due "
                    "when no user of the pool was free)</td></tr>",
@@ -393,6 +397,8 @@ static int write_json(FILE *f, const struct hn_run_info *ri, const struct hn_sta
                                                                  : hn_json_null());
     hn_json_set(run, "dropped_iterations", hn_json_integer((long long)ri->dropped_iterations));
     hn_json_set(run, "arrival_rate", hn_json_real(ri->arrival_rate));
+    hn_json_set(run, "http_connections_opened", hn_json_integer((long long)ri->conns_opened));
+    hn_json_set(run, "http_connection_reuses", hn_json_integer((long long)ri->conns_reused));
     hn_json_set(root, "run", run);
     for (size_t i = 0; i <= s->n_entries; i++) {
         const struct hn_stats_entry *e = i < s->n_entries ? s->entries[i] : &s->total;

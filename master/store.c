@@ -13,7 +13,7 @@
 #include "common/template.h"
 #include "common/util.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 struct batch;
 
@@ -34,7 +34,8 @@ static const char k_schema[] =
     " status TEXT NOT NULL, command_line TEXT, scenario_path TEXT, scenario_text TEXT,"
     " scenario_hash TEXT, host TEXT, users INTEGER, spawn_rate REAL, run_time_ms INTEGER,"
     " version TEXT, exit_code INTEGER, verdicts TEXT, last_interval_ms INTEGER,"
-    " duration_s REAL, pid INTEGER, node TEXT, dropped_iterations INTEGER, arrival_rate REAL);"
+    " duration_s REAL, pid INTEGER, node TEXT, dropped_iterations INTEGER, arrival_rate REAL,"
+    " conns_opened INTEGER, conns_reused INTEGER);"
     "CREATE TABLE IF NOT EXISTS history ("
     " run_id INTEGER NOT NULL REFERENCES runs(id), seq INTEGER PRIMARY KEY, rows TEXT);"
     "CREATE TABLE IF NOT EXISTS exceptions ("
@@ -293,7 +294,7 @@ static int migrate(sqlite3 *db)
     static const char *const cols[][2] = {
         {"last_interval_ms", "INTEGER"}, {"duration_s", "REAL"}, {"pid", "INTEGER"},
         {"node", "TEXT"}, {"verdicts", "TEXT"}, {"dropped_iterations", "INTEGER"},
-        {"arrival_rate", "REAL"}};
+        {"arrival_rate", "REAL"}, {"conns_opened", "INTEGER"}, {"conns_reused", "INTEGER"}};
     for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
         sqlite3_stmt *st = NULL;
         int found = 0;
@@ -882,12 +883,14 @@ void hn_store_run_end(struct hn_store *s, int64_t run, int64_t ended_ms, const c
         b_int(bt, (int64_t)e->occurrences);
     }
     b_sql(bt, "UPDATE runs SET status=?, ended_ms=?, exit_code=?, duration_s=?,"
-              " dropped_iterations=? WHERE id=?;");
+              " dropped_iterations=?, conns_opened=?, conns_reused=? WHERE id=?;");
     b_text(bt, status);
     b_int(bt, ended_ms);
     b_int(bt, exit_code);
     b_double(bt, duration_s);
     b_int(bt, (int64_t)total->dropped_iterations);
+    b_int(bt, (int64_t)total->conns_opened);
+    b_int(bt, (int64_t)total->conns_reused);
     b_int(bt, run);
     submit(s, bt);
     /* the end: what is still queued gets a few more tries (bounded), then persistence gives up
@@ -1263,17 +1266,22 @@ int hn_store_load_info(struct hn_store *s, int64_t run, struct hn_run_info *info
     memset(info, 0, sizeof *info);
     memset(series, 0, sizeof *series);
     sqlite3_stmt *st = NULL;
-    /* a database from an earlier hornet, opened read-only (not migrated), has no
-     * dropped_iterations column: 0 then */
-    static const char *const sql[2] = {
-        "SELECT id, started_ms, COALESCE(ended_ms, started_ms), status, scenario_path, host,"
-        " command_line, version, users, spawn_rate, run_time_ms, COALESCE(exit_code, -1),"
-        " COALESCE(dropped_iterations, 0), COALESCE(arrival_rate, 0) FROM runs WHERE id=?;",
-        "SELECT id, started_ms, COALESCE(ended_ms, started_ms), status, scenario_path, host,"
-        " command_line, version, users, spawn_rate, run_time_ms, COALESCE(exit_code, -1), 0, 0"
-        " FROM runs WHERE id=?;"};
-    if (sqlite3_prepare_v2(s->db, sql[0], -1, &st, NULL) != SQLITE_OK &&
-        sqlite3_prepare_v2(s->db, sql[1], -1, &st, NULL) != SQLITE_OK)
+    /* a database from an earlier hornet, opened read-only (not migrated), lacks the newer
+     * columns: 0 for them */
+#define RUN_COLS \
+    "SELECT id, started_ms, COALESCE(ended_ms, started_ms), status, scenario_path, host," \
+    " command_line, version, users, spawn_rate, run_time_ms, COALESCE(exit_code, -1),"
+    static const char *const sql[3] = {
+        RUN_COLS " COALESCE(dropped_iterations, 0), COALESCE(arrival_rate, 0),"
+                 " COALESCE(conns_opened, 0), COALESCE(conns_reused, 0) FROM runs WHERE id=?;",
+        RUN_COLS " COALESCE(dropped_iterations, 0), COALESCE(arrival_rate, 0), 0, 0"
+                 " FROM runs WHERE id=?;",
+        RUN_COLS " 0, 0, 0, 0 FROM runs WHERE id=?;"};
+#undef RUN_COLS
+    int prepared = 0;
+    for (int i = 0; i < 3 && !prepared; i++)
+        prepared = sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) == SQLITE_OK;
+    if (!prepared)
         return HN_EIO;
     sqlite3_bind_int64(st, 1, run);
     if (sqlite3_step(st) != SQLITE_ROW) {
@@ -1295,6 +1303,8 @@ int hn_store_load_info(struct hn_store *s, int64_t run, struct hn_run_info *info
     info->exit_code = sqlite3_column_int(st, 11);
     info->dropped_iterations = (uint64_t)sqlite3_column_int64(st, 12);
     info->arrival_rate = sqlite3_column_double(st, 13);
+    info->conns_opened = (uint64_t)sqlite3_column_int64(st, 14);
+    info->conns_reused = (uint64_t)sqlite3_column_int64(st, 15);
     sqlite3_finalize(st);
     if (sqlite3_prepare_v2(s->db,
                            "SELECT i.ts_ms, i.requests, i.failures, i.min_us, i.max_us, i.hist,"

@@ -114,6 +114,7 @@ struct hn_run_info {
     int exit_code;
     uint64_t dropped_iterations; /* open model */
     double arrival_rate;
+    uint64_t conns_opened, conns_reused; /* native HTTP engine's connections */
 };
 struct hn_series {
     size_t n;

@@ -87,8 +87,9 @@ fi
 
 # --- 3. users own their connections: one per user, reused for every request
 before=$(curl -s "http://127.0.0.1:$TGT_PORT/__counts" | sed -n 's/.*"connections":\([0-9]*\).*/\1/p')
-"$HORNET" -f "$MIX" -H "http://127.0.0.1:$TGT_PORT" -u 8 -r 100 -t 3s --only-summary --no-db \
-  --http-engine native --csv "$T/k" >"$T/k.out" 2>"$T/k.err"
+"$HORNET" -f "$MIX" -H "http://127.0.0.1:$TGT_PORT" -u 8 -r 100 -t 3s --only-summary \
+  --http-engine native --csv "$T/k" --json "$T/k.json" --html "$T/k.html" --db "$T/k.db" \
+  >"$T/k.out" 2>"$T/k.err"
 after=$(( $(curl -s "http://127.0.0.1:$TGT_PORT/__counts" | sed -n 's/.*"connections":\([0-9]*\).*/\1/p') - 1 )) # not this query's
 reqs=$(csv_get "$T/k_stats.csv" Aggregated "Request Count")
 echo "# 8 users: $((after - before)) connections for $reqs requests; $(grep -o 'native HTTP engine: .*' "$T/k.err")"
@@ -96,6 +97,11 @@ check "8 users, $reqs requests: 8 connections (1 per user; the target closes non
   test "$((after - before))" = 8 -a "$reqs" -gt 100
 check "the master's summary counts them: 8 opened, the rest reused" \
   grep -q "HTTP connections (native engine): 8 opened, $((reqs - 8)) requests on a reused one" "$T/k.out"
+kj=$(/usr/bin/python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["run"]; print(r["http_connections_opened"], r["http_connection_reuses"])' "$T/k.json")
+check "and the JSON report ($kj)" test "$kj" = "8 $((reqs - 8))"
+check "and the HTML report" grep -q "HTTP connections (native engine)</th><td class=\"l\">8 opened, $((reqs - 8)) requests" "$T/k.html"
+"$HORNET" report 1 --db "$T/k.db" --json "$T/k2.json" >/dev/null 2>&1
+check "and the run history (a report made again from it)" cmp -s <(/usr/bin/python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["run"]; print(r["http_connections_opened"], r["http_connection_reuses"])' "$T/k2.json") <(echo "$kj")
 
 # --- 4. a server that answers one request per connection and closes the next one unanswered
 # (no Connection: close, as a server whose idle timeout fell just as the request came): the
