@@ -109,7 +109,9 @@ static void set_state(struct hn_peer *p, enum hn_peer_state to)
     enum hn_peer_state from = p->state;
     int ok;
     switch (to) {
-    case HN_PEER_READY: ok = from == HN_PEER_MISSING || from == HN_PEER_READY; break;
+    case HN_PEER_READY:
+        ok = from == HN_PEER_MISSING || from == HN_PEER_READY || from == HN_PEER_STOPPED;
+        break;
     case HN_PEER_SPAWNING: ok = from != HN_PEER_GONE && from != HN_PEER_MISSING; break;
     case HN_PEER_RUNNING: ok = from == HN_PEER_SPAWNING || from == HN_PEER_RUNNING; break;
     case HN_PEER_STOPPING: ok = from != HN_PEER_GONE && from != HN_PEER_MISSING; break;
@@ -380,6 +382,32 @@ void hn_cluster_stop(struct hn_cluster *cl, const char *why, uint64_t now_ms,
         ask_stop(p, out);
     }
     stop_settled(cl, now_ms, out); /* no live worker: nothing to wait for */
+}
+
+int hn_cluster_rearm(struct hn_cluster *cl, uint64_t now_ms)
+{
+    if (cl->phase != HN_CL_DONE)
+        return -1;
+    for (size_t i = 0; i < cl->n_peers; i++) {
+        struct hn_peer *p = &cl->peers[i];
+        if (p->state == HN_PEER_STOPPED)
+            set_state(p, HN_PEER_READY);
+        p->assigned = 0;
+        p->confirmed = p->asked_stop = 0;
+        p->lost_reports = 0;
+        p->it_done = 0;
+        p->cpu_peak = 0;
+        p->rss_peak = 0;
+        p->cpu_warned = 0;
+    }
+    cl->phase = HN_CL_WAITING;
+    cl->wait_start_ms = now_ms;
+    cl->start_ms = cl->stop_ms = 0;
+    cl->all_spawned_said = 0;
+    cl->none_live_since_ms = 0;
+    cl->it_done = 0;
+    memset(&cl->result, 0, sizeof cl->result);
+    return 0;
 }
 
 void hn_cluster_abort(struct hn_cluster *cl, uint64_t now_ms)

@@ -148,6 +148,13 @@ int hn_cluster_peer_exited(struct hn_cluster *cl, const char *id_part, const cha
                            uint64_t now_ms, struct hn_cl_outbox *out);
 /* Ends the run: quit to every worker still there (with reason). */
 void hn_cluster_finish(struct hn_cluster *cl, const char *reason, struct hn_cl_outbox *out);
+/* Another test with the same workers (the web UI's New test, as Locust's): from DONE back to
+ * WAITING, the workers that confirmed their stop ready again, the run's clocks, counters and
+ * result cleared. Spawn and stats sequences go on, so nothing of the last test is taken for
+ * this one's. The caller sets cfg->hold (the form starts the test) and the load first; and
+ * must call this as soon as the phase is DONE, as heartbeats stop there. Returns 0, or -1
+ * unless DONE. */
+int hn_cluster_rearm(struct hn_cluster *cl, uint64_t now_ms);
 /* Gives up at once (a second Ctrl-C): phase DONE without waiting. */
 void hn_cluster_abort(struct hn_cluster *cl, uint64_t now_ms);
 

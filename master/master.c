@@ -79,6 +79,7 @@ struct master {
     char run_id[40];              /* this master's run, told to every worker */
     int interrupted;
     int start_failed; /* a local worker died before the run started */
+    unsigned tests;   /* tests started from the web UI */
 };
 
 static volatile sig_atomic_t g_signals;
@@ -463,6 +464,8 @@ static int report_capacity(struct master *m)
 }
 
 static void watch_thresholds(struct master *m, uint64_t now);
+static void initial_load(const struct master *m, uint64_t *users_out, double *rate_out,
+                         int64_t *run_time_out, double *arrival_out);
 
 static void run_loop(struct master *m)
 {
@@ -496,7 +499,10 @@ static void run_loop(struct master *m)
         if (g_signals != seen_signals) {
             seen_signals = g_signals;
             if (seen_signals >= 2 || hn_cluster_phase(m->cl) == HN_CL_WAITING) {
-                hn_warn("interrupted again; quitting without waiting for workers");
+                if (m->finished)
+                    hn_info("Interrupted between tests: quitting");
+                else
+                    hn_warn("interrupted again; quitting without waiting for workers");
                 hn_cluster_abort(m->cl, now_ms());
                 m->interrupted = 1;
                 break;
@@ -702,6 +708,8 @@ static int pick_classes(struct hn_scenario *sc, const struct hn_options *o, char
 /* Locust's state names for the web API. */
 static const char *locust_state(const struct master *m)
 {
+    if (m->finished) /* between tests too, until the next one starts */
+        return "stopped";
     switch (m->cl ? hn_cluster_phase(m->cl) : HN_CL_WAITING) {
     case HN_CL_WAITING: return "ready";
     case HN_CL_SPAWNING: return "spawning";
@@ -761,15 +769,46 @@ static void apply_classes(struct master *m, const struct hn_webui_class *c)
     }
 }
 
+/* The web UI's New test (Locust's): the last test's outputs are done; the next one gets its
+ * own outputs (a new run in the history; the CSV files and reports written again), charts
+ * and load-plan state, with the same workers. Returns 0, or -1 with the reason in web_err. */
+static int new_test(struct master *m)
+{
+    struct hn_sinks *s = NULL;
+    if (hn_sinks_open(m->o, &s)) {
+        hn_sinks_close(&s);
+        snprintf(m->web_err, sizeof m->web_err,
+                 "the next test's outputs cannot be opened (see the master's log)");
+        return -1;
+    }
+    hn_sinks_close(&m->sinks);
+    m->sinks = s;
+    hn_webui_new_test(m->ui);
+    m->finished = 0;
+    m->final_code = 0;
+    m->reset_ms = 0;
+    m->stage_said = 0;
+    m->th_abort = m->th_failed = 0;
+    if (m->verdicts)
+        memset(m->verdicts, 0, m->n_ths * sizeof *m->verdicts);
+    hn_capacity_fini(&m->cap);
+    memset(&m->cap, 0, sizeof m->cap);
+    hn_stats_reset(&m->step_stats);
+    m->cfg.run_time_ms = 0; /* until stopped, unless the form (or the plan) says */
+    return 0;
+}
+
 static const char *web_swarm(void *ctx, uint64_t users, double rate, const char *host,
                              int64_t run_ms, const struct hn_webui_class *classes)
 {
     struct master *m = ctx;
     enum hn_cl_phase ph = hn_cluster_phase(m->cl);
-    if (m->finished || ph >= HN_CL_STOPPING)
-        return "the run is over: this master ran its test (start hornet again for another; "
-               "the history tab keeps this one)";
-    if (m->n_stages || m->capacity_on || m->cfg.arrival_rate > 0)
+    if (m->finished && !m->cfg.hold)
+        return "the run is over and this master is quitting (start hornet again for another)";
+    if (!m->cfg.hold && ph >= HN_CL_STOPPING)
+        return "the test is stopping: start a new one once it has stopped";
+    int plan = m->n_stages || m->capacity_on || m->sc->arrival.rate_per_s > 0;
+    if (plan && !m->cfg.hold)
         return "the load plan (stages, capacity search or arrival rate) sets the user count";
     char detail[200];
     if (!m->cfg.hold) { /* a running test: a new user count or rate */
@@ -796,16 +835,28 @@ static const char *web_swarm(void *ctx, uint64_t users, double rate, const char 
     }
     if (classes)
         apply_classes(m, classes);
+    int64_t plan_ms = 0;
+    double arrival = 0;
+    if (plan) /* the plan's first stage, step or rate; its run time unless the form gives one */
+        initial_load(m, &users, &rate, &plan_ms, &arrival);
     if (hn_describe_validate_run(m->sc, users, m->web_err, sizeof m->web_err))
         return m->web_err;
+    if (m->finished && new_test(m))
+        return m->web_err;
+    if (plan) {
+        m->cfg.run_time_ms = plan_ms;
+        m->cfg.arrival_rate = arrival;
+    }
     m->cfg.users = users;
     m->cfg.spawn_rate = rate;
     if (run_ms)
         m->cfg.run_time_ms = run_ms;
     hn_describe_class_counts(m->sc, users, m->class_counts);
     m->cfg.hold = 0;
-    hn_info("Starting the run from the web UI: %llu users at %.6g/s against %s%s",
-            (unsigned long long)users, rate, m->host, run_ms ? "" : " (until stopped)");
+    hn_info("Starting the %s from the web UI: %llu users at %.6g/s against %s%s",
+            m->tests ? "next test" : "run", (unsigned long long)users, rate, m->host,
+            m->cfg.run_time_ms ? "" : " (until stopped)");
+    m->tests++;
     hn_cluster_release(m->cl, now_ms(), &m->out);
     carry_out(m);
     return NULL;
@@ -832,8 +883,8 @@ static void web_reset(void *ctx)
 static int web_report(void *ctx, FILE *json, FILE *html)
 {
     struct master *m = ctx;
-    if (!m->cl || !hn_cluster_started_ms(m->cl))
-        return HN_EINVAL;
+    if (!m->finished && (!m->cl || !hn_cluster_started_ms(m->cl)))
+        return HN_EINVAL; /* no test has started yet */
     struct hn_end e = end_of(m);
     return hn_sinks_report(m->sinks, &e, json, html);
 }
@@ -1052,13 +1103,12 @@ static int prepare(struct master *m)
     return hn_sinks_open(o, &m->sinks);
 }
 
-/* The core's configuration and the fields every spawn carries. */
-static void configure(struct master *m, uint64_t expect_workers)
+/* The load a test starts with: -u/-r/-t, or the load plan's first stage, step or rate (its
+ * run time too, unless -t cuts it). */
+static void initial_load(const struct master *m, uint64_t *users_out, double *rate_out,
+                         int64_t *run_time_out, double *arrival_out)
 {
     const struct hn_options *o = m->o;
-    size_t nc = m->sc->n_classes;
-    m->class_counts = hn_calloc(nc ? nc : 1, sizeof *m->class_counts);
-    m->class_names = hn_calloc(nc ? nc : 1, sizeof *m->class_names);
     uint64_t users = o->users;
     double rate = o->spawn_rate;
     int64_t run_time_ms = o->run_time_ms;
@@ -1091,6 +1141,23 @@ static void configure(struct master *m, uint64_t expect_workers)
         if (!o->run_time_given)
             run_time_ms = hn_stages_total_ms(m->stages, m->n_stages);
     }
+    *users_out = users;
+    *rate_out = rate;
+    *run_time_out = run_time_ms;
+    *arrival_out = arrival_rate;
+}
+
+/* The core's configuration and the fields every spawn carries. */
+static void configure(struct master *m, uint64_t expect_workers)
+{
+    const struct hn_options *o = m->o;
+    size_t nc = m->sc->n_classes;
+    m->class_counts = hn_calloc(nc ? nc : 1, sizeof *m->class_counts);
+    m->class_names = hn_calloc(nc ? nc : 1, sizeof *m->class_names);
+    uint64_t users;
+    double rate, arrival_rate;
+    int64_t run_time_ms;
+    initial_load(m, &users, &rate, &run_time_ms, &arrival_rate);
     hn_describe_class_counts(m->sc, users, m->class_counts);
     for (size_t c = 0; c < nc; c++)
         m->class_names[c] = m->sc->classes[c].name;
@@ -1200,6 +1267,65 @@ static int link_keys(struct master *m, struct hn_rpc_keys *k, int *have)
     return 0;
 }
 
+/* A test's end: its outputs (CSV, console tables, thresholds or the capacity search), the run
+ * history's end and the reports. last: the workers are told to quit (else they stay for the
+ * next test). Returns the test's exit code. */
+static int end_test(struct master *m, int started, int last)
+{
+    const struct hn_options *o = m->o;
+    int outputs_failed = 0;
+    if (last) {
+        hn_cluster_finish(m->cl, started ? "the run is over" : "the master is giving up",
+                          &m->out);
+        carry_out(m);
+    }
+    const struct hn_stats *s = hn_sinks_stats(m->sinks);
+    if (started) {
+        outputs_failed = hn_sinks_write_csv(m->sinks, hn_cluster_users(m->cl), duration_s(m));
+        int64_t start_s = hn_sinks_start_wall_s(m->sinks);
+        hn_console_stats(stdout, s, 0, hn_wall_ms() / 1000, start_s, duration_s(m));
+        hn_console_percentiles(stdout, s);
+        hn_console_service_times(stdout, s);
+        hn_console_errors(stdout, s);
+        if (s->conns_opened || s->conns_reused)
+            printf("HTTP connections (native engine): %llu opened, %llu requests on a reused "
+                   "one\n",
+                   (unsigned long long)s->conns_opened, (unsigned long long)s->conns_reused);
+        if (m->cfg.arrival_rate > 0) {
+            char d[200];
+            snprintf(d, sizeof d, "%llu", (unsigned long long)s->dropped_iterations);
+            printf("Open model: %.6g iterations/s on %llu users; dropped iterations (no free "
+                   "user when due): %llu\n",
+                   m->cfg.arrival_rate, (unsigned long long)m->cfg.users,
+                   (unsigned long long)s->dropped_iterations);
+            hn_sinks_event(m->sinks, "dropped_iterations", d);
+            if (o->csv_prefix && hn_csv_write_open_model(o->csv_prefix, m->cfg.arrival_rate,
+                                                         m->cfg.users, s->dropped_iterations)) {
+                hn_error("cannot write %s_open_model.csv: %s", o->csv_prefix, strerror(errno));
+                outputs_failed = 1;
+            }
+        }
+        if (m->capacity_on) /* the steps were judged one by one */
+            outputs_failed |= report_capacity(m);
+        else
+            outputs_failed |= judge_thresholds(m);
+    }
+    /* let the quit messages leave before the socket closes (linger is bounded) */
+    if (last)
+        hn_children_stop(&m->children);
+    int code = with_outputs(m, exit_code(m), outputs_failed);
+    if (started) {
+        struct hn_end e = end_of(m);
+        if (hn_sinks_finish(m->sinks, &e, code))
+            code = with_outputs(m, code, 1);
+        if (last)
+            hn_info("Shutting down (exit code %d)", code);
+    }
+    m->finished = 1;
+    m->final_code = code;
+    return code;
+}
+
 int hn_master_run(const struct hn_options *o)
 {
     struct master *m = hn_calloc(1, sizeof *m);
@@ -1270,55 +1396,35 @@ int hn_master_run(const struct hn_options *o)
 
     if (hn_tty_open())
         hn_info("Keys: w/W add 1/10 users, s/S remove 1/10");
-    run_loop(m);
-    hn_tty_close();
-
-    int started = hn_cluster_started_ms(m->cl) != 0, outputs_failed = 0;
-    hn_cluster_finish(m->cl, started ? "the run is over" : "the master is giving up", &m->out);
-    carry_out(m);
-    const struct hn_stats *s = hn_sinks_stats(m->sinks);
-    if (started) {
-        outputs_failed = hn_sinks_write_csv(m->sinks, hn_cluster_users(m->cl), duration_s(m));
-        int64_t start_s = hn_sinks_start_wall_s(m->sinks);
-        hn_console_stats(stdout, s, 0, hn_wall_ms() / 1000, start_s, duration_s(m));
-        hn_console_percentiles(stdout, s);
-        hn_console_service_times(stdout, s);
-        hn_console_errors(stdout, s);
-        if (s->conns_opened || s->conns_reused)
-            printf("HTTP connections (native engine): %llu opened, %llu requests on a reused "
-                   "one\n",
-                   (unsigned long long)s->conns_opened, (unsigned long long)s->conns_reused);
-        if (m->cfg.arrival_rate > 0) {
-            char d[200];
-            snprintf(d, sizeof d, "%llu", (unsigned long long)s->dropped_iterations);
-            printf("Open model: %.6g iterations/s on %llu users; dropped iterations (no free "
-                   "user when due): %llu\n",
-                   m->cfg.arrival_rate, (unsigned long long)m->cfg.users,
-                   (unsigned long long)s->dropped_iterations);
-            hn_sinks_event(m->sinks, "dropped_iterations", d);
-            if (o->csv_prefix && hn_csv_write_open_model(o->csv_prefix, m->cfg.arrival_rate,
-                                                         m->cfg.users, s->dropped_iterations)) {
-                hn_error("cannot write %s_open_model.csv: %s", o->csv_prefix, strerror(errno));
-                outputs_failed = 1;
-            }
+    int code;
+    for (;;) {
+        run_loop(m);
+        int started = hn_cluster_started_ms(m->cl) != 0;
+        if (!started && m->finished) { /* Ctrl-C between two tests: the last one's code */
+            code = m->final_code;
+            hn_cluster_finish(m->cl, "the master is quitting", &m->out);
+            carry_out(m);
+            hn_children_stop(&m->children);
+            hn_info("Shutting down (exit code %d)", code);
+            break;
         }
-        if (m->capacity_on) /* the steps were judged one by one */
-            outputs_failed |= report_capacity(m);
-        else
-            outputs_failed |= judge_thresholds(m);
+        /* the web UI keeps the workers for a New test, as Locust's does, unless the run was
+         * interrupted or --autoquit ends the master after it */
+        int again = started && !m->o->headless && !m->o->autoquit_given && !g_signals &&
+                    !m->interrupted;
+        if (!again)
+            hn_tty_close();
+        code = end_test(m, started, !again);
+        if (!again) {
+            linger(m, code);
+            break;
+        }
+        hn_info("The test is over (exit code %d); the web UI stays up: New test starts another "
+                "with the same workers, Ctrl-C quits", code);
+        m->cfg.hold = 1;
+        hn_cluster_rearm(m->cl, now_ms());
     }
-    /* let the quit messages leave before the socket closes (linger is bounded) */
-    hn_children_stop(&m->children);
-    int code = with_outputs(m, exit_code(m), outputs_failed);
-    if (started) {
-        struct hn_end e = end_of(m);
-        if (hn_sinks_finish(m->sinks, &e, code))
-            code = with_outputs(m, code, 1);
-        hn_info("Shutting down (exit code %d)", code);
-    }
-    m->finished = 1;
-    m->final_code = code;
-    linger(m, code);
+    hn_tty_close();
     master_free(m);
     return code;
 }

@@ -47,6 +47,7 @@ struct hn_webui {
     size_t n_rows;
     struct marker markers[MARKERS_MAX];
     size_t n_markers;
+    unsigned test; /* how many New tests came */
 };
 
 struct hn_webui *hn_webui_new(const struct hn_webui_ops *ops)
@@ -57,6 +58,24 @@ struct hn_webui *hn_webui_new(const struct hn_webui_ops *ops)
         hn_stats_init(&u->win[i]);
     u->pts = hn_calloc(POINTS_MAX, sizeof *u->pts);
     return u;
+}
+
+void hn_webui_new_test(struct hn_webui *u)
+{
+    if (!u)
+        return;
+    for (int i = 0; i < WINDOWS; i++)
+        hn_stats_reset(&u->win[i]);
+    for (size_t i = 0; i < u->n_rows; i++) {
+        free(u->rows[i].key);
+        free(u->rows[i].p50);
+        free(u->rows[i].p95);
+    }
+    memset(u->rows, 0, sizeof u->rows);
+    u->n_rows = 0;
+    u->n_pts = 0;
+    u->n_markers = 0;
+    u->test++;
 }
 
 void hn_webui_free(struct hn_webui **up)
@@ -327,6 +346,7 @@ static char *snapshot(struct hn_webui *u, const struct hn_webui_view *v, int ful
     hn_json_set(root, "load_plan", hn_json_bool(v->load_plan));
     hn_json_set(root, "history", hn_json_bool(v->db_path != NULL));
     hn_json_set(root, "db_run", hn_json_integer(v->db_run));
+    hn_json_set(root, "test", hn_json_integer(u->test));
     struct hn_json *rk = hn_json_array();
     for (size_t r = 0; r < u->n_rows; r++)
         hn_json_append(rk, str(u->rows[r].key));

@@ -80,5 +80,8 @@ void hn_webui_merge(struct hn_webui *u, const struct hn_stats *delta);
 void hn_webui_tick(struct hn_webui *u, int64_t wall_ms, struct hn_web *w);
 /* A mark on the charts where the load changed (a start, a stage, a new user count, a stop). */
 void hn_webui_marker(struct hn_webui *u, int64_t wall_ms, const char *text);
+/* A new test (the web UI's New test): the charts, rows and markers start over; the events
+ * carry the test's number so an open page starts its charts over too. */
+void hn_webui_new_test(struct hn_webui *u);
 
 #endif

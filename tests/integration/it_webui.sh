@@ -60,7 +60,7 @@ if "$PY" -c "import selenium" 2>/dev/null && [ -x /usr/bin/chromedriver ] && [ -
   mkdir -p "$T/dl"
   timeout 150 "$PY" "$SRC/tests/tools/ui_browser.py" "$URL" "$T/ui.png" "$T/chrome" "$T/dl" >"$T/browser.out" 2>&1; brc=$?
   sed 's/^/# /' "$T/browser.out"
-  check "a browser: start from the form, live table and charts, users changed mid-run and the workers follow, CSV downloaded, stop, history compared" test "$brc" = 0
+  check "a browser: start from the form, live table and charts, users changed mid-run and the workers follow, CSV downloaded, stop, history compared, a New test on the same workers" test "$brc" = 0
   check "a screenshot of the UI" test -s "$T/ui.png"
   if [ -n "${HORNET_ARTIFACTS:-}" ]; then mkdir -p "$HORNET_ARTIFACTS" && cp "$T/ui.png" "$HORNET_ARTIFACTS/webui.png" && cp "$T/ui_stats.png" "$HORNET_ARTIFACTS/webui_stats.png"; fi
 else
@@ -83,9 +83,10 @@ kill -INT "$U"
 wait_pid "$U" 20 urc
 check "Ctrl-C ends the UI with the run's exit code (got $urc)" test "$urc" = 0 -o "$urc" = 1
 kill "$A" 2>/dev/null
-reported=$(csv_get "$T/ui_stats.csv" Aggregated "Request Count")
+# every test of this master (the browser's second is a New test) is a run in the history
+reported=$("$PY" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT sum(requests), count(*) FROM final_stats WHERE run_id > 1 AND name = ?", ("Aggregated",)).fetchone()[0])' "$T/ui.db")
 served=$(( $(target_count "$TGT_PORT" total) - before ))
-check "requests the target served equal those reported (served $served, reported $reported)" \
+check "requests the target served equal those reported, all tests (served $served, reported $reported)" \
   test -n "$reported" -a "$served" = "$reported" -a "${reported:-0}" -gt 0
 check "the stats kept their one-second interval under the hostile clients" "$PY" - "$T/ui_stats_history.csv" <<'PY'
 import csv, sys
@@ -120,6 +121,30 @@ check "classes cannot change mid-run ($late)" grep -q "set when the run starts" 
 curl -s --max-time 5 "http://127.0.0.1:$PP/stop" >/dev/null
 kill -INT "$PK" 2>/dev/null
 wait_pid "$PK" 20 prc
+
+# --- a load plan in the web UI: the form starts it, the plan sets the users; after it ends a
+# New test through /swarm runs the plan again on the same worker
+# (no timeout(1) around it: its own process group would get the Ctrl-C twice, which is
+# Ctrl-C twice; lib.sh ends what is left at exit)
+env -u HORNET_HEADLESS "$HORNET" -f "$SC" -H "http://127.0.0.1:$TGT_PORT" -P 0 \
+  --stages 2s:2,2s:3 --no-db --only-summary >"$T/plan.out" 2>"$T/plan.err" &
+PL=$!; PIDS+=("$PL")
+LP="http://127.0.0.1:$(ui_port "$T/plan.err")"
+state() { curl -s --max-time 5 "$LP/stats/requests" | /usr/bin/python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["state"], j["user_count"], " ".join(w["id"] for w in j["workers"]))'; }
+until_state() { for _ in $(seq 100); do st=$(state); [[ "$st" == $1 ]] && return 0; sleep 0.2; done; return 1; }
+ok_form=$(curl -s --max-time 5 -X POST -d "user_count=50&spawn_rate=50" "$LP/swarm")
+check "/swarm starts a held run with a load plan ($ok_form)" grep -q '"success":true' <<<"$ok_form"
+check "the plan's second stage: 3 users, not the form's 50" until_state "running 3 *"
+w1=$(state | cut -d' ' -f3-)
+check "the plan ends the test; the master stays for another" until_state "stopped 0 *"
+ok_form=$(curl -s --max-time 5 -X POST -d "user_count=50&spawn_rate=50" "$LP/swarm")
+check "New test through /swarm ($ok_form)" grep -q '"success":true' <<<"$ok_form"
+check "the plan runs again on the same worker" until_state "running 2 $w1"
+check "Locust's stages are announced for the second test too" \
+  test "$(grep -c 'Load plan, stage 1 of 2' "$T/plan.err")" = 2
+kill -INT "$PL"
+wait_pid "$PL" 20 plrc
+check "Ctrl-C ends it with the test's own exit code (got $plrc)" test "$plrc" = 0 -o "$plrc" = 1
 
 # --- --autostart: the run starts at once with -u/-r/-t; --autoquit ends the UI after it
 before=$(target_count "$TGT_PORT" total)

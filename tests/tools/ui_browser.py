@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Drives hornet's web UI in headless Chromium (Selenium + chromedriver) as a Locust user would:
 the start form, the live table and charts, a new user count mid-run (the workers' counts
-follow), the CSV download, stop, the history tab (two runs compared, a report opened), and a
-screenshot.
+follow), the CSV download, stop, the history tab (two runs compared, a report opened), a New
+test on the same workers, and a screenshot.
 Usage: ui_browser.py URL SCREENSHOT.png PROFILE_DIR DOWNLOAD_DIR    Exit 0, or 1 with the reason.
 """
 import json
@@ -112,7 +112,7 @@ def main():
         # stop: the run ends; its report is then served
         by_id("stop-button").click()
         wait("stopped", lambda: text("state") == "STOPPED")
-        wait("the end banner", lambda: "The run is over" in text("banner"))
+        wait("the end banner", lambda: "The test is over" in text("banner"))
         with urllib.request.urlopen(url + "/stats/report", timeout=10) as r:
             html = r.read().decode()
         assert "<h1>hornet run" in html, html[:200]
@@ -131,6 +131,25 @@ def main():
         with urllib.request.urlopen(link, timeout=10) as r:
             assert b"<h1>hornet run" in r.read(), link
         print("# history report:", link)
+        # New test, as in Locust: the same workers, the form filled with the last test's load
+        pids = sorted(w["id"] for w in api(url, "/stats/requests")["workers"])
+        by_id("new-test-button").click()
+        wait("the form again", lambda: by_id("start-panel").is_displayed())
+        assert by_id("users").get_attribute("value") == "8", by_id("users").get_attribute("value")
+        users = by_id("users")
+        users.clear()
+        users.send_keys("2")
+        run_time = by_id("run-time")
+        run_time.clear()
+        run_time.send_keys("5s")
+        by_id("start-button").click()
+        wait("the next test runs", lambda: text("state") in ("RUNNING", "SPAWNING"))
+        wait("2 users", lambda: text("user-count") == "2")
+        assert drv.execute_script("return points.length") <= 3, "the charts did not start over"
+        assert sorted(w["id"] for w in api(url, "/stats/requests")["workers"]) == pids
+        wait("the next test ends by its run time", lambda: text("state") == "STOPPED")
+        wait("New test offered again", lambda: by_id("new-test-button").is_displayed())
+        print("# New test: 2 users for 5 s on the same workers", pids)
         return 0
     except AssertionError as e:
         print("FAIL:", e)

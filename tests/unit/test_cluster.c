@@ -113,6 +113,7 @@ static void carry(struct world *W, struct hn_cl_outbox *box)
             if (a->msg.seq <= s->spawn_seq)
                 break; /* stale: a real worker ignores it */
             s->spawn_seq = a->msg.seq;
+            s->stopped = 0; /* a stopped worker takes a new test's spawn */
             s->arrival = a->msg.arrival_rate;
             s->users = 0;
             for (size_t c = 0; c < a->msg.n_classes; c++)
@@ -272,6 +273,59 @@ static void test_held_until_released(void **state)
     assert_int_equal(W.events[HN_EV_STARTED], 1);
     second(&W);
     assert_int_equal(sim_total(&W), 8);
+    world_fini(&W);
+}
+
+/* The web UI's New test: after a test ends, the same workers wait (heartbeats go on, nobody
+ * is missing, no give-up) and the next test starts from the form with its own load, clocks
+ * and result; its spawns are newer than the last test's. */
+static void test_new_test_with_the_same_workers(void **state)
+{
+    (void)state;
+    struct world W;
+    world_init(&W, 10, 2);
+    W.cfg.run_time_ms = 3000;
+    join(&W, 0);
+    join(&W, 1);
+    struct hn_cl_outbox box = {0};
+    assert_int_equal(hn_cluster_rearm(W.cl, W.now), -1); /* not over yet */
+    for (int i = 0; i < 10 && hn_cluster_phase(W.cl) != HN_CL_DONE; i++)
+        second(&W);
+    assert_int_equal(hn_cluster_phase(W.cl), HN_CL_DONE);
+    uint64_t first_seq = W.w[0].spawn_seq, first_merged = W.merged_requests;
+    W.cfg.hold = 1;
+    assert_int_equal(hn_cluster_rearm(W.cl, W.now), 0);
+    assert_int_equal(hn_cluster_phase(W.cl), HN_CL_WAITING);
+    assert_int_equal(hn_cluster_started_ms(W.cl), 0);
+    assert_int_equal(hn_cluster_stopped_ms(W.cl), 0);
+    assert_int_equal(peer(&W, 0)->state, HN_PEER_READY);
+    assert_int_equal(peer(&W, 1)->state, HN_PEER_READY);
+    for (int i = 0; i < 30; i++) /* three times the wait for workers */
+        second(&W);
+    assert_int_equal(hn_cluster_phase(W.cl), HN_CL_WAITING);
+    assert_int_equal(W.events[HN_EV_GAVE_UP], 0);
+    assert_int_equal(W.events[HN_EV_MISSING], 0);
+    assert_int_equal(W.merged_requests, first_merged); /* nothing runs between tests */
+    W.cfg.users = 6;
+    k_counts[0] = 4;
+    k_counts[1] = 2;
+    W.cfg.hold = 0;
+    hn_cluster_release(W.cl, W.now, &box);
+    carry(&W, &box);
+    hn_cl_outbox_reset(&box);
+    assert_int_equal(W.events[HN_EV_STARTED], 2);
+    second(&W);
+    assert_int_equal(sim_total(&W), 6);
+    assert_true(W.w[0].spawn_seq > first_seq);
+    for (int i = 0; i < 10 && hn_cluster_phase(W.cl) != HN_CL_DONE; i++)
+        second(&W);
+    assert_int_equal(hn_cluster_phase(W.cl), HN_CL_DONE);
+    struct hn_cluster_result r;
+    hn_cluster_result(W.cl, &r);
+    assert_int_equal(r.unconfirmed, 0);
+    assert_int_equal(r.lost_reports, 0);
+    assert_true(W.merged_requests > first_merged);
+    hn_cl_outbox_fini(&box);
     world_fini(&W);
 }
 
@@ -628,6 +682,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_start_and_even_split),
         cmocka_unit_test(test_held_until_released),
+        cmocka_unit_test(test_new_test_with_the_same_workers),
         cmocka_unit_test(test_users_spread_over_hosts_first),
         cmocka_unit_test(test_join_mid_run_rebalances),
         cmocka_unit_test(test_arrival_rate_split_in_proportion),
