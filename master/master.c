@@ -264,8 +264,14 @@ static void on_child_exit(void *ctx, pid_t pid, const char *why)
     struct master *m = ctx;
     char tag[32];
     snprintf(tag, sizeof tag, "_%d_", (int)pid);
-    if (!hn_cluster_peer_exited(m->cl, tag, why, now_ms(), &m->out))
-        hn_error("worker process %d exited before connecting: %s", (int)pid, why);
+    if (!hn_cluster_peer_exited(m->cl, tag, why, now_ms(), &m->out)) {
+        size_t n, known = 0;
+        const struct hn_peer *p = hn_cluster_peers(m->cl, &n);
+        for (size_t i = 0; i < n && !known; i++)
+            known = strstr(p[i].id, tag) != NULL; /* it said goodbye first */
+        if (!known)
+            hn_error("worker process %d exited before connecting: %s", (int)pid, why);
+    }
     carry_out(m);
 }
 
@@ -512,7 +518,7 @@ static void run_loop(struct master *m)
             carry_out(m);
         }
         if (m->children && hn_children_reap(m->children, on_child_exit, m) &&
-            hn_cluster_phase(m->cl) == HN_CL_WAITING) {
+            hn_cluster_phase(m->cl) == HN_CL_WAITING && !m->finished) {
             hn_error("a local worker process died before the run started");
             hn_cluster_abort(m->cl, now_ms());
             m->start_failed = 1;
@@ -841,6 +847,16 @@ static const char *web_swarm(void *ctx, uint64_t users, double rate, const char 
         initial_load(m, &users, &rate, &plan_ms, &arrival);
     if (hn_describe_validate_run(m->sc, users, m->web_err, sizeof m->web_err))
         return m->web_err;
+    if (m->finished && hn_cluster_live(m->cl) < m->cfg.expect_workers) {
+        /* a worker of the last test is gone: starting would wait for it, then give up */
+        snprintf(m->web_err, sizeof m->web_err,
+                 "%zu of the %llu workers the run expects are connected: %s",
+                 hn_cluster_live(m->cl), (unsigned long long)m->cfg.expect_workers,
+                 m->local ? "a local worker process is gone; start hornet again for a new test"
+                          : "start another worker for a new test (or hornet again with a lower "
+                            "--expect-workers)");
+        return m->web_err;
+    }
     if (m->finished && new_test(m))
         return m->web_err;
     if (plan) {

@@ -142,6 +142,15 @@ check "New test through /swarm ($ok_form)" grep -q '"success":true' <<<"$ok_form
 check "the plan runs again on the same worker" until_state "running 2 $w1"
 check "Locust's stages are announced for the second test too" \
   test "$(grep -c 'Load plan, stage 1 of 2' "$T/plan.err")" = 2
+curl -s --max-time 5 "$LP/stop" >/dev/null
+check "stopped from the API" until_state "stopped 0 *"
+WK=$(pgrep -P "$PL" | head -1)
+kill "$WK" 2>/dev/null
+gone() { curl -s --max-time 5 "$LP/stats/requests" | grep -q '"state": *"gone"'; }
+for _ in $(seq 50); do gone && break; sleep 0.2; done
+late=$(curl -s --max-time 5 -X POST -d "user_count=2&spawn_rate=50" "$LP/swarm")
+check "a New test without its worker is refused, saying why ($late)" \
+  grep -q "0 of the 1 workers the run expects are connected: a local worker process is gone" <<<"$late"
 kill -INT "$PL"
 wait_pid "$PL" 20 plrc
 check "Ctrl-C ends it with the test's own exit code (got $plrc)" test "$plrc" = 0 -o "$plrc" = 1
