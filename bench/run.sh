@@ -103,10 +103,10 @@ fi
 # Latency accuracy: the demo target delays every answer by 20 ms (a floor: it re-arms until the
 # full delay has passed); 4 users for the run's length on each engine, both pinned as above. The
 # p50 hornet reports should be within 1 ms of it (the integration test allows 3 ms: it runs on
-# a busy machine, and under ASan). The target's delay is a floor with libuv's millisecond timers,
-# so it lands 0-1 ms late depending on when in a millisecond a request arrives: wrk measured
-# 20.47 ms here where hornet measured 20.90, and both measured 20.4 ms against a server that
-# sleeps exactly 20 ms, so the spread is the target's, not the generator's.
+# a busy machine, and under ASan). The target keeps its delay to the microsecond (a timerfd, not
+# libuv's millisecond timers); what remains above 20 ms is waking up after 20 ms of idleness
+# (wrk measured 20.36 ms here, hornet-native 20.42, against a server that sleeps exactly 20 ms
+# both measured 20.4 ms).
 rm -f "$B/lt.port"
 taskset -c 1 build/deploy/demo-target/hornet-demo-target --port 0 --port-file "$B/lt.port" \
   --latency-ms 20 2>"$B/lt.log" &

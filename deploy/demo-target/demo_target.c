@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include <libwebsockets.h>
@@ -82,7 +84,7 @@ static struct {
 
 struct conn {
     uv_tcp_t tcp;
-    uv_timer_t timer;
+    size_t heap_at;   /* 1 + its place in the delay heap; 0: not waiting */
     char buf[REQ_MAX];
     size_t len;
     size_t req_len;   /* bytes of the request being answered */
@@ -106,6 +108,122 @@ struct conn {
 
 static void conn_close(struct conn *c);
 
+/* ---------- delays ----------
+ * Injected latency is a floor tests compare percentiles with, so it is kept to the
+ * microsecond, not to libuv's millisecond timers (which fire up to a millisecond early or
+ * late against a cached loop time): the connections waiting for their due time are a
+ * min-heap, and one timerfd, armed with the earliest due time on CLOCK_MONOTONIC (uv_hrtime's
+ * clock), wakes the loop through a uv_poll. */
+static struct {
+    struct conn **v;
+    size_t n, cap;
+    int fd;
+    uv_poll_t poll;
+} dh;
+
+static void heap_set(size_t i, struct conn *c)
+{
+    dh.v[i] = c;
+    c->heap_at = i + 1;
+}
+
+static void heap_up(size_t i)
+{
+    struct conn *c = dh.v[i];
+    while (i && dh.v[(i - 1) / 2]->due_ns > c->due_ns) {
+        heap_set(i, dh.v[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    heap_set(i, c);
+}
+
+static void heap_down(size_t i)
+{
+    struct conn *c = dh.v[i];
+    for (;;) {
+        size_t k = 2 * i + 1;
+        if (k >= dh.n)
+            break;
+        if (k + 1 < dh.n && dh.v[k + 1]->due_ns < dh.v[k]->due_ns)
+            k++;
+        if (dh.v[k]->due_ns >= c->due_ns)
+            break;
+        heap_set(i, dh.v[k]);
+        i = k;
+    }
+    heap_set(i, c);
+}
+
+static void delay_arm(void)
+{
+    struct itimerspec its = {0};
+    if (dh.n) {
+        uint64_t due = dh.v[0]->due_ns ? dh.v[0]->due_ns : 1;
+        its.it_value.tv_sec = (time_t)(due / 1000000000u);
+        its.it_value.tv_nsec = (long)(due % 1000000000u);
+    }
+    timerfd_settime(dh.fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void delay_cancel(struct conn *c)
+{
+    if (!c->heap_at)
+        return;
+    size_t i = c->heap_at - 1;
+    c->heap_at = 0;
+    struct conn *last = dh.v[--dh.n];
+    if (i < dh.n) {
+        heap_set(i, last);
+        heap_up(i);
+        heap_down(last->heap_at - 1);
+    }
+    if (i == 0)
+        delay_arm();
+}
+
+/* c is due at c->due_ns (one wait per connection: a new one replaces the old). */
+static void delay_until(struct conn *c)
+{
+    delay_cancel(c);
+    if (dh.n == dh.cap) {
+        dh.cap = dh.cap ? 2 * dh.cap : 64;
+        dh.v = hn_realloc(dh.v, dh.cap * sizeof *dh.v);
+    }
+    heap_set(dh.n++, c);
+    heap_up(dh.n - 1);
+    if (dh.v[0] == c)
+        delay_arm();
+}
+
+static void delay_due(struct conn *c);
+
+static void on_delay_fd(uv_poll_t *h, int status, int events)
+{
+    (void)h;
+    (void)status;
+    (void)events;
+    uint64_t expirations;
+    if (read(dh.fd, &expirations, sizeof expirations) < 0) {
+        /* not yet due (a re-arm raced the wake-up): nothing to read */
+    }
+    uint64_t now = uv_hrtime();
+    while (dh.n && dh.v[0]->due_ns <= now) {
+        struct conn *c = dh.v[0];
+        delay_cancel(c);
+        delay_due(c);
+    }
+    delay_arm();
+}
+
+static int delay_init(void)
+{
+    dh.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (dh.fd < 0 || uv_poll_init(g.loop, &dh.poll, dh.fd) ||
+        uv_poll_start(&dh.poll, UV_READABLE, on_delay_fd))
+        return -1;
+    return 0;
+}
+
 static void on_closed(uv_handle_t *h)
 {
     struct conn *c = h->data;
@@ -121,9 +239,9 @@ static void conn_close(struct conn *c)
     if (c->closing)
         return;
     c->closing = 1;
-    c->pending_closes = 2;
+    c->pending_closes = 1;
+    delay_cancel(c);
     uv_close((uv_handle_t *)&c->tcp, on_closed);
-    uv_close((uv_handle_t *)&c->timer, on_closed);
 }
 
 struct wreq {
@@ -147,9 +265,9 @@ static void on_written(uv_write_t *w, int status)
         return;
     if (reset && status >= 0) { /* the client sees "Connection reset by peer" mid-response */
         c->closing = 1;
-        c->pending_closes = 2;
+        c->pending_closes = 1;
+        delay_cancel(c);
         uv_tcp_close_reset(&c->tcp, on_closed);
-        uv_close((uv_handle_t *)&c->timer, on_closed);
         return;
     }
     if (status < 0 || close) {
@@ -313,17 +431,15 @@ static void respond(struct conn *c)
     send_response(c, status, b, c->close_after);
 }
 
-/* libuv timers have millisecond resolution against a cached loop time, so they can fire up
- * to a millisecond early: re-arm until the full delay has passed, so injected latency is a floor
- * tests can rely on. */
-static void on_delay(uv_timer_t *t)
+static void ws_due_replies(struct conn *c);
+
+/* A delayed answer (or the oldest WebSocket reply) is due. */
+static void delay_due(struct conn *c)
 {
-    struct conn *c = t->data;
-    if (uv_hrtime() < c->due_ns) {
-        uv_timer_start(&c->timer, on_delay, 1, 0);
-        return;
-    }
-    respond(c);
+    if (c->ws)
+        ws_due_replies(c);
+    else
+        respond(c);
 }
 
 static const char *find_header(const char *hdrs, size_t len, const char *name, size_t *vlen)
@@ -448,9 +564,8 @@ static void ws_reply(struct conn *c)
 
 static void ws_arm(struct conn *c);
 
-static void on_ws_timer(uv_timer_t *t)
+static void ws_due_replies(struct conn *c)
 {
-    struct conn *c = t->data;
     uint64_t now = uv_hrtime();
     while (c->ws == 1 && c->ws_n && c->ws_due[c->ws_head] <= now) {
         c->ws_head = (c->ws_head + 1) % 64;
@@ -462,12 +577,10 @@ static void on_ws_timer(uv_timer_t *t)
 
 static void ws_arm(struct conn *c)
 {
-    if (c->ws != 1 || !c->ws_n)
+    if (c->ws != 1 || !c->ws_n || c->closing)
         return;
-    uint64_t now = uv_hrtime(), due = c->ws_due[c->ws_head];
-    uint64_t ms = due > now ? (due - now + 999999) / 1000000 : 0;
-    uv_update_time(g.loop);
-    uv_timer_start(&c->timer, on_ws_timer, ms, 0);
+    c->due_ns = c->ws_due[c->ws_head];
+    delay_until(c);
 }
 
 static void ws_message(struct conn *c)
@@ -656,9 +769,9 @@ static void process(struct conn *c)
     if (path_in(path, plen, g.reset_paths, g.n_reset_paths)) {
         /* abortive close: the client sees "Connection reset by peer" */
         c->closing = 1;
-        c->pending_closes = 2;
+        c->pending_closes = 1;
+        delay_cancel(c);
         uv_tcp_close_reset(&c->tcp, on_closed);
-        uv_close((uv_handle_t *)&c->timer, on_closed);
         return;
     }
     if (path_in(path, plen, g.hang_paths, g.n_hang_paths)) {
@@ -711,8 +824,7 @@ static void process(struct conn *c)
     c->busy = 1;
     if (delay) {
         c->due_ns = uv_hrtime() + delay * 1000000u;
-        uv_update_time(g.loop);
-        uv_timer_start(&c->timer, on_delay, delay, 0);
+        delay_until(c);
     }
     else
         respond(c);
@@ -743,8 +855,7 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     struct conn *c = hn_calloc(1, sizeof *c);
     uv_tcp_init(g.loop, &c->tcp);
-    uv_timer_init(g.loop, &c->timer);
-    c->tcp.data = c->timer.data = c;
+    c->tcp.data = c;
     if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
         conn_close(c);
         return;
@@ -865,6 +976,10 @@ int main(int argc, char **argv)
         g.fail_ratio = 1.0; /* --fail-path alone: that path always fails */
     signal(SIGPIPE, SIG_IGN);
     g.loop = uv_default_loop();
+    if (delay_init()) {
+        fprintf(stderr, "hornet-demo-target: cannot make a timer: %s\n", strerror(errno));
+        return 5;
+    }
     uv_tcp_t server;
     uv_tcp_init(g.loop, &server);
     struct sockaddr_storage addr;
