@@ -100,8 +100,7 @@ else
 fi
 fi
 
-# Latency accuracy: the demo target delays every answer by 20 ms (a floor: it re-arms until the
-# full delay has passed); 4 users for the run's length on each engine, both pinned as above. The
+# Latency accuracy: the demo target delays every answer by 20 ms (a floor: never less); 4 users for the run's length on each engine, both pinned as above. The
 # p50 hornet reports should be within 1 ms of it (the integration test allows 3 ms: it runs on
 # a busy machine, and under ASan). The target keeps its delay to the microsecond (a timerfd, not
 # libuv's millisecond timers); what remains above 20 ms is waking up after 20 ms of idleness
