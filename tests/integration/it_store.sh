@@ -152,7 +152,9 @@ sqlite3 "$T/old.db" "CREATE TABLE runs (id INTEGER PRIMARY KEY, started_ms INTEG
 "$HORNET" -f "$SC" -H "http://127.0.0.1:$TGT_PORT" -u 2 -r 20 -t 2s --only-summary \
   --db "$T/old.db" >/dev/null 2>"$T/old.err"; rc=$?
 check "a run on an old database is recorded (exit $rc)" test "$rc" = 0
-check "the old database was migrated (version 2)" test "$(sqlite3 "$T/old.db" "PRAGMA user_version;")" = 2
+check "the old database was migrated (version 3)" test "$(sqlite3 "$T/old.db" "PRAGMA user_version;")" = 3
+check "... with the columns added since (dropped iterations, HTTP connections)" test \
+  "$(sqlite3 "$T/old.db" "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name IN ('dropped_iterations', 'conns_opened', 'conns_reused');")" = 3
 check "old runs are kept beside the new one" test "$(sqlite3 "$T/old.db" "SELECT COUNT(*) FROM runs;")" = 2
 
 "$HORNET" runs --db "$T/nope.db" 2>"$T/nope.err"; rc=$?
