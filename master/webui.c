@@ -60,12 +60,8 @@ struct hn_webui *hn_webui_new(const struct hn_webui_ops *ops)
     return u;
 }
 
-void hn_webui_new_test(struct hn_webui *u)
+static void free_rows(struct hn_webui *u)
 {
-    if (!u)
-        return;
-    for (int i = 0; i < WINDOWS; i++)
-        hn_stats_reset(&u->win[i]);
     for (size_t i = 0; i < u->n_rows; i++) {
         free(u->rows[i].key);
         free(u->rows[i].p50);
@@ -73,6 +69,15 @@ void hn_webui_new_test(struct hn_webui *u)
     }
     memset(u->rows, 0, sizeof u->rows);
     u->n_rows = 0;
+}
+
+void hn_webui_new_test(struct hn_webui *u)
+{
+    if (!u)
+        return;
+    for (int i = 0; i < WINDOWS; i++)
+        hn_stats_reset(&u->win[i]);
+    free_rows(u);
     u->n_pts = 0;
     u->n_markers = 0;
     u->test++;
@@ -85,11 +90,7 @@ void hn_webui_free(struct hn_webui **up)
         return;
     for (int i = 0; i < WINDOWS; i++)
         hn_stats_fini(&u->win[i]);
-    for (size_t i = 0; i < u->n_rows; i++) {
-        free(u->rows[i].key);
-        free(u->rows[i].p50);
-        free(u->rows[i].p95);
-    }
+    free_rows(u);
     free(u->pts);
     free(u);
     *up = NULL;

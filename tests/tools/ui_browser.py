@@ -41,6 +41,10 @@ def main():
     drv = chromium.start(profile, 1300, 1000, downloads)
     by_id = lambda i: drv.find_element(By.ID, i)
     text = lambda i: by_id(i).text
+
+    def type_in(field, value):
+        by_id(field).clear()
+        by_id(field).send_keys(value)
     try:
         drv.get(url)
         # the start form, filled from the command line's -u/-r/-H
@@ -49,12 +53,8 @@ def main():
         classes = wait("the class picker", lambda: drv.find_elements(By.CSS_SELECTOR, ".class-on"))
         print("# classes in the form:", [c.get_attribute("value") for c in classes])
         assert api(url, "/stats/requests")["state"] == "ready"
-        users = by_id("users")
-        users.clear()
-        users.send_keys("4")
-        rate = by_id("spawn-rate")
-        rate.clear()
-        rate.send_keys("50")
+        type_in("users", "4")
+        type_in("spawn-rate", "50")
         by_id("start-button").click()
         wait("running", lambda: text("state") == "RUNNING")
         assert not by_id("start-panel").is_displayed(), "the form stays after the start"
@@ -77,9 +77,7 @@ def main():
             assert drv.find_elements(By.CSS_SELECTOR, "#%s canvas" % c), c + " not drawn"
         # a new user count mid-run: the workers' counts follow
         by_id("edit-button").click()
-        eu = by_id("edit-users")
-        eu.clear()
-        eu.send_keys("8")
+        type_in("edit-users", "8")
         by_id("edit-submit").click()
         wait("8 users", lambda: text("user-count") == "8")
         by_id("tab-workers").click()
@@ -136,12 +134,8 @@ def main():
         by_id("new-test-button").click()
         wait("the form again", lambda: by_id("start-panel").is_displayed())
         assert by_id("users").get_attribute("value") == "8", by_id("users").get_attribute("value")
-        users = by_id("users")
-        users.clear()
-        users.send_keys("2")
-        run_time = by_id("run-time")
-        run_time.clear()
-        run_time.send_keys("5s")
+        type_in("users", "2")
+        type_in("run-time", "5s")
         by_id("start-button").click()
         wait("the next test runs", lambda: text("state") in ("RUNNING", "SPAWNING"))
         wait("2 users", lambda: text("user-count") == "2")
