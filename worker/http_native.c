@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -849,6 +850,18 @@ static void response_done(struct nx *x)
     finish(x, &e, !x->resp.keep_alive);
 }
 
+/* libuv reports the end of a stream whose poll said "hang up" after a short read as EOF
+ * without reading on; a reset is then still pending on the socket (a read would have said
+ * ECONNRESET, as it does for libcurl): SO_ERROR tells them apart. */
+static int reset_pending(uv_stream_t *st)
+{
+    uv_os_fd_t fd;
+    int err = 0;
+    socklen_t len = sizeof err;
+    return uv_fileno((uv_handle_t *)st, &fd) == 0 &&
+           getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == ECONNRESET;
+}
+
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
     struct hn_http_conn *c = st->data;
@@ -866,6 +879,8 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         }
         if (retry(x))
             return;
+        if (nread == UV_EOF && reset_pending(st))
+            nread = UV_ECONNRESET;
         if (nread == UV_EOF) {
             hn_h1resp_eof(&x->resp); /* a response that ends at the close ends here */
             if (x->resp.state == HN_H1_DONE)
