@@ -95,6 +95,14 @@ static int is_live(const struct hn_peer *p)
     return p->state != HN_PEER_MISSING && p->state != HN_PEER_GONE;
 }
 
+size_t hn_cluster_draining(const struct hn_cluster *cl)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < cl->n_peers; i++)
+        n += is_live(&cl->peers[i]) && cl->peers[i].draining;
+    return n;
+}
+
 size_t hn_cluster_live(const struct hn_cluster *cl)
 {
     size_t n = 0;
@@ -122,6 +130,8 @@ static void set_state(struct hn_peer *p, enum hn_peer_state to)
     }
     hn_assert(ok);
     p->state = to;
+    if (to == HN_PEER_MISSING || to == HN_PEER_GONE)
+        p->draining = 0; /* whatever it still had of the last test is lost with it */
 }
 
 static uint64_t id_hash(const char *id)
@@ -392,6 +402,7 @@ int hn_cluster_rearm(struct hn_cluster *cl, uint64_t now_ms)
         struct hn_peer *p = &cl->peers[i];
         if (p->state == HN_PEER_STOPPED)
             set_state(p, HN_PEER_READY);
+        p->draining = p->state == HN_PEER_STOPPING;
         p->assigned = 0;
         p->confirmed = p->asked_stop = 0;
         p->lost_reports = 0;
@@ -573,6 +584,11 @@ static void on_stats(struct hn_cluster *cl, struct hn_peer *p, const struct hn_m
     }
     p->stats_seq = m->seq;
     p->user_count = m->user_count;
+    if (p->draining) { /* the last test's, after its end: said, not merged into this one */
+        event(out, HN_EV_LATE_REPORT, p, "%llu",
+              (unsigned long long)(m->stats ? m->stats->total.n_requests : 0));
+        return;
+    }
     if (m->stats) {
         p->it_done += m->stats->iterations;
         cl->it_done += m->stats->iterations;
@@ -628,6 +644,11 @@ void hn_cluster_on_msg(struct hn_cluster *cl, const struct hn_msg *m, int conn, 
         p->user_count = 0;
         if (p->state == HN_PEER_STOPPING)
             set_state(p, HN_PEER_STOPPED);
+        if (p->draining) { /* the last test's stop, at last: ready for the next */
+            p->draining = 0;
+            p->confirmed = 0;
+            set_state(p, HN_PEER_READY);
+        }
         stop_settled(cl, now_ms, out);
         break;
     case HN_MSG_EXCEPTION:

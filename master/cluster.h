@@ -44,6 +44,8 @@ struct hn_peer {
     int asked_stop;         /* the stop reached it: its final delta is expected */
     int conn;               /* the connection its last message came on, -1 if unknown */
     uint64_t it_done;       /* -i: task iterations it reported ending */
+    int draining;           /* a New test came before it confirmed the last test's stop: what
+                               it reports until it does belongs to that test, not this one */
 };
 
 /* The core borrows its config for life; between calls the caller may change users,
@@ -86,6 +88,8 @@ enum hn_cl_event {
     HN_EV_SATURATED,     /* a worker's CPU went past 90 % (once per worker) */
     HN_EV_EXCEPTION,     /* a worker reported one (msg: the exception message) */
     HN_EV_LOST_REPORTS,  /* a gap in a worker's stats sequence (detail: how many) */
+    HN_EV_LATE_REPORT,   /* a draining worker's report of the last test, not merged (detail:
+                            its requests) */
     HN_EV_DONE,
 };
 
@@ -149,7 +153,8 @@ int hn_cluster_peer_exited(struct hn_cluster *cl, const char *id_part, const cha
 /* Ends the run: quit to every worker still there (with reason). */
 void hn_cluster_finish(struct hn_cluster *cl, const char *reason, struct hn_cl_outbox *out);
 /* Another test with the same workers (the web UI's New test, as Locust's): from DONE back to
- * WAITING, the workers that confirmed their stop ready again, the run's clocks, counters and
+ * WAITING, the workers that confirmed their stop ready again (one that did not is draining:
+ * its reports are not merged until its confirmation comes), the run's clocks, counters and
  * result cleared. Spawn and stats sequences go on, so nothing of the last test is taken for
  * this one's. The caller sets cfg->hold (the form starts the test) and the load first; and
  * must call this as soon as the phase is DONE, as heartbeats stop there. Returns 0, or -1
@@ -161,6 +166,7 @@ void hn_cluster_abort(struct hn_cluster *cl, uint64_t now_ms);
 enum hn_cl_phase hn_cluster_phase(const struct hn_cluster *cl);
 const struct hn_peer *hn_cluster_peers(const struct hn_cluster *cl, size_t *n);
 size_t hn_cluster_live(const struct hn_cluster *cl);      /* neither missing nor gone */
+size_t hn_cluster_draining(const struct hn_cluster *cl);  /* live and draining */
 uint64_t hn_cluster_users(const struct hn_cluster *cl);   /* what live workers say they run */
 uint64_t hn_cluster_started_ms(const struct hn_cluster *cl); /* 0 before the run starts */
 uint64_t hn_cluster_stopped_ms(const struct hn_cluster *cl); /* 0 before the stop */

@@ -231,6 +231,11 @@ static void on_event(struct master *m, const struct hn_cl_action *a)
     case HN_EV_LOST_REPORTS:
         hn_warn("missed %s stats reports from worker %s", a->detail, p->id);
         break;
+    case HN_EV_LATE_REPORT:
+        hn_warn("worker %s reported %s requests of the last test after it ended (it had not "
+                "confirmed the stop): they are not in that test's results",
+                p->id, a->detail);
+        break;
     case HN_EV_DONE:
         break;
     }
@@ -855,6 +860,13 @@ static const char *web_swarm(void *ctx, uint64_t users, double rate, const char 
                  m->local ? "a local worker process is gone; start hornet again for a new test"
                           : "start another worker for a new test (or hornet again with a lower "
                             "--expect-workers)");
+        return m->web_err;
+    }
+    if (m->finished && hn_cluster_draining(m->cl)) {
+        snprintf(m->web_err, sizeof m->web_err,
+                 "%zu workers have not confirmed the last test's stop yet: a new test starts "
+                 "once they have (or are gone)",
+                 hn_cluster_draining(m->cl));
         return m->web_err;
     }
     if (m->finished && new_test(m))

@@ -23,6 +23,7 @@ struct sim {
     uint64_t stats_seq;
     int stopped, quit;
     int silent;          /* drops everything (a frozen or cut-off worker) */
+    int slow_stop;       /* takes a stop but confirms it only when the test says */
     uint64_t spawns;     /* spawns received */
     double arrival;      /* the open model's iterations per second it was given */
 };
@@ -124,6 +125,8 @@ static void carry(struct world *W, struct hn_cl_outbox *box)
             deliver_to_master(W, &r);
             break;
         case HN_MSG_STOP:
+            if (s->slow_stop)
+                break; /* its users go on reporting until it confirms */
             s->stopped = 1;
             hn_msg_init(&r, HN_MSG_STATS, s->id);
             r.seq = ++s->stats_seq;
@@ -326,6 +329,55 @@ static void test_new_test_with_the_same_workers(void **state)
     assert_int_equal(r.lost_reports, 0);
     assert_true(W.merged_requests > first_merged);
     hn_cl_outbox_fini(&box);
+    world_fini(&W);
+}
+
+/* A worker that confirms the last test's stop only after a New test began: what it reports
+ * until then is the last test's (not merged, said), and the next test waits for it. */
+static void test_new_test_waits_for_a_late_stop(void **state)
+{
+    (void)state;
+    struct world W;
+    world_init(&W, 4, 2);
+    join(&W, 0);
+    join(&W, 1);
+    second(&W);
+    W.w[1].slow_stop = 1;
+    stop(&W, "Stopped");
+    for (int i = 0; i < 10 && hn_cluster_phase(W.cl) != HN_CL_DONE; i++)
+        second(&W); /* it heartbeats and reports, but never confirms: the stop times out */
+    assert_int_equal(hn_cluster_phase(W.cl), HN_CL_DONE);
+    struct hn_cluster_result r;
+    hn_cluster_result(W.cl, &r);
+    assert_int_equal(r.unconfirmed, 1);
+    W.cfg.hold = 1;
+    assert_int_equal(hn_cluster_rearm(W.cl, W.now), 0);
+    assert_int_equal(hn_cluster_draining(W.cl), 1);
+    assert_int_equal(peer(&W, 0)->state, HN_PEER_READY);
+    uint64_t merged = W.merged_requests;
+    second(&W); /* its late report */
+    assert_int_equal(W.merged_requests, merged);
+    assert_true(W.events[HN_EV_LATE_REPORT] >= 1);
+    struct hn_msg m;
+    hn_msg_init(&m, HN_MSG_STATS, W.w[1].id); /* its final delta, then the confirmation */
+    m.seq = ++W.w[1].stats_seq;
+    m.stats = &W.delta;
+    deliver_to_master(&W, &m);
+    hn_msg_init(&m, HN_MSG_CLIENT_STOPPED, W.w[1].id);
+    deliver_to_master(&W, &m);
+    W.w[1].stopped = 1;
+    W.w[1].slow_stop = 0;
+    assert_int_equal(W.merged_requests, merged);
+    assert_int_equal(hn_cluster_draining(W.cl), 0);
+    assert_int_equal(peer(&W, 1)->state, HN_PEER_READY);
+    W.cfg.hold = 0;
+    struct hn_cl_outbox box = {0};
+    hn_cluster_release(W.cl, W.now, &box);
+    carry(&W, &box);
+    hn_cl_outbox_fini(&box);
+    second(&W);
+    assert_int_equal(sim_total(&W), 4);
+    assert_true(W.merged_requests > merged); /* the next test's reports are merged again */
     world_fini(&W);
 }
 
@@ -683,6 +735,7 @@ int main(void)
         cmocka_unit_test(test_start_and_even_split),
         cmocka_unit_test(test_held_until_released),
         cmocka_unit_test(test_new_test_with_the_same_workers),
+        cmocka_unit_test(test_new_test_waits_for_a_late_stop),
         cmocka_unit_test(test_users_spread_over_hosts_first),
         cmocka_unit_test(test_join_mid_run_rebalances),
         cmocka_unit_test(test_arrival_rate_split_in_proportion),
