@@ -777,11 +777,9 @@ static void history(const struct hn_webui_view *v, const struct hn_web_req *req,
 }
 
 /* GET /stats/report (Locust's HTML report; ?download=1 as a file) and /stats/report.json. */
-static void report(struct hn_webui *u, const struct hn_webui_view *v, const struct hn_web_req *req,
-                   struct hn_web_reply *out)
+static void report(struct hn_webui *u, const struct hn_web_req *req, struct hn_web_reply *out)
 {
     int json = !strcmp(req->path, "/stats/report.json");
-    (void)v;
     FILE *f = open_memstream(&out->body, &out->len);
     int rc = !f ? HN_EIO : u->ops.report(u->ops.ctx, json ? f : NULL, json ? NULL : f);
     if (f)
@@ -889,7 +887,7 @@ void hn_webui_handle(void *ctx, const struct hn_web_req *req, struct hn_web_repl
     } else if (get && !strcmp(p, "/exceptions")) {
         exceptions(&v, out);
     } else if (get && (!strcmp(p, "/stats/report") || !strcmp(p, "/stats/report.json"))) {
-        report(u, &v, req, out);
+        report(u, req, out);
     } else if (get && !strncmp(p, "/history/", 9)) {
         history(&v, req, out);
     } else if (get && !strcmp(p, "/stop")) {

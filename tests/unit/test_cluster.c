@@ -165,6 +165,15 @@ static void stop(struct world *W, const char *why)
     hn_cl_outbox_fini(&box);
 }
 
+/* The web UI's start: the caller set the load and cleared cfg.hold. */
+static void release(struct world *W)
+{
+    struct hn_cl_outbox box = {0};
+    hn_cluster_release(W->cl, W->now, &box);
+    carry(W, &box);
+    hn_cl_outbox_fini(&box);
+}
+
 static void exited(struct world *W, const char *tag)
 {
     struct hn_cl_outbox box = {0};
@@ -209,6 +218,17 @@ static void second(struct world *W)
         }
     }
     tick(W);
+}
+
+/* Seconds pass until the run is done, at most max; returns how many passed. */
+static int until_done(struct world *W, int max)
+{
+    int secs = 0;
+    while (hn_cluster_phase(W->cl) != HN_CL_DONE && secs < max) {
+        second(W);
+        secs++;
+    }
+    return secs;
 }
 
 static const struct hn_peer *peer(struct world *W, size_t i)
@@ -269,10 +289,7 @@ static void test_held_until_released(void **state)
     k_counts[0] = 6;
     k_counts[1] = 2;
     W.cfg.hold = 0;
-    struct hn_cl_outbox box = {0};
-    hn_cluster_release(W.cl, W.now, &box);
-    carry(&W, &box);
-    hn_cl_outbox_fini(&box);
+    release(&W);
     assert_int_equal(W.events[HN_EV_STARTED], 1);
     second(&W);
     assert_int_equal(sim_total(&W), 8);
@@ -290,10 +307,8 @@ static void test_new_test_with_the_same_workers(void **state)
     W.cfg.run_time_ms = 3000;
     join(&W, 0);
     join(&W, 1);
-    struct hn_cl_outbox box = {0};
     assert_int_equal(hn_cluster_rearm(W.cl, W.now), -1); /* not over yet */
-    for (int i = 0; i < 10 && hn_cluster_phase(W.cl) != HN_CL_DONE; i++)
-        second(&W);
+    until_done(&W, 10);
     assert_int_equal(hn_cluster_phase(W.cl), HN_CL_DONE);
     uint64_t first_seq = W.w[0].spawn_seq, first_merged = W.merged_requests;
     W.cfg.hold = 1;
@@ -313,22 +328,18 @@ static void test_new_test_with_the_same_workers(void **state)
     k_counts[0] = 4;
     k_counts[1] = 2;
     W.cfg.hold = 0;
-    hn_cluster_release(W.cl, W.now, &box);
-    carry(&W, &box);
-    hn_cl_outbox_reset(&box);
+    release(&W);
     assert_int_equal(W.events[HN_EV_STARTED], 2);
     second(&W);
     assert_int_equal(sim_total(&W), 6);
     assert_true(W.w[0].spawn_seq > first_seq);
-    for (int i = 0; i < 10 && hn_cluster_phase(W.cl) != HN_CL_DONE; i++)
-        second(&W);
+    until_done(&W, 10);
     assert_int_equal(hn_cluster_phase(W.cl), HN_CL_DONE);
     struct hn_cluster_result r;
     hn_cluster_result(W.cl, &r);
     assert_int_equal(r.unconfirmed, 0);
     assert_int_equal(r.lost_reports, 0);
     assert_true(W.merged_requests > first_merged);
-    hn_cl_outbox_fini(&box);
     world_fini(&W);
 }
 
@@ -344,8 +355,7 @@ static void test_new_test_waits_for_a_late_stop(void **state)
     second(&W);
     W.w[1].slow_stop = 1;
     stop(&W, "Stopped");
-    for (int i = 0; i < 10 && hn_cluster_phase(W.cl) != HN_CL_DONE; i++)
-        second(&W); /* it heartbeats and reports, but never confirms: the stop times out */
+    until_done(&W, 10); /* it heartbeats and reports, but never confirms: the stop times out */
     assert_int_equal(hn_cluster_phase(W.cl), HN_CL_DONE);
     struct hn_cluster_result r;
     hn_cluster_result(W.cl, &r);
@@ -371,10 +381,7 @@ static void test_new_test_waits_for_a_late_stop(void **state)
     assert_int_equal(hn_cluster_draining(W.cl), 0);
     assert_int_equal(peer(&W, 1)->state, HN_PEER_READY);
     W.cfg.hold = 0;
-    struct hn_cl_outbox box = {0};
-    hn_cluster_release(W.cl, W.now, &box);
-    carry(&W, &box);
-    hn_cl_outbox_fini(&box);
+    release(&W);
     second(&W);
     assert_int_equal(sim_total(&W), 4);
     assert_true(W.merged_requests > merged); /* the next test's reports are merged again */
@@ -568,11 +575,7 @@ static void test_every_worker_lost_ends_the_run(void **state)
     join(&W, 0);
     second(&W);
     W.w[0].silent = 1;
-    int secs = 0;
-    while (hn_cluster_phase(W.cl) != HN_CL_DONE && secs < 20) {
-        second(&W);
-        secs++;
-    }
+    int secs = until_done(&W, 20);
     assert_int_equal(hn_cluster_phase(W.cl), HN_CL_DONE);
     assert_int_equal(W.events[HN_EV_MISSING], 1);
     assert_int_equal(secs, 15); /* missing past 3 s of silence (4th tick), given up past 10 s */
@@ -641,11 +644,7 @@ static void test_stop_confirmed_and_timed_out(void **state)
     W.cfg.run_time_ms = 3000;
     join(&W, 0);
     join(&W, 1);
-    int secs = 0;
-    while (hn_cluster_phase(W.cl) != HN_CL_DONE && secs < 10) {
-        second(&W);
-        secs++;
-    }
+    int secs = until_done(&W, 10);
     assert_int_equal(hn_cluster_phase(W.cl), HN_CL_DONE);
     assert_true(secs <= 5); /* 3 s of run time, then one tick to see the confirmations */
     assert_int_equal(W.events[HN_EV_STOPPING], 1);
@@ -663,11 +662,7 @@ static void test_stop_confirmed_and_timed_out(void **state)
     stop(&W, "Interrupted");
     assert_int_equal(hn_cluster_phase(W.cl), HN_CL_STOPPING);
     assert_int_equal(peer(&W, 0)->state, HN_PEER_STOPPED);
-    secs = 0;
-    while (hn_cluster_phase(W.cl) != HN_CL_DONE && secs < 10) {
-        second(&W);
-        secs++;
-    }
+    secs = until_done(&W, 10);
     assert_int_equal(hn_cluster_phase(W.cl), HN_CL_DONE);
     assert_true(secs <= 5); /* silent past the heartbeat timeout (3 s), or the stop timeout
                                (2 s + 2 s): whichever comes first */
